@@ -1,0 +1,52 @@
+// Errors are values on the data path: an error code plus a human-readable message.
+// Thread-safety: plain value types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace sluice {
+
+// Internal error codes. Wire codes are a separate enum, mapped at the protocol edge.
+enum class Errc {
+  ok = 0,
+  invalid_argument,
+  corrupt_data,       // bytes failed a structural or checksum check
+  crc_mismatch,       // a batch's stored CRC-32C differs from the computed one
+  wrong_magic,        // a record batch whose magic byte is not 2
+  truncated,          // a length points past the end of the available bytes
+  record_count_mismatch,
+  offset_delta_not_monotonic,
+  batch_too_large,
+  compression_error,
+  unsupported,        // a feature the format allows but Sluice does not implement
+  offset_out_of_range,
+  not_batch_boundary, // an offset that does not start a batch where one is required
+  io_error,
+  not_found,
+  already_exists,
+  closed,
+};
+
+std::string_view errc_name(Errc code);
+
+struct Error {
+  Errc code = Errc::ok;
+  std::string message;
+
+  // "crc_mismatch: batch at offset 17: stored 0x... computed 0x..."
+  std::string to_string() const;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+using Status = tl::expected<void, Error>;
+
+inline tl::unexpected<Error> make_error(Errc code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+}  // namespace sluice

@@ -1,0 +1,31 @@
+// Per-log settings (a topic's settings, applied to each of its partitions).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sluice::storage {
+
+// When an appended batch is on stable storage.
+enum class Durability {
+  fsync,     // fdatasync before acknowledging; concurrent appends share one sync (group commit)
+  interval,  // fdatasync every flush_interval_ms; an acknowledged batch may be lost on power loss
+  none,      // the OS writes back when it likes
+};
+
+std::string_view durability_name(Durability d);
+std::optional<Durability> parse_durability(std::string_view name);
+
+struct LogConfig {
+  uint64_t segment_bytes = 1ull << 30;     // roll when the next batch would pass this
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // roll a non-empty segment this old
+  uint32_t index_interval_bytes = 4096;
+  size_t max_batch_bytes = 1 << 20;        // Kafka's message.max.bytes, plus some headroom
+  Durability durability = Durability::fsync;
+  int64_t flush_interval_ms = 1000;        // for Durability::interval
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
+  int64_t retention_bytes = -1;            // -1: no size limit
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,163 @@
+// The log of one partition: a directory of segments, appended by one writer and
+// read by any number of readers that never wait for it.
+//
+//   segments:  [0 .. 99] [100 .. 250] [251 .. (active)
+//              ^ log start offset                    ^ log end offset (next to assign)
+//
+// Durability: an append returns after its bytes are synced when the log's
+// durability is `fsync` (group commit: appends that arrive while a sync runs share
+// the next one). durable_end_offset() says how far the log is known to be synced.
+//
+// Crash recovery: `recovery-point` (written atomically) holds an offset below which
+// every segment was synced; a `clean-shutdown` marker says the last close flushed
+// everything. Without the marker, every segment from the one holding the recovery
+// point on is scanned: lengths and CRCs checked, a torn or corrupt tail cut off
+// (and logged), indexes rebuilt. Segments after a damaged one are removed, since
+// offsets must stay contiguous.
+//
+// Thread-safety: every method is safe to call from any thread. append, truncate_to,
+// roll, apply_retention and close serialise on the writer lock; read,
+// offset_for_timestamp and the offset getters never take it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sluice/common/bytes.h"
+#include "sluice/common/clock.h"
+#include "sluice/common/error.h"
+#include "sluice/common/strong_int.h"
+#include "sluice/storage/file_system.h"
+#include "sluice/storage/log_config.h"
+#include "sluice/storage/segment.h"
+
+namespace sluice::storage {
+
+struct AppendResult {
+  Offset base_offset;
+  Offset last_offset;
+  int64_t max_timestamp = 0;
+};
+
+struct ReadResult {
+  size_t bytes = 0;        // whole batches copied to the front of the caller's buffer
+  size_t batches = 0;
+  Offset next_offset;      // where the next read should start
+  Offset log_start_offset;
+  Offset log_end_offset;
+};
+
+struct TimestampLookup {
+  Offset offset;           // first record with timestamp >= the target
+  int64_t timestamp = 0;   // that record's timestamp
+};
+
+struct RecoveryReport {
+  bool clean_shutdown = false;
+  size_t segments_scanned = 0;
+  uint64_t bytes_truncated = 0;
+  size_t segments_removed = 0;
+};
+
+struct LogStats {
+  uint64_t appends = 0;
+  uint64_t syncs = 0;  // fdatasync calls made for durability (group commits)
+};
+
+class PartitionLog {
+ public:
+  // Opens (creating if needed) the log in `dir`. The file system and clock must
+  // outlive the log.
+  static Result<std::unique_ptr<PartitionLog>> open(FileSystem& fs, std::string dir, LogConfig config,
+                                                    Clock& clock = SystemClock::instance());
+  ~PartitionLog();
+
+  // Validates framing and CRC, assigns offsets from the log end (rewriting the
+  // batch's base offset in place), writes it, rolls the segment if needed, and
+  // waits for durability as configured.
+  Result<AppendResult> append(MutableByteSpan batch);
+
+  // Copies whole batches starting with the one that holds `offset` into `out`
+  // (resized as needed), at most max_bytes unless the first batch alone is larger.
+  // Reading at the log end returns no bytes. Every batch returned passed its CRC
+  // check; a damaged first batch is an error, a later one ends the read early.
+  Result<ReadResult> read(Offset offset, size_t max_bytes, Bytes& out) const;
+
+  // The first record with timestamp >= `timestamp`, or nullopt if there is none.
+  Result<std::optional<TimestampLookup>> offset_for_timestamp(int64_t timestamp) const;
+
+  // Removes every record at or after `offset`. Fails with not_batch_boundary when
+  // `offset` is inside a batch, offset_out_of_range outside [start, end].
+  Status truncate_to(Offset offset);
+
+  // Starts a new segment now (no-op when the active one is empty).
+  Status roll();
+
+  // Deletes whole segments, oldest first and never the active one, whose newest
+  // record is older than retention_ms or while the log stays over retention_bytes
+  // without them. Returns the number of segments removed.
+  Result<size_t> apply_retention();
+
+  // Syncs everything appended so far.
+  Status flush();
+  // Flushes, writes indexes and the clean-shutdown marker. Further calls fail.
+  Status close();
+
+  // Blocks until offsets below `next_offset` are synced (group commit).
+  Status wait_durable(Offset next_offset);
+
+  Offset log_start_offset() const;
+  Offset log_end_offset() const { return Offset(log_end_.load(std::memory_order_acquire)); }
+  Offset durable_end_offset() const;
+  uint64_t size_bytes() const;
+  size_t segment_count() const;
+  LogStats stats() const;
+  const RecoveryReport& recovery() const { return recovery_; }
+  const std::string& dir() const { return dir_; }
+  const LogConfig& config() const { return config_; }
+
+ private:
+  using SegmentList = std::vector<std::shared_ptr<Segment>>;
+
+  PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock);
+  Status load();
+  Status roll_locked(Offset next_base);
+  Status write_recovery_point(Offset offset);
+  std::shared_ptr<const SegmentList> segments() const { return segments_.load(std::memory_order_acquire); }
+  void publish(SegmentList list) { segments_.store(std::make_shared<const SegmentList>(std::move(list))); }
+  void flusher_loop(std::stop_token stop);
+  SegmentOptions segment_options() const;
+
+  FileSystem& fs_;
+  const std::string dir_;
+  const LogConfig config_;
+  Clock& clock_;
+  RecoveryReport recovery_;
+
+  std::mutex writer_mu_;  // guards appends and every change to the segment list
+  std::atomic<std::shared_ptr<const SegmentList>> segments_;
+  std::atomic<int64_t> log_end_{0};
+  int64_t active_created_ms_ = 0;  // under writer_mu_
+  bool closed_ = false;            // under writer_mu_
+  std::atomic<uint64_t> appends_{0};
+
+  // Group commit: one thread syncs at a time; others wait for durable_end_ to pass them.
+  mutable std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_running_ = false;  // under sync_mu_
+  int64_t durable_end_ = 0;    // under sync_mu_
+  uint64_t syncs_ = 0;         // under sync_mu_
+
+  std::jthread flusher_;  // for Durability::interval
+  std::condition_variable_any flusher_cv_;
+  std::mutex flusher_mu_;
+};
+
+}  // namespace sluice::storage

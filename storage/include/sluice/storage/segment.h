@@ -1,0 +1,107 @@
+// One segment of a partition log: `<base>.log` with its sparse `<base>.index` and
+// `<base>.timeindex`, all named by the 20-digit base offset.
+//
+// Invariants: batches are stored back to back with increasing offsets, all >= the
+// base offset; [0, size()) holds only whole, CRC-checked batches; the index files
+// on disk are written when the segment stops being active (roll) and on clean
+// close, and rebuilt whenever they are missing, damaged or may be stale.
+//
+// Thread-safety: one writer (the partition log's appender) calls the mutating
+// methods; any number of readers call the const ones concurrently, without locks.
+// The writer publishes size, next offset and index entries after the bytes they
+// describe are written.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sluice/common/bytes.h"
+#include "sluice/common/error.h"
+#include "sluice/common/strong_int.h"
+#include "sluice/storage/file_system.h"
+#include "sluice/storage/record_batch.h"
+#include "sluice/storage/sparse_index.h"
+
+namespace sluice::storage {
+
+struct SegmentOptions {
+  uint32_t index_interval_bytes = 4096;
+  size_t max_batch_bytes = 1 << 20;
+  uint64_t segment_bytes = 1ull << 30;  // sizes the in-memory index of an active segment
+};
+
+// What recovery found in a segment.
+struct SegmentRecovery {
+  uint64_t original_bytes = 0;
+  uint64_t valid_bytes = 0;
+  bool truncated = false;   // bytes after valid_bytes were removed
+  std::string reason;       // why, when truncated
+};
+
+std::string segment_file_name(Offset base_offset, std::string_view suffix);
+
+class Segment {
+ public:
+  static Result<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                                 const SegmentOptions& options);
+  // Opens an existing segment. With `recover`, every batch is checked (length,
+  // CRC, offset order), a bad tail is cut off, and the indexes are rebuilt; without
+  // it, the index files are loaded if sane and rebuilt otherwise. `active` sizes
+  // the in-memory indexes for further appends.
+  static Result<std::unique_ptr<Segment>> open(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                               const SegmentOptions& options, bool recover, bool active,
+                                               SegmentRecovery* report = nullptr);
+
+  Offset base_offset() const { return base_offset_; }
+  // One past the last offset stored (the base offset when empty).
+  Offset next_offset() const { return Offset(next_offset_.load(std::memory_order_acquire)); }
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  bool empty() const { return size() == 0; }
+  // Largest batch max-timestamp in the segment; -1 when empty.
+  int64_t max_timestamp() const { return max_timestamp_.load(std::memory_order_acquire); }
+
+  // --- writer ---
+  // REQUIRES: header describes `batch` and header.base_offset >= next_offset().
+  Status append(ByteSpan batch, const BatchHeader& header);
+  // Removes every batch at or after `offset`. REQUIRES: base_offset() <= offset.
+  // Fails with not_batch_boundary if `offset` is inside a batch.
+  Status truncate_to(Offset offset);
+  Status sync() { return log_->sync(); }
+  // Writes `.index` and `.timeindex` (with `sync`, durably).
+  Status write_indexes(bool sync);
+  Status remove_files();
+
+  // --- readers ---
+  // File position of the batch that contains `offset`, or of the first batch after
+  // it; size() when there is none. REQUIRES: offset >= base_offset().
+  Result<uint64_t> position_of(Offset offset) const;
+  // Position of the first batch whose max timestamp is >= `timestamp`, or size().
+  Result<uint64_t> position_of_timestamp(int64_t timestamp) const;
+  const File& log_file() const { return *log_; }
+  const OffsetIndex& offset_index() const { return index_; }
+
+ private:
+  Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log,
+          size_t index_capacity);
+  Status rebuild(bool recover, SegmentRecovery* report);
+  bool load_indexes();
+  void index_batch(const BatchHeader& header, uint64_t position);
+  std::string path(std::string_view suffix) const;
+
+  FileSystem& fs_;
+  std::string dir_;
+  Offset base_offset_;
+  SegmentOptions options_;
+  std::unique_ptr<File> log_;
+  OffsetIndex index_;
+  TimeIndex time_index_;
+  std::atomic<uint64_t> size_{0};
+  std::atomic<int64_t> next_offset_;
+  std::atomic<int64_t> max_timestamp_{-1};
+  uint64_t bytes_since_index_entry_ = 0;  // writer only
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,100 @@
+#include "sluice/storage/batch_builder.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+
+#include "sluice/common/crc32c.h"
+
+namespace sluice::storage {
+namespace bf = batch_format;
+
+BatchBuilder::BatchBuilder(BatchOptions options) : options_(options) {}
+
+void BatchBuilder::add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
+                       std::span<const HeaderView> headers) {
+  if (count_ == 0) {
+    base_timestamp_ = timestamp;
+    max_timestamp_ = timestamp;
+  }
+  max_timestamp_ = std::max(max_timestamp_, timestamp);
+  // Encode the body first to learn its length, then the length prefix and body.
+  scratch_.clear();
+  ByteWriter w(scratch_);
+  w.put_be<int8_t>(0);
+  w.put_varint(timestamp - base_timestamp_);
+  w.put_varint(count_);
+  auto put_nullable = [&](const std::optional<ByteSpan>& b) {
+    if (!b) {
+      w.put_varint(-1);
+      return;
+    }
+    w.put_varint(static_cast<int64_t>(b->size()));
+    w.put_bytes(*b);
+  };
+  put_nullable(key);
+  put_nullable(value);
+  w.put_varint(static_cast<int64_t>(headers.size()));
+  for (const HeaderView& h : headers) {
+    w.put_varint(static_cast<int64_t>(h.key.size()));
+    w.put_bytes(as_bytes(h.key));
+    put_nullable(h.value);
+  }
+  ByteWriter out(records_);
+  out.put_varint(static_cast<int64_t>(scratch_.size()));
+  out.put_bytes(scratch_);
+  ++count_;
+}
+
+Result<Bytes> BatchBuilder::build() {
+  Bytes batch(bf::kHeaderSize);
+  if (options_.compression == Compression::zstd) {
+    batch.resize(bf::kHeaderSize + ZSTD_compressBound(records_.size()));
+    size_t n = ZSTD_compress(batch.data() + bf::kHeaderSize, batch.size() - bf::kHeaderSize, records_.data(),
+                             records_.size(), options_.zstd_level);
+    if (ZSTD_isError(n)) return make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
+    batch.resize(bf::kHeaderSize + n);
+  } else if (options_.compression == Compression::none) {
+    batch.insert(batch.end(), records_.begin(), records_.end());
+  } else {
+    return make_error(Errc::unsupported, "only none and zstd compression are supported");
+  }
+  int16_t attributes = static_cast<int16_t>(options_.compression);
+  if (options_.transactional) attributes |= bf::kTransactionalBit;
+  if (options_.control) attributes |= bf::kControlBit;
+  std::byte* p = batch.data();
+  store_be<int64_t>(p + bf::kBaseOffset, 0);
+  store_be<int32_t>(p + bf::kBatchLength, static_cast<int32_t>(batch.size() - bf::kLogOverhead));
+  store_be<int32_t>(p + bf::kPartitionLeaderEpoch, options_.partition_leader_epoch);
+  store_be<int8_t>(p + bf::kMagic, bf::kMagicV2);
+  store_be<int16_t>(p + bf::kAttributes, attributes);
+  store_be<int32_t>(p + bf::kLastOffsetDelta, std::max(count_ - 1, 0));
+  store_be<int64_t>(p + bf::kBaseTimestamp, base_timestamp_);
+  store_be<int64_t>(p + bf::kMaxTimestamp, max_timestamp_);
+  store_be<int64_t>(p + bf::kProducerId, options_.producer_id);
+  store_be<int16_t>(p + bf::kProducerEpoch, options_.producer_epoch);
+  store_be<int32_t>(p + bf::kBaseSequence, options_.base_sequence);
+  store_be<int32_t>(p + bf::kRecordCount, count_);
+  store_be<uint32_t>(p + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
+  records_.clear();
+  count_ = 0;
+  return batch;
+}
+
+Bytes make_control_batch(ControlType type, int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch,
+                         int64_t timestamp) {
+  std::byte key[4];
+  store_be<int16_t>(key, 0);
+  store_be<int16_t>(key + 2, static_cast<int16_t>(type));
+  std::byte value[6];
+  store_be<int16_t>(value, 0);
+  store_be<int32_t>(value + 2, coordinator_epoch);
+  BatchBuilder builder(BatchOptions{.producer_id = producer_id,
+                                    .producer_epoch = producer_epoch,
+                                    .transactional = true,
+                                    .control = true});
+  builder.add(timestamp, ByteSpan(key), ByteSpan(value));
+  return std::move(*builder.build());  // uncompressed: cannot fail
+}
+
+}  // namespace sluice::storage

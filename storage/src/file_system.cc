@@ -1,0 +1,285 @@
+#include "sluice/storage/file_system.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+namespace sluice::storage {
+namespace {
+
+tl::unexpected<Error> io_error(const std::string& what, const std::string& path, int err = errno) {
+  return make_error(Errc::io_error, what + " " + path + ": " + std::strerror(err));
+}
+
+class PosixFile final : public File {
+ public:
+  PosixFile(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixFile() override { ::close(fd_); }
+
+  Status append(ByteSpan data) override {
+    uint64_t pos = size_.load(std::memory_order_relaxed);
+    const std::byte* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(pos));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return io_error("write", path_);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+      pos += static_cast<uint64_t>(n);
+    }
+    size_.store(pos, std::memory_order_release);
+    return {};
+  }
+
+  Result<size_t> read_at(uint64_t position, MutableByteSpan out) const override {
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(position + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return io_error("read", path_);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+  Status sync() override {
+    if (::fdatasync(fd_) != 0) return io_error("fdatasync", path_);
+    return {};
+  }
+
+  Status truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return io_error("truncate", path_);
+    size_.store(size, std::memory_order_release);
+    return {};
+  }
+
+  uint64_t size() const override { return size_.load(std::memory_order_acquire); }
+  const std::string& path() const override { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  std::atomic<uint64_t> size_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override {
+    int flags = O_RDWR | O_CLOEXEC | (mode == OpenMode::create_or_open ? O_CREAT : 0);
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) {
+      if (errno == ENOENT) return make_error(Errc::not_found, "no file " + path);
+      return io_error("open", path);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return io_error("stat", path, err);
+    }
+    return std::make_unique<PosixFile>(fd, path, static_cast<uint64_t>(st.st_size));
+  }
+
+  Result<std::vector<std::string>> list_dir(const std::string& dir) override {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return io_error("list", dir);
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    ::closedir(d);
+    return names;
+  }
+
+  bool exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  Status create_dirs(const std::string& dir) override {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(Errc::io_error, "create directory " + dir + ": " + ec.message());
+    return {};
+  }
+
+  Status remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("remove", path);
+    return {};
+  }
+
+  Status remove_all(const std::string& dir) override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return make_error(Errc::io_error, "remove " + dir + ": " + ec.message());
+    return {};
+  }
+
+  Status rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return io_error("rename " + from + " to", to);
+    return {};
+  }
+
+  Status sync_dir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return io_error("open directory", dir);
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return io_error("fsync directory", dir, err);
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<Bytes> FileSystem::read_file(const std::string& path) {
+  auto file = open(path, OpenMode::must_exist);
+  if (!file) return tl::unexpected(file.error());
+  Bytes data((*file)->size());
+  auto n = (*file)->read_at(0, data);
+  if (!n) return tl::unexpected(n.error());
+  data.resize(*n);
+  return data;
+}
+
+Status FileSystem::write_file_atomic(const std::string& path, ByteSpan data) {
+  std::string tmp = path + ".tmp";
+  {
+    auto file = open(tmp, OpenMode::create_or_open);
+    if (!file) return tl::unexpected(file.error());
+    if (auto s = (*file)->truncate(0); !s) return s;
+    if (auto s = (*file)->append(data); !s) return s;
+    if (auto s = (*file)->sync(); !s) return s;
+  }
+  if (auto s = rename(tmp, path); !s) return s;
+  return sync_dir(std::filesystem::path(path).parent_path().string());
+}
+
+FileSystem& posix_file_system() {
+  static PosixFileSystem fs;
+  return fs;
+}
+
+// ---- fault injection ----
+
+struct FaultInjectionFileSystem::State {
+  std::mutex mu;
+  std::map<std::string, uint64_t> synced_size;  // every file opened through us
+  std::atomic<uint64_t> syncs{0};
+
+  void set_synced(const std::string& path, uint64_t size) {
+    std::lock_guard lock(mu);
+    synced_size[path] = size;
+  }
+};
+
+namespace {
+
+class FaultFile final : public File {
+ public:
+  FaultFile(std::unique_ptr<File> base, std::shared_ptr<FaultInjectionFileSystem::State> state)
+      : base_(std::move(base)), state_(std::move(state)) {}
+
+  Status append(ByteSpan data) override { return base_->append(data); }
+  Result<size_t> read_at(uint64_t position, MutableByteSpan out) const override { return base_->read_at(position, out); }
+  Status sync() override {
+    uint64_t size = base_->size();
+    if (auto s = base_->sync(); !s) return s;
+    state_->set_synced(base_->path(), size);
+    ++state_->syncs;
+    return {};
+  }
+  Status truncate(uint64_t size) override {
+    if (auto s = base_->truncate(size); !s) return s;
+    std::lock_guard lock(state_->mu);
+    auto& synced = state_->synced_size[base_->path()];
+    synced = std::min(synced, size);
+    return {};
+  }
+  uint64_t size() const override { return base_->size(); }
+  const std::string& path() const override { return base_->path(); }
+
+ private:
+  std::unique_ptr<File> base_;
+  std::shared_ptr<FaultInjectionFileSystem::State> state_;
+};
+
+}  // namespace
+
+FaultInjectionFileSystem::FaultInjectionFileSystem() : state_(std::make_shared<State>()) {}
+FaultInjectionFileSystem::~FaultInjectionFileSystem() = default;
+
+Result<std::unique_ptr<File>> FaultInjectionFileSystem::open(const std::string& path, OpenMode mode) {
+  bool existed = posix_file_system().exists(path);
+  auto base = posix_file_system().open(path, mode);
+  if (!base) return tl::unexpected(base.error());
+  {
+    std::lock_guard lock(state_->mu);
+    // A file that existed before we first saw it is taken as durable.
+    if (!state_->synced_size.contains(path)) state_->synced_size[path] = existed ? (*base)->size() : 0;
+  }
+  return std::unique_ptr<File>(std::make_unique<FaultFile>(std::move(*base), state_));
+}
+
+Result<std::vector<std::string>> FaultInjectionFileSystem::list_dir(const std::string& dir) {
+  return posix_file_system().list_dir(dir);
+}
+bool FaultInjectionFileSystem::exists(const std::string& path) { return posix_file_system().exists(path); }
+Status FaultInjectionFileSystem::create_dirs(const std::string& dir) { return posix_file_system().create_dirs(dir); }
+
+Status FaultInjectionFileSystem::remove(const std::string& path) {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->synced_size.erase(path);
+  }
+  return posix_file_system().remove(path);
+}
+
+Status FaultInjectionFileSystem::remove_all(const std::string& dir) {
+  {
+    std::lock_guard lock(state_->mu);
+    std::erase_if(state_->synced_size, [&](const auto& kv) { return kv.first.starts_with(dir + "/"); });
+  }
+  return posix_file_system().remove_all(dir);
+}
+
+Status FaultInjectionFileSystem::rename(const std::string& from, const std::string& to) {
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->synced_size.find(from);
+    if (it != state_->synced_size.end()) {
+      state_->synced_size[to] = it->second;
+      state_->synced_size.erase(it);
+    }
+  }
+  return posix_file_system().rename(from, to);
+}
+
+Status FaultInjectionFileSystem::sync_dir(const std::string& dir) { return posix_file_system().sync_dir(dir); }
+
+Status FaultInjectionFileSystem::drop_unsynced() {
+  std::lock_guard lock(state_->mu);
+  for (const auto& [path, synced] : state_->synced_size) {
+    if (::truncate(path.c_str(), static_cast<off_t>(synced)) != 0 && errno != ENOENT) {
+      return io_error("truncate", path);
+    }
+  }
+  return {};
+}
+
+uint64_t FaultInjectionFileSystem::sync_count() const { return state_->syncs.load(); }
+
+}  // namespace sluice::storage

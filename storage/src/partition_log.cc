@@ -1,0 +1,477 @@
+#include "sluice/storage/partition_log.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "sluice/common/log.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::storage {
+namespace {
+
+constexpr std::string_view kCleanShutdownFile = "clean-shutdown";
+constexpr std::string_view kRecoveryPointFile = "recovery-point";
+
+// "00000000000000000042.log" -> 42
+std::optional<Offset> parse_segment_name(std::string_view name) {
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + 20, value);
+  if (ec != std::errc() || ptr != name.data() + 20 || value < 0) return std::nullopt;
+  return Offset(value);
+}
+
+}  // namespace
+
+PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock)
+    : fs_(fs), dir_(std::move(dir)), config_(config), clock_(clock) {}
+
+PartitionLog::~PartitionLog() {
+  // Without close() this is what a crash leaves: no clean-shutdown marker, so the
+  // next open runs recovery.
+  if (flusher_.joinable()) {
+    flusher_.request_stop();
+    flusher_cv_.notify_all();
+    flusher_.join();
+  }
+}
+
+SegmentOptions PartitionLog::segment_options() const {
+  return SegmentOptions{config_.index_interval_bytes, config_.max_batch_bytes, config_.segment_bytes};
+}
+
+Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::string dir, LogConfig config,
+                                                         Clock& clock) {
+  if (config.segment_bytes < 1024 || config.index_interval_bytes == 0 || config.max_batch_bytes < 64) {
+    return make_error(Errc::invalid_argument, "log config: segment_bytes >= 1024, index_interval_bytes > 0 and "
+                                              "max_batch_bytes >= 64 are required");
+  }
+  std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
+  if (auto s = log->load(); !s) return tl::unexpected(s.error());
+  if (config.durability == Durability::interval) {
+    log->flusher_ = std::jthread([raw = log.get()](std::stop_token stop) { raw->flusher_loop(stop); });
+  }
+  return log;
+}
+
+Status PartitionLog::load() {
+  if (auto s = fs_.create_dirs(dir_); !s) return s;
+  auto names = fs_.list_dir(dir_);
+  if (!names) return tl::unexpected(names.error());
+  std::vector<Offset> bases;
+  for (const std::string& name : *names) {
+    if (name.ends_with(".tmp")) {
+      (void)fs_.remove(dir_ + "/" + name);  // an interrupted atomic write
+    } else if (auto base = parse_segment_name(name)) {
+      bases.push_back(*base);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  const bool clean = fs_.exists(dir_ + "/" + std::string(kCleanShutdownFile));
+  recovery_.clean_shutdown = clean;
+  Offset recovery_point(0);
+  if (auto bytes = fs_.read_file(dir_ + "/" + std::string(kRecoveryPointFile))) {
+    int64_t value = 0;
+    auto text = as_string_view(*bytes);
+    if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc()) recovery_point = Offset(value);
+  }
+
+  SegmentList list;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    bool last = i + 1 == bases.size();
+    bool recover = !clean && (last || bases[i + 1] > recovery_point);
+    bool out_of_order = !list.empty() && bases[i] < list.back()->next_offset();
+    SegmentRecovery report;
+    std::unique_ptr<Segment> segment;
+    if (!out_of_order) {
+      auto opened = Segment::open(fs_, dir_, bases[i], segment_options(), recover, last, &report);
+      if (!opened && !recover && opened.error().code == Errc::corrupt_data) {
+        // Damage below the recovery point: still never serve it; recover this segment.
+        opened = Segment::open(fs_, dir_, bases[i], segment_options(), true, last, &report);
+        recover = true;
+      }
+      if (!opened) return tl::unexpected(opened.error());
+      segment = std::move(*opened);
+    }
+    if (recover) ++recovery_.segments_scanned;
+    if (report.truncated) {
+      recovery_.bytes_truncated += report.original_bytes - report.valid_bytes;
+      log::warn("storage", "log_truncated",
+                {{"dir", dir_}, {"segment", bases[i].value()}, {"valid_bytes", report.valid_bytes},
+                 {"reason", report.reason}});
+    }
+    if (out_of_order) {
+      log::warn("storage", "segment_out_of_order", {{"dir", dir_}, {"segment", bases[i].value()}});
+    }
+    bool damaged = report.truncated || out_of_order;
+    if (segment) list.push_back(std::move(segment));
+    if (damaged) {
+      // Offsets must stay contiguous: nothing after a damaged point can be kept.
+      for (size_t j = i + 1; j < bases.size(); ++j) {
+        for (const char* suffix : {".log", ".index", ".timeindex"}) {
+          (void)fs_.remove(dir_ + "/" + segment_file_name(bases[j], suffix));
+        }
+        ++recovery_.segments_removed;
+      }
+      if (out_of_order) {
+        for (const char* suffix : {".log", ".index", ".timeindex"}) {
+          (void)fs_.remove(dir_ + "/" + segment_file_name(bases[i], suffix));
+        }
+        ++recovery_.segments_removed;
+      }
+      if (recovery_.segments_removed > 0) {
+        log::warn("storage", "segments_removed_after_damage",
+                  {{"dir", dir_}, {"count", static_cast<int64_t>(recovery_.segments_removed)}});
+      }
+      break;
+    }
+  }
+  if (list.empty()) {
+    auto segment = Segment::create(fs_, dir_, Offset(0), segment_options());
+    if (!segment) return tl::unexpected(segment.error());
+    list.push_back(std::move(*segment));
+  }
+  // Make what survived durable before anything builds on it, then drop the
+  // clean-shutdown marker so a crash from here on is recovered.
+  for (auto& segment : list) {
+    if (segment->base_offset() >= recovery_point || segment == list.back()) {
+      if (auto s = segment->sync(); !s) return s;
+    }
+  }
+  if (auto s = fs_.sync_dir(dir_); !s) return s;
+  log_end_.store(list.back()->next_offset().value());
+  durable_end_ = list.back()->next_offset().value();
+  if (auto s = write_recovery_point(list.back()->base_offset()); !s) return s;
+  if (clean) {
+    if (auto s = fs_.remove(dir_ + "/" + std::string(kCleanShutdownFile)); !s) return s;
+    if (auto s = fs_.sync_dir(dir_); !s) return s;
+  }
+  active_created_ms_ = clock_.now().value();
+  publish(std::move(list));
+  return {};
+}
+
+Status PartitionLog::write_recovery_point(Offset offset) {
+  std::string text = std::to_string(offset.value()) + "\n";
+  return fs_.write_file_atomic(dir_ + "/" + std::string(kRecoveryPointFile), as_bytes(text));
+}
+
+Result<AppendResult> PartitionLog::append(MutableByteSpan batch) {
+  auto header = validate_batch_crc(batch, config_.max_batch_bytes);
+  if (!header) return tl::unexpected(header.error());
+  Offset next;
+  {
+    std::lock_guard lock(writer_mu_);
+    if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
+    Offset base = log_end_offset();
+    stamp_base_offset(batch, base);
+    header->base_offset = base;
+    auto list = segments();
+    const auto& active = list->back();
+    bool too_big = active->size() + batch.size() > config_.segment_bytes;
+    bool too_old = clock_.now().value() - active_created_ms_ >= config_.segment_ms;
+    bool offsets_overflow = header->last_offset() - active->base_offset() > int64_t{UINT32_MAX};
+    if (!active->empty() && (too_big || too_old || offsets_overflow)) {
+      if (auto s = roll_locked(base); !s) return tl::unexpected(s.error());
+      list = segments();
+    }
+    if (auto s = list->back()->append(batch, *header); !s) return tl::unexpected(s.error());
+    next = header->next_offset();
+    log_end_.store(next.value(), std::memory_order_release);
+    appends_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (config_.durability == Durability::fsync) {
+    if (auto s = wait_durable(next); !s) return tl::unexpected(s.error());
+  }
+  return AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};
+}
+
+Status PartitionLog::roll() {
+  std::lock_guard lock(writer_mu_);
+  if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
+  if (segments()->back()->empty()) return {};
+  return roll_locked(log_end_offset());
+}
+
+// REQUIRES: writer_mu_ held.
+Status PartitionLog::roll_locked(Offset next_base) {
+  auto list = *segments();
+  const auto& old = list.back();
+  bool durable = config_.durability != Durability::none;
+  if (durable) {
+    // Sync the finished segment before the new one exists, so the group commit
+    // only ever has to sync the active segment.
+    if (auto s = old->sync(); !s) return s;
+    {
+      std::lock_guard lock(sync_mu_);
+      durable_end_ = std::max(durable_end_, old->next_offset().value());
+    }
+  }
+  if (auto s = old->write_indexes(durable); !s) return s;
+  auto segment = Segment::create(fs_, dir_, next_base, segment_options());
+  if (!segment) return tl::unexpected(segment.error());
+  if (durable) {
+    if (auto s = fs_.sync_dir(dir_); !s) return s;
+    if (auto s = write_recovery_point(next_base); !s) return s;
+  }
+  list.push_back(std::move(*segment));
+  publish(std::move(list));
+  active_created_ms_ = clock_.now().value();
+  return {};
+}
+
+Status PartitionLog::wait_durable(Offset next_offset) {
+  std::unique_lock lock(sync_mu_);
+  while (durable_end_ < next_offset.value()) {
+    if (sync_running_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    sync_running_ = true;
+    int64_t synced_from = durable_end_;
+    lock.unlock();
+    // Everything below `target` was written before we read it; syncing every
+    // segment that may hold offsets >= synced_from covers it.
+    int64_t target = log_end_.load(std::memory_order_acquire);
+    auto list = segments();
+    Status status;
+    for (const auto& segment : *list) {
+      if (segment->next_offset().value() > synced_from) {
+        status = segment->sync();
+        if (!status) break;
+      }
+    }
+    lock.lock();
+    sync_running_ = false;
+    ++syncs_;
+    if (!status) {
+      sync_cv_.notify_all();
+      // The page cache may have dropped the failed pages; nothing can be promised.
+      log::error("storage", "fsync_failed", {{"dir", dir_}, {"error", status.error().to_string()}});
+      return status;
+    }
+    durable_end_ = std::max(durable_end_, target);
+    sync_cv_.notify_all();
+  }
+  return {};
+}
+
+Status PartitionLog::flush() { return wait_durable(log_end_offset()); }
+
+void PartitionLog::flusher_loop(std::stop_token stop) {
+  std::unique_lock lock(flusher_mu_);
+  while (!stop.stop_requested()) {
+    flusher_cv_.wait_for(lock, stop, std::chrono::milliseconds(config_.flush_interval_ms), [] { return false; });
+    if (stop.stop_requested()) break;
+    if (auto s = flush(); !s) log::error("storage", "interval_flush_failed", {{"dir", dir_}, {"error", s.error().to_string()}});
+  }
+}
+
+Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& out) const {
+  auto list = segments();
+  ReadResult result;
+  result.log_start_offset = list->front()->base_offset();
+  result.log_end_offset = log_end_offset();
+  result.next_offset = offset;
+  out.clear();
+  if (offset < result.log_start_offset || offset > result.log_end_offset) {
+    return make_error(Errc::offset_out_of_range, "offset " + std::to_string(offset.value()) + " is outside [" +
+                                                     std::to_string(result.log_start_offset.value()) + ", " +
+                                                     std::to_string(result.log_end_offset.value()) + "]");
+  }
+  auto it = std::upper_bound(list->begin(), list->end(), offset,
+                             [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+  size_t first = static_cast<size_t>(std::max<ptrdiff_t>(it - list->begin() - 1, 0));
+  bool full = false;
+  for (size_t i = first; i < list->size() && !full; ++i) {
+    const Segment& segment = *(*list)[i];
+    uint64_t end = segment.size();
+    uint64_t pos = 0;
+    if (i == first) {
+      auto p = segment.position_of(offset);
+      if (!p) return tl::unexpected(p.error());
+      pos = *p;
+    }
+    if (pos >= end) continue;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(end - pos, max_bytes > result.bytes ? max_bytes - result.bytes : 0));
+    if (result.bytes == 0) {
+      // The first batch is returned whole even when it alone is over max_bytes.
+      std::byte length[batch_format::kLogOverhead];
+      auto n = segment.log_file().read_at(pos, length);
+      if (!n) return tl::unexpected(n.error());
+      if (*n == sizeof(length)) {
+        auto total = batch_format::kLogOverhead + static_cast<uint64_t>(std::max(load_be<int32_t>(length + 8), 0));
+        want = static_cast<size_t>(std::max<uint64_t>(want, std::min<uint64_t>(total, end - pos)));
+      }
+    }
+    if (want == 0) break;
+    size_t at = result.bytes;
+    out.resize(at + want);
+    auto n = segment.log_file().read_at(pos, MutableByteSpan(out.data() + at, want));
+    if (!n) return tl::unexpected(n.error());
+    size_t used = 0;
+    while (used < *n) {
+      ByteSpan rest(out.data() + at + used, *n - used);
+      if (rest.size() < batch_format::kLogOverhead) {
+        full = true;
+        break;
+      }
+      auto h = validate_batch_crc(rest, config_.max_batch_bytes);
+      if (!h) {
+        if (h.error().code == Errc::truncated) {
+          full = true;  // the buffer ends inside this batch
+          break;
+        }
+        if (result.batches == 0) {
+          return make_error(Errc::corrupt_data, segment.log_file().path() + ": " + h.error().to_string());
+        }
+        full = true;  // serve what was good; the next read reports the damage
+        break;
+      }
+      used += h->total_size();
+      result.next_offset = h->next_offset();
+      ++result.batches;
+    }
+    result.bytes = at + used;
+    if (used < *n || result.bytes >= max_bytes) full = true;
+  }
+  out.resize(result.bytes);
+  return result;
+}
+
+Result<std::optional<TimestampLookup>> PartitionLog::offset_for_timestamp(int64_t timestamp) const {
+  auto list = segments();
+  Bytes buffer;
+  for (const auto& segment : *list) {
+    if (segment->max_timestamp() < timestamp) continue;
+    auto pos = segment->position_of_timestamp(timestamp);
+    if (!pos) return tl::unexpected(pos.error());
+    uint64_t end = segment->size();
+    while (*pos < end) {
+      std::byte length[batch_format::kLogOverhead];
+      auto n = segment->log_file().read_at(*pos, length);
+      if (!n) return tl::unexpected(n.error());
+      if (*n != sizeof(length)) break;
+      size_t total = batch_format::kLogOverhead + static_cast<size_t>(std::max(load_be<int32_t>(length + 8), 0));
+      buffer.resize(total);
+      n = segment->log_file().read_at(*pos, buffer);
+      if (!n) return tl::unexpected(n.error());
+      auto h = validate_batch_crc(ByteSpan(buffer.data(), *n), config_.max_batch_bytes);
+      if (!h) return make_error(Errc::corrupt_data, segment->log_file().path() + ": " + h.error().to_string());
+      if (h->max_timestamp >= timestamp) {
+        auto reader = RecordReader::open(buffer);
+        if (!reader) return tl::unexpected(reader.error());
+        Record record;
+        while (true) {
+          auto more = reader->next(record);
+          if (!more) return tl::unexpected(more.error());
+          if (!*more) break;
+          if (record.timestamp >= timestamp) return TimestampLookup{record.offset, record.timestamp};
+        }
+      }
+      *pos += total;
+    }
+  }
+  return std::nullopt;
+}
+
+Status PartitionLog::truncate_to(Offset offset) {
+  std::lock_guard lock(writer_mu_);
+  if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
+  auto list = *segments();
+  Offset start = list.front()->base_offset();
+  Offset end = log_end_offset();
+  if (offset < start || offset > end) {
+    return make_error(Errc::offset_out_of_range, "cannot truncate to " + std::to_string(offset.value()) + ": log holds [" +
+                                                     std::to_string(start.value()) + ", " + std::to_string(end.value()) + ")");
+  }
+  if (offset == end) return {};
+  auto it = std::upper_bound(list.begin(), list.end(), offset,
+                             [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
+  size_t keep = static_cast<size_t>(it - list.begin() - 1);
+  // Checks the boundary before anything changes.
+  if (auto s = list[keep]->truncate_to(offset); !s) return s;
+  log_end_.store(offset.value(), std::memory_order_release);
+  for (size_t i = keep + 1; i < list.size(); ++i) {
+    if (auto s = list[i]->remove_files(); !s) return s;
+  }
+  list.resize(keep + 1);
+  {
+    std::lock_guard sync_lock(sync_mu_);
+    durable_end_ = std::min(durable_end_, offset.value());
+  }
+  if (auto s = write_recovery_point(std::min(list.back()->base_offset(), offset)); !s) return s;
+  publish(std::move(list));
+  log::info("storage", "log_truncated_by_request", {{"dir", dir_}, {"offset", offset.value()}});
+  return {};
+}
+
+Result<size_t> PartitionLog::apply_retention() {
+  std::lock_guard lock(writer_mu_);
+  if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
+  auto list = *segments();
+  uint64_t total = 0;
+  for (const auto& s : list) total += s->size();
+  int64_t now = clock_.now().value();
+  size_t removed = 0;
+  while (list.size() > 1) {
+    const Segment& oldest = *list.front();
+    bool expired = config_.retention_ms >= 0 && now - oldest.max_timestamp() > config_.retention_ms;
+    bool over_size = config_.retention_bytes >= 0 &&
+                     static_cast<int64_t>(total - oldest.size()) >= config_.retention_bytes;
+    if (!expired && !over_size) break;
+    if (auto s = list.front()->remove_files(); !s) return tl::unexpected(s.error());
+    total -= oldest.size();
+    list.erase(list.begin());
+    ++removed;
+  }
+  if (removed > 0) {
+    Offset start = list.front()->base_offset();
+    publish(std::move(list));
+    log::info("storage", "retention_removed_segments",
+              {{"dir", dir_}, {"segments", static_cast<int64_t>(removed)}, {"log_start_offset", start.value()}});
+  }
+  return removed;
+}
+
+Status PartitionLog::close() {
+  if (flusher_.joinable()) {
+    flusher_.request_stop();
+    flusher_cv_.notify_all();
+    flusher_.join();
+  }
+  if (auto s = flush(); !s) return s;
+  std::lock_guard lock(writer_mu_);
+  if (closed_) return {};
+  closed_ = true;
+  auto list = segments();
+  for (const auto& segment : *list) {
+    if (auto s = segment->sync(); !s) return s;
+    if (auto s = segment->write_indexes(true); !s) return s;
+  }
+  if (auto s = write_recovery_point(log_end_offset()); !s) return s;
+  return fs_.write_file_atomic(dir_ + "/" + std::string(kCleanShutdownFile), {});
+}
+
+Offset PartitionLog::log_start_offset() const { return segments()->front()->base_offset(); }
+
+Offset PartitionLog::durable_end_offset() const {
+  std::lock_guard lock(sync_mu_);
+  return Offset(durable_end_);
+}
+
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : *segments()) total += s->size();
+  return total;
+}
+
+size_t PartitionLog::segment_count() const { return segments()->size(); }
+
+LogStats PartitionLog::stats() const {
+  std::lock_guard lock(sync_mu_);
+  return LogStats{appends_.load(std::memory_order_relaxed), syncs_};
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,254 @@
+#include "sluice/storage/record_batch.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "sluice/common/crc32c.h"
+
+namespace sluice::storage {
+namespace bf = batch_format;
+
+Result<BatchHeader> read_batch_header(ByteSpan b) {
+  if (b.size() < bf::kHeaderSize) {
+    return make_error(Errc::truncated, "batch header needs " + std::to_string(bf::kHeaderSize) + " bytes, have " +
+                                           std::to_string(b.size()));
+  }
+  const std::byte* p = b.data();
+  BatchHeader h;
+  h.base_offset = Offset(load_be<int64_t>(p + bf::kBaseOffset));
+  h.batch_length = load_be<int32_t>(p + bf::kBatchLength);
+  h.partition_leader_epoch = load_be<int32_t>(p + bf::kPartitionLeaderEpoch);
+  h.magic = load_be<int8_t>(p + bf::kMagic);
+  h.crc = load_be<uint32_t>(p + bf::kCrc);
+  h.attributes = load_be<int16_t>(p + bf::kAttributes);
+  h.last_offset_delta = load_be<int32_t>(p + bf::kLastOffsetDelta);
+  h.base_timestamp = load_be<int64_t>(p + bf::kBaseTimestamp);
+  h.max_timestamp = load_be<int64_t>(p + bf::kMaxTimestamp);
+  h.producer_id = load_be<int64_t>(p + bf::kProducerId);
+  h.producer_epoch = load_be<int16_t>(p + bf::kProducerEpoch);
+  h.base_sequence = load_be<int32_t>(p + bf::kBaseSequence);
+  h.record_count = load_be<int32_t>(p + bf::kRecordCount);
+  return h;
+}
+
+Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
+  auto header = read_batch_header(b);
+  if (!header) return header;
+  const BatchHeader& h = *header;
+  std::string at = "batch at offset " + std::to_string(h.base_offset.value());
+  if (h.magic != bf::kMagicV2) {
+    return make_error(Errc::wrong_magic, at + ": magic " + std::to_string(h.magic) + ", expected 2");
+  }
+  if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead)) {
+    return make_error(Errc::corrupt_data, at + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
+  }
+  if (h.total_size() > max_batch_bytes) {
+    return make_error(Errc::batch_too_large, at + ": " + std::to_string(h.total_size()) + " bytes exceeds the limit of " +
+                                                 std::to_string(max_batch_bytes));
+  }
+  if (h.total_size() > b.size()) {
+    return make_error(Errc::truncated, at + ": batch length says " + std::to_string(h.total_size()) + " bytes, only " +
+                                           std::to_string(b.size()) + " available");
+  }
+  if (h.last_offset_delta < 0 || h.record_count < 0) {
+    return make_error(Errc::corrupt_data, at + ": negative last offset delta or record count");
+  }
+  uint32_t computed = crc32c(b.subspan(bf::kAttributes, h.total_size() - bf::kAttributes));
+  if (computed != h.crc) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), ": stored crc 0x%08x, computed 0x%08x", h.crc, computed);
+    return make_error(Errc::crc_mismatch, at + buf);
+  }
+  return header;
+}
+
+Result<BatchHeader> validate_batch(ByteSpan b, const ValidationOptions& options) {
+  auto header = validate_batch_crc(b, options.max_batch_bytes);
+  if (!header || !options.check_records) return header;
+  const BatchHeader& h = *header;
+  std::string at = "batch at offset " + std::to_string(h.base_offset.value());
+  auto reader = RecordReader::open(b.first(h.total_size()), options.max_uncompressed_bytes);
+  if (!reader) return tl::unexpected(reader.error());
+  Record record;
+  int64_t last_delta = -1;
+  while (true) {
+    auto more = reader->next(record);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) break;
+    last_delta = record.offset - h.base_offset;
+  }
+  if (reader->records_read() != h.record_count) {
+    return make_error(Errc::record_count_mismatch, at + ": header says " + std::to_string(h.record_count) +
+                                                       " records, found " + std::to_string(reader->records_read()));
+  }
+  if (h.record_count > 0 && last_delta != h.last_offset_delta) {
+    return make_error(Errc::offset_delta_not_monotonic, at + ": last record has offset delta " +
+                                                            std::to_string(last_delta) + ", header says " +
+                                                            std::to_string(h.last_offset_delta));
+  }
+  return header;
+}
+
+void stamp_base_offset(MutableByteSpan batch, Offset base_offset) {
+  store_be<int64_t>(batch.data() + bf::kBaseOffset, base_offset.value());
+}
+
+RecordReader::RecordReader(BatchHeader header, ByteSpan records, Bytes decompressed)
+    : header_(header), decompressed_(std::move(decompressed)), records_(records) {
+  if (!decompressed_.empty() || header_.compression() != Compression::none) records_ = decompressed_;
+}
+
+namespace {
+
+Result<Bytes> zstd_decompress(ByteSpan in, size_t max_out) {
+  // The frame may not record its content size, so decompress by streaming into a
+  // buffer that grows up to max_out.
+  Bytes out;
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  if (!dctx) return make_error(Errc::compression_error, "cannot allocate a zstd context");
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  size_t capacity = std::min(max_out, std::max<size_t>(in.size() * 4, 4096));
+  out.resize(capacity);
+  size_t produced = 0;
+  Status status;
+  while (true) {
+    ZSTD_outBuffer output{out.data() + produced, out.size() - produced, 0};
+    size_t ret = ZSTD_decompressStream(dctx, &output, &input);
+    produced += output.pos;
+    if (ZSTD_isError(ret)) {
+      status = make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(ret));
+      break;
+    }
+    if (ret == 0 && input.pos == input.size) break;  // frame complete, input consumed
+    if (ret == 0) {
+      continue;  // another frame follows
+    }
+    if (input.pos == input.size && output.pos < output.size) {
+      status = make_error(Errc::compression_error, "zstd: truncated frame");
+      break;
+    }
+    if (produced == out.size()) {
+      if (out.size() >= max_out) {
+        status = make_error(Errc::batch_too_large,
+                            "decompressed records exceed the limit of " + std::to_string(max_out) + " bytes");
+        break;
+      }
+      out.resize(std::min(max_out, out.size() * 2));
+    }
+  }
+  ZSTD_freeDCtx(dctx);
+  if (!status) return tl::unexpected(status.error());
+  out.resize(produced);
+  return out;
+}
+
+}  // namespace
+
+Result<RecordReader> RecordReader::open(ByteSpan batch, size_t max_uncompressed_bytes) {
+  auto header = read_batch_header(batch);
+  if (!header) return tl::unexpected(header.error());
+  if (header->total_size() > batch.size() || header->total_size() < bf::kHeaderSize) {
+    return make_error(Errc::truncated, "batch length does not match the available bytes");
+  }
+  ByteSpan body = batch.subspan(bf::kRecords, header->total_size() - bf::kRecords);
+  switch (header->compression()) {
+    case Compression::none:
+      return RecordReader(*header, body, {});
+    case Compression::zstd: {
+      auto plain = zstd_decompress(body, max_uncompressed_bytes);
+      if (!plain) return tl::unexpected(plain.error());
+      return RecordReader(*header, {}, std::move(*plain));
+    }
+    default:
+      return make_error(Errc::unsupported, "compression codec " + std::to_string(static_cast<int>(header->compression())) +
+                                               " is not supported (only none and zstd)");
+  }
+}
+
+Result<bool> RecordReader::next(Record& out) {
+  if (pos_ >= records_.size()) return false;
+  auto fail = [&](const char* what) {
+    return make_error(Errc::corrupt_data, "record " + std::to_string(read_) + " of batch at offset " +
+                                              std::to_string(header_.base_offset.value()) + ": " + what);
+  };
+  ByteReader outer(records_.subspan(pos_));
+  auto length = outer.get_varint32();
+  if (!length || *length < 0) return fail("bad record length");
+  auto body = outer.get_bytes(static_cast<size_t>(*length));
+  if (!body) return fail("record length past the end of the batch");
+  ByteReader r(*body);
+  auto attributes = r.get_be<int8_t>();
+  auto ts_delta = r.get_varint();
+  auto offset_delta = r.get_varint32();
+  if (!attributes || !ts_delta || !offset_delta) return fail("truncated record fields");
+  if (*offset_delta <= previous_delta_) return make_error(Errc::offset_delta_not_monotonic, "record " + std::to_string(read_) +
+                                                              " of batch at offset " + std::to_string(header_.base_offset.value()) +
+                                                              ": offset delta " + std::to_string(*offset_delta) +
+                                                              " after " + std::to_string(previous_delta_));
+  if (*offset_delta > header_.last_offset_delta) return make_error(Errc::offset_delta_not_monotonic, "record offset delta " +
+                                                                       std::to_string(*offset_delta) + " beyond the batch's last offset delta");
+  auto read_nullable = [&](std::optional<ByteSpan>& dst) -> bool {
+    auto len = r.get_varint32();
+    if (!len || *len < -1) return false;
+    if (*len == -1) {
+      dst.reset();
+      return true;
+    }
+    auto bytes = r.get_bytes(static_cast<size_t>(*len));
+    if (!bytes) return false;
+    dst = *bytes;
+    return true;
+  };
+  if (!read_nullable(out.key)) return fail("bad key");
+  if (!read_nullable(out.value)) return fail("bad value");
+  auto header_count = r.get_varint32();
+  if (!header_count || *header_count < 0 || static_cast<size_t>(*header_count) > r.remaining()) return fail("bad header count");
+  out.headers.clear();
+  for (int32_t i = 0; i < *header_count; ++i) {
+    auto key_len = r.get_varint32();
+    if (!key_len || *key_len < 0) return fail("bad header key length");
+    auto key = r.get_bytes(static_cast<size_t>(*key_len));
+    if (!key) return fail("header key past the end");
+    RecordHeader h{as_string_view(*key), std::nullopt};
+    if (!read_nullable(h.value)) return fail("bad header value");
+    out.headers.push_back(h);
+  }
+  if (r.remaining() != 0) return fail("trailing bytes inside the record");
+  out.attributes = *attributes;
+  out.timestamp = header_.base_timestamp + *ts_delta;
+  out.offset = header_.base_offset + *offset_delta;
+  previous_delta_ = *offset_delta;
+  pos_ += outer.position();
+  ++read_;
+  return true;
+}
+
+Status decode_records(ByteSpan batch, std::vector<Record>& out, Bytes& scratch) {
+  out.clear();
+  auto reader = RecordReader::open(batch);
+  if (!reader) return tl::unexpected(reader.error());
+  Record record;
+  while (true) {
+    auto more = reader->next(record);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) break;
+    out.push_back(record);
+  }
+  // Keep the decompressed bytes alive for the caller; moving a vector keeps its buffer.
+  scratch = std::move(reader->decompressed_);
+  return {};
+}
+
+Result<ControlRecord> parse_control_record(const Record& record) {
+  if (!record.key || record.key->size() < 4) return make_error(Errc::corrupt_data, "control record key too short");
+  int16_t type = load_be<int16_t>(record.key->data() + 2);
+  if (type != 0 && type != 1) return make_error(Errc::corrupt_data, "unknown control record type " + std::to_string(type));
+  ControlRecord control{static_cast<ControlType>(type), 0};
+  if (record.value && record.value->size() >= 6) control.coordinator_epoch = load_be<int32_t>(record.value->data() + 2);
+  return control;
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,264 @@
+#include "sluice/storage/segment.h"
+
+#include <cstdio>
+
+#include "sluice/storage/segment_scanner.h"
+
+namespace sluice::storage {
+namespace bf = batch_format;
+namespace {
+
+size_t index_capacity_for(uint64_t bytes, uint32_t interval) { return static_cast<size_t>(bytes / interval) + 2; }
+
+}  // namespace
+
+std::string segment_file_name(Offset base_offset, std::string_view suffix) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(base_offset.value()));
+  return std::string(buf) + std::string(suffix);
+}
+
+Segment::Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log,
+                 size_t index_capacity)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      base_offset_(base),
+      options_(options),
+      log_(std::move(log)),
+      index_(index_capacity),
+      time_index_(index_capacity),
+      next_offset_(base.value()) {}
+
+std::string Segment::path(std::string_view suffix) const { return dir_ + "/" + segment_file_name(base_offset_, suffix); }
+
+Result<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                                 const SegmentOptions& options) {
+  std::string log_path = dir + "/" + segment_file_name(base_offset, ".log");
+  auto file = fs.open(log_path, OpenMode::create_or_open);
+  if (!file) return tl::unexpected(file.error());
+  if ((*file)->size() != 0) {
+    if (auto s = (*file)->truncate(0); !s) return tl::unexpected(s.error());
+  }
+  size_t capacity = index_capacity_for(options.segment_bytes + options.max_batch_bytes, options.index_interval_bytes);
+  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, options, std::move(*file), capacity));
+}
+
+Result<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                               const SegmentOptions& options, bool recover, bool active,
+                                               SegmentRecovery* report) {
+  auto file = fs.open(dir + "/" + segment_file_name(base_offset, ".log"), OpenMode::must_exist);
+  if (!file) return tl::unexpected(file.error());
+  uint64_t file_size = (*file)->size();
+  uint64_t sized_for = active ? std::max(file_size, options.segment_bytes) + options.max_batch_bytes : file_size;
+  size_t capacity = index_capacity_for(sized_for, options.index_interval_bytes);
+  std::unique_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, std::move(*file), capacity));
+  if (recover || !segment->load_indexes()) {
+    if (auto s = segment->rebuild(recover, report); !s) return tl::unexpected(s.error());
+  } else if (report) {
+    report->valid_bytes = segment->size();
+  }
+  return segment;
+}
+
+// Loads `.index` and `.timeindex` and finds the segment's end by scanning the
+// batch headers after the last index entry. False when either index is missing,
+// damaged, or disagrees with the log; the caller then rebuilds.
+bool Segment::load_indexes() {
+  uint64_t file_size = log_->size();
+  auto index_bytes = fs_.read_file(path(".index"));
+  auto time_bytes = fs_.read_file(path(".timeindex"));
+  if (!index_bytes || !time_bytes) return false;
+  size_t capacity = index_.capacity();
+  auto index = OffsetIndex::parse(*index_bytes, capacity,
+                                  [&](const OffsetIndexEntry& e) { return e.position < file_size; });
+  auto time_index = TimeIndex::parse(*time_bytes, capacity, [](const TimeIndexEntry&) { return true; });
+  if (!index || !time_index) return false;
+  // Both indexes gain an entry for the same batches, so they must pair up.
+  if (index->size() != time_index->size()) return false;
+  for (size_t i = 0; i < index->size(); ++i) {
+    if (index->at(i).relative_offset != time_index->at(i).relative_offset) return false;
+  }
+  // Positions must increase with offsets.
+  for (size_t i = 1; i < index->size(); ++i) {
+    if (index->at(i).position <= index->at(i - 1).position) return false;
+  }
+  // Walk the headers from the last indexed batch to the end of the file to learn
+  // the next offset and max timestamp; any framing problem means "rebuild".
+  uint64_t start = index->size() > 0 ? index->at(index->size() - 1).position : 0;
+  int64_t max_ts = time_index->size() > 0 ? time_index->at(time_index->size() - 1).timestamp : -1;
+  int64_t next = base_offset_.value();
+  uint64_t pos = start;
+  std::byte header[bf::kHeaderSize];
+  while (pos < file_size) {
+    auto n = log_->read_at(pos, header);
+    if (!n || *n < bf::kHeaderSize) return false;
+    auto h = read_batch_header(ByteSpan(header, bf::kHeaderSize));
+    if (!h || h->magic != bf::kMagicV2 || h->batch_length < 49 || pos + h->total_size() > file_size) return false;
+    if (pos == start && index->size() > 0 &&
+        h->base_offset.value() != base_offset_.value() + index->at(index->size() - 1).relative_offset) {
+      return false;
+    }
+    max_ts = std::max(max_ts, h->max_timestamp);
+    next = h->next_offset().value();
+    pos += h->total_size();
+  }
+  if (start == 0 && file_size == 0) next = base_offset_.value();
+  index_ = std::move(*index);
+  time_index_ = std::move(*time_index);
+  bytes_since_index_entry_ = file_size - start;
+  size_.store(file_size, std::memory_order_release);
+  next_offset_.store(next, std::memory_order_release);
+  max_timestamp_.store(file_size == 0 ? -1 : max_ts, std::memory_order_release);
+  return true;
+}
+
+Status Segment::rebuild(bool recover, SegmentRecovery* report) {
+  index_.clear();
+  time_index_.clear();
+  bytes_since_index_entry_ = 0;
+  max_timestamp_.store(-1);
+  next_offset_.store(base_offset_.value());
+  uint64_t file_size = log_->size();
+  SegmentScanner scanner(*log_, 0, file_size, options_.max_batch_bytes);
+  uint64_t valid = 0;
+  std::string reason;
+  while (true) {
+    auto batch = scanner.next();
+    if (!batch) return tl::unexpected(batch.error());
+    if (!*batch) break;
+    const ScannedBatch& b = **batch;
+    if (!b.status) {
+      reason = b.status.error().to_string();
+      break;
+    }
+    const BatchHeader& h = b.header;
+    if (h.base_offset < next_offset() || h.last_offset() - base_offset_ > int64_t{UINT32_MAX}) {
+      reason = "at position " + std::to_string(b.position) + ": batch offset " + std::to_string(h.base_offset.value()) +
+               " out of order (expected >= " + std::to_string(next_offset().value()) + ")";
+      break;
+    }
+    index_batch(h, b.position);
+    valid = b.position + h.total_size();
+    size_.store(valid, std::memory_order_release);
+  }
+  if (report) {
+    report->original_bytes = file_size;
+    report->valid_bytes = valid;
+    report->truncated = valid < file_size;
+    report->reason = reason;
+  }
+  if (valid < file_size) {
+    if (!recover) {
+      // Only recovery may cut data; outside it a damaged segment is an error.
+      return make_error(Errc::corrupt_data, log_->path() + ": " + reason);
+    }
+    if (auto s = log_->truncate(valid); !s) return s;
+  }
+  return {};
+}
+
+void Segment::index_batch(const BatchHeader& h, uint64_t position) {
+  if (bytes_since_index_entry_ >= options_.index_interval_bytes) {
+    auto rel = static_cast<uint32_t>(h.base_offset - base_offset_);
+    index_.append({rel, static_cast<uint32_t>(position)});
+    time_index_.append({max_timestamp_.load(std::memory_order_relaxed), rel});
+    bytes_since_index_entry_ = 0;
+  }
+  bytes_since_index_entry_ += h.total_size();
+  if (h.max_timestamp > max_timestamp_.load(std::memory_order_relaxed)) {
+    max_timestamp_.store(h.max_timestamp, std::memory_order_release);
+  }
+  next_offset_.store(h.next_offset().value(), std::memory_order_release);
+}
+
+Status Segment::append(ByteSpan batch, const BatchHeader& header) {
+  uint64_t position = size();
+  if (auto s = log_->append(batch); !s) {
+    // A partial write may have reached the file; cut it so the file stays whole batches.
+    (void)log_->truncate(position);
+    return s;
+  }
+  index_batch(header, position);
+  size_.store(position + batch.size(), std::memory_order_release);
+  return {};
+}
+
+Result<uint64_t> Segment::position_of(Offset offset) const {
+  uint64_t end = size();
+  uint64_t pos = 0;
+  if (auto e = index_.floor(static_cast<uint32_t>(std::max<int64_t>(offset - base_offset_, 0)))) pos = e->position;
+  std::byte header[bf::kLastOffsetDelta + 4];
+  while (pos < end) {
+    auto n = log_->read_at(pos, header);
+    if (!n) return tl::unexpected(n.error());
+    if (*n < sizeof(header)) return make_error(Errc::corrupt_data, log_->path() + ": short read of a batch header");
+    Offset base(load_be<int64_t>(header + bf::kBaseOffset));
+    int32_t length = load_be<int32_t>(header + bf::kBatchLength);
+    int32_t last_delta = load_be<int32_t>(header + bf::kLastOffsetDelta);
+    if (base + last_delta >= offset) return pos;
+    pos += bf::kLogOverhead + static_cast<uint64_t>(length);
+  }
+  return end;
+}
+
+Result<uint64_t> Segment::position_of_timestamp(int64_t timestamp) const {
+  uint64_t end = size();
+  uint64_t pos = 0;
+  if (auto e = time_index_.lower(timestamp)) {
+    if (auto p = index_.floor(e->relative_offset)) pos = p->position;
+  }
+  std::byte header[bf::kHeaderSize];
+  while (pos < end) {
+    auto n = log_->read_at(pos, header);
+    if (!n) return tl::unexpected(n.error());
+    if (*n < sizeof(header)) return make_error(Errc::corrupt_data, log_->path() + ": short read of a batch header");
+    auto h = read_batch_header(ByteSpan(header, sizeof(header)));
+    if (h->max_timestamp >= timestamp) return pos;
+    pos += h->total_size();
+  }
+  return end;
+}
+
+Status Segment::truncate_to(Offset offset) {
+  auto pos = position_of(offset);
+  if (!pos) return tl::unexpected(pos.error());
+  if (*pos < size()) {
+    std::byte header[bf::kLogOverhead];
+    auto n = log_->read_at(*pos, header);
+    if (!n) return tl::unexpected(n.error());
+    Offset batch_base(load_be<int64_t>(header));
+    if (batch_base < offset) {
+      return make_error(Errc::not_batch_boundary, "offset " + std::to_string(offset.value()) +
+                                                      " is inside the batch starting at " +
+                                                      std::to_string(batch_base.value()));
+    }
+  }
+  // Publish the shorter end first so readers stop before the bytes go away.
+  size_.store(std::min(size(), *pos), std::memory_order_release);
+  if (auto s = log_->truncate(*pos); !s) return s;
+  // Rebuild in-memory state for what is left; cheap next to the rarity of truncation.
+  return rebuild(false, nullptr);
+}
+
+Status Segment::write_indexes(bool sync) {
+  for (auto [suffix, bytes] : {std::pair{".index", index_.serialize()}, std::pair{".timeindex", time_index_.serialize()}}) {
+    if (sync) {
+      if (auto s = fs_.write_file_atomic(path(suffix), bytes); !s) return s;
+    } else {
+      auto file = fs_.open(path(suffix), OpenMode::create_or_open);
+      if (!file) return tl::unexpected(file.error());
+      if (auto s = (*file)->truncate(0); !s) return s;
+      if (auto s = (*file)->append(bytes); !s) return s;
+    }
+  }
+  return {};
+}
+
+Status Segment::remove_files() {
+  for (const char* suffix : {".log", ".index", ".timeindex"}) {
+    if (auto s = fs_.remove(path(suffix)); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace sluice::storage
