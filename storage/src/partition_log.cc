@@ -42,9 +42,10 @@ SegmentOptions PartitionLog::segment_options() const {
 
 Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::string dir, LogConfig config,
                                                          Clock& clock) {
-  if (config.segment_bytes < 1024 || config.index_interval_bytes == 0 || config.max_batch_bytes < 64) {
-    return make_error(Errc::invalid_argument, "log config: segment_bytes >= 1024, index_interval_bytes > 0 and "
-                                              "max_batch_bytes >= 64 are required");
+  if (config.segment_bytes < batch_format::kHeaderSize || config.index_interval_bytes == 0 ||
+      config.max_batch_bytes < batch_format::kHeaderSize) {
+    return make_error(Errc::invalid_argument, "log config: segment_bytes and max_batch_bytes must be at least one batch "
+                                              "header (61 bytes), index_interval_bytes above 0");
   }
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
@@ -81,7 +82,12 @@ Status PartitionLog::load() {
   for (size_t i = 0; i < bases.size(); ++i) {
     bool last = i + 1 == bases.size();
     bool recover = !clean && (last || bases[i + 1] > recovery_point);
-    bool out_of_order = !list.empty() && bases[i] < list.back()->next_offset();
+    // Offsets are contiguous across segments. A segment that starts past its
+    // predecessor's end means the records between were lost; it and everything
+    // after it must go. (Only checked where recovery runs: below the recovery
+    // point the files were synced and are trusted.)
+    bool out_of_order = !list.empty() && (bases[i] < list.back()->next_offset() ||
+                                          (recover && bases[i] > list.back()->next_offset()));
     SegmentRecovery report;
     std::unique_ptr<Segment> segment;
     if (!out_of_order) {

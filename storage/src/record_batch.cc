@@ -56,6 +56,10 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
   if (h.last_offset_delta < 0 || h.record_count < 0) {
     return make_error(Errc::corrupt_data, at + ": negative last offset delta or record count");
   }
+  // The CRC does not cover the base offset; next_offset() must not overflow.
+  if (h.base_offset.value() > INT64_MAX - 1 - h.last_offset_delta) {
+    return make_error(Errc::corrupt_data, at + ": base offset plus last offset delta overflows int64");
+  }
   uint32_t computed = crc32c(b.subspan(bf::kAttributes, h.total_size() - bf::kAttributes));
   if (computed != h.crc) {
     char buf[96];
@@ -217,9 +221,16 @@ Result<bool> RecordReader::next(Record& out) {
     out.headers.push_back(h);
   }
   if (r.remaining() != 0) return fail("trailing bytes inside the record");
+  // Both sums come from untrusted bytes (the CRC does not cover the base offset).
+  int64_t timestamp = 0;
+  int64_t offset = 0;
+  if (__builtin_add_overflow(header_.base_timestamp, *ts_delta, &timestamp)) return fail("timestamp overflows int64");
+  if (__builtin_add_overflow(header_.base_offset.value(), int64_t{*offset_delta}, &offset)) {
+    return fail("offset overflows int64");
+  }
   out.attributes = *attributes;
-  out.timestamp = header_.base_timestamp + *ts_delta;
-  out.offset = header_.base_offset + *offset_delta;
+  out.timestamp = timestamp;
+  out.offset = Offset(offset);
   previous_delta_ = *offset_delta;
   pos_ += outer.position();
   ++read_;
