@@ -163,7 +163,7 @@ Status PartitionLog::write_recovery_point(Offset offset) {
   return fs_.write_file_atomic(dir_ + "/" + std::string(kRecoveryPointFile), as_bytes(text));
 }
 
-Result<AppendResult> PartitionLog::append(MutableByteSpan batch) {
+Result<AppendResult> PartitionLog::append(MutableByteSpan batch, AwaitDurable await_durable) {
   auto header = validate_batch_crc(batch, config_.max_batch_bytes);
   if (!header) return tl::unexpected(header.error());
   Offset next;
@@ -187,7 +187,7 @@ Result<AppendResult> PartitionLog::append(MutableByteSpan batch) {
     log_end_.store(next.value(), std::memory_order_release);
     appends_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (config_.durability == Durability::fsync) {
+  if (config_.durability == Durability::fsync && await_durable == AwaitDurable::yes) {
     if (auto s = wait_durable(next); !s) return tl::unexpected(s.error());
   }
   return AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};

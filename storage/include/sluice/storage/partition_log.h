@@ -81,8 +81,10 @@ class PartitionLog {
 
   // Validates framing and CRC, assigns offsets from the log end (rewriting the
   // batch's base offset in place), writes it, rolls the segment if needed, and
-  // waits for durability as configured.
-  Result<AppendResult> append(MutableByteSpan batch);
+  // waits for durability as configured (unless told not to: a caller that only
+  // needs the write, like acks=1, can pass AwaitDurable::no).
+  enum class AwaitDurable : bool { no, yes };
+  Result<AppendResult> append(MutableByteSpan batch, AwaitDurable await_durable = AwaitDurable::yes);
 
   // Copies whole batches starting with the one that holds `offset` into `out`
   // (resized as needed), at most max_bytes unless the first batch alone is larger.

@@ -1,0 +1,47 @@
+// Broker settings: embedded defaults, overridden by a TOML file (--config), then by
+// command-line flags. `sluiced --help` lists every setting with its default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sluice/broker/topic_config.h"
+#include "sluice/common/error.h"
+
+namespace sluice::broker {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+// "host:port" with port 0-65535 (0: any free port).
+Result<HostPort> parse_host_port(const std::string& text);
+
+struct BrokerConfig {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:7400";
+  std::string http = "127.0.0.1:7401";  // empty: no HTTP endpoint
+  uint32_t max_frame_bytes = 64u << 20;
+  bool auto_create_topics = false;
+  int32_t default_partitions = 1;
+  int64_t retention_check_interval_ms = 300'000;
+  int64_t shutdown_timeout_ms = 30'000;
+  std::string log_level = "info";
+  TopicConfig topic_defaults;
+};
+
+// Parses argv. Returns the config, or an error whose message is ready to print
+// (it names the setting and why). `--help` sets `help_text` and no error.
+struct ParsedArgs {
+  BrokerConfig config;
+  std::string help_text;  // non-empty when --help was asked
+};
+Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv);
+
+// Checks a config built in code (EmbeddedBroker) the same way parse_broker_args does.
+Status validate_broker_config(const BrokerConfig& config);
+
+}  // namespace sluice::broker

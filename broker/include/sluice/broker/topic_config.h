@@ -1,0 +1,31 @@
+// A topic's settings, by Kafka's names where the meaning is the same:
+//   retention.ms, retention.bytes, segment.bytes, segment.ms, index.interval.bytes,
+//   max.message.bytes, cleanup.policy (delete|compact), durability (fsync|interval|none),
+//   flush.ms (the interval for durability=interval).
+// Thread-safety: value type.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "sluice/common/error.h"
+#include "sluice/storage/log_config.h"
+
+namespace sluice::broker {
+
+struct TopicConfig {
+  storage::LogConfig log;
+  std::string cleanup_policy = "delete";
+
+  // Every setting with its current value, by wire name.
+  std::map<std::string, std::string> to_map() const;
+};
+
+// Applies `overrides` on top of `base`; an unknown key or a bad value is an
+// invalid_argument error naming the key and why.
+Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<std::string, std::string>& overrides);
+
+// Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+Status validate_topic_name(const std::string& name);
+
+}  // namespace sluice::broker

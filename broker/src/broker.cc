@@ -1,0 +1,196 @@
+#include "sluice/broker/broker.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <thread>
+
+#include "http_endpoint.h"
+#include "session.h"
+#include "sluice/common/log.h"
+
+namespace sluice::broker {
+
+std::shared_ptr<Topic> BrokerState::find_or_create(const std::string& name) {
+  if (auto topic = topics->find(name)) return topic;
+  if (!config.auto_create_topics) return nullptr;
+  auto created = topics->create(name, config.default_partitions, {});
+  if (created) return *created;
+  return topics->find(name);  // another request may have created it first
+}
+
+struct Broker::Impl {
+  BrokerState state;
+  asio::io_context io{1};
+  asio::ip::tcp::acceptor acceptor{io};
+  asio::ip::tcp::acceptor http_acceptor{io};
+  SessionRegistry sessions;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> running_sessions{0};
+  std::thread io_thread;
+
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  Status close_status;
+
+  void log_exception(std::exception_ptr e, const char* what) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error("broker", "task_failed", {{"task", what}, {"error", ex.what()}});
+    }
+  }
+
+  asio::awaitable<void> accept_loop() {
+    while (!stopping) {
+      std::error_code ec;
+      auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+      co_await acceptor.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping) break;
+        continue;
+      }
+      socket->set_option(asio::ip::tcp::no_delay(true), ec);
+      ++running_sessions;
+      asio::co_spawn(io, run_session(state, sessions, socket, stopping), [this](std::exception_ptr e) {
+        log_exception(e, "session");
+        if (--running_sessions == 0 && stopping) finish_stop();
+      });
+    }
+  }
+
+  asio::awaitable<void> http_loop() {
+    while (!stopping) {
+      std::error_code ec;
+      asio::ip::tcp::socket socket(io);
+      co_await http_acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping) break;
+        continue;
+      }
+      asio::co_spawn(io, serve_http(state, std::move(socket)), [this](std::exception_ptr e) { log_exception(e, "http"); });
+    }
+  }
+
+  asio::awaitable<void> retention_loop() {
+    asio::steady_timer timer(io);
+    while (!stopping) {
+      timer.expires_after(std::chrono::milliseconds(state.config.retention_check_interval_ms));
+      std::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) break;
+      state.topics->apply_retention();
+    }
+  }
+
+  // On the I/O thread: stop accepting, stop reading new requests; sessions finish
+  // the request they are in and exit; the last one out closes the logs.
+  void begin_stop() {
+    if (stopping.exchange(true)) return;
+    log::info("broker", "stopping", {{"connections", static_cast<int64_t>(sessions.size())}});
+    std::error_code ec;
+    acceptor.close(ec);
+    http_acceptor.close(ec);
+    sessions.shutdown_reads();
+    if (running_sessions == 0) finish_stop();
+  }
+
+  void finish_stop() {
+    // Close logs off the I/O thread's stack frame but on it, after in-flight work.
+    asio::post(io, [this] {
+      Status s = state.topics->close_all();
+      state.storage_pool.join();
+      if (!s) log::error("broker", "close_failed", {{"error", s.error().to_string()}});
+      log::info("broker", "stopped", {{"clean", s.has_value() ? "true" : "false"}});
+      io.stop();
+      std::lock_guard lock(done_mu);
+      close_status = s;
+      done = true;
+      done_cv.notify_all();
+    });
+  }
+};
+
+Broker::Broker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Broker::~Broker() {
+  request_stop();
+  (void)wait();
+}
+
+Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
+  if (auto s = validate_broker_config(config); !s) return tl::unexpected(s.error());
+  auto impl = std::make_unique<Impl>();
+  impl->state.config = config;
+  auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
+  if (!topics) return tl::unexpected(topics.error());
+  impl->state.topics = std::move(*topics);
+
+  auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
+    auto hp = parse_host_port(where);
+    if (!hp) return make_error(Errc::invalid_argument, std::string(name) + ": " + hp.error().message);
+    std::error_code ec;
+    auto address = asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
+    if (ec) return make_error(Errc::invalid_argument, std::string(name) + ": '" + hp->host + "' is not an IP address");
+    asio::ip::tcp::endpoint endpoint(address, hp->port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(Errc::io_error, std::string(name) + ": cannot listen on " + where + ": " + ec.message());
+    return {};
+  };
+  if (auto s = bind(impl->acceptor, config.listen, "listen"); !s) return tl::unexpected(s.error());
+  if (!config.http.empty()) {
+    if (auto s = bind(impl->http_acceptor, config.http, "http"); !s) return tl::unexpected(s.error());
+  }
+  auto ep = impl->acceptor.local_endpoint();
+  impl->state.address = HostPort{ep.address().to_string(), ep.port()};
+
+  Impl* raw = impl.get();
+  auto on_error = [raw](const char* what) { return [raw, what](std::exception_ptr e) { raw->log_exception(e, what); }; };
+  asio::co_spawn(raw->io, raw->accept_loop(), on_error("accept"));
+  if (!config.http.empty()) asio::co_spawn(raw->io, raw->http_loop(), on_error("http"));
+  asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
+  raw->io_thread = std::thread([raw] {
+    auto guard = asio::make_work_guard(raw->io);
+    raw->io.run();
+  });
+  log::info("broker", "started",
+            {{"listen", raw->state.address.to_string()},
+             {"http", config.http.empty() ? std::string("off") : std::string(raw->http_acceptor.local_endpoint().address().to_string() + ":" +
+                                                                                 std::to_string(raw->http_acceptor.local_endpoint().port()))},
+             {"data_dir", config.data_dir},
+             {"topics", static_cast<int64_t>(raw->state.topics->list().size())}});
+  return std::unique_ptr<Broker>(new Broker(std::move(impl)));
+}
+
+HostPort Broker::address() const { return impl_->state.address; }
+
+HostPort Broker::http_address() const {
+  std::error_code ec;
+  auto ep = impl_->http_acceptor.local_endpoint(ec);
+  if (ec) return {};
+  return HostPort{ep.address().to_string(), ep.port()};
+}
+
+void Broker::request_stop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+Status Broker::wait() {
+  {
+    std::unique_lock lock(impl_->done_mu);
+    impl_->done_cv.wait(lock, [&] { return impl_->done; });
+  }
+  if (impl_->io_thread.joinable()) impl_->io_thread.join();
+  return impl_->close_status;
+}
+
+}  // namespace sluice::broker

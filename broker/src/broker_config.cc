@@ -1,0 +1,94 @@
+#include "sluice/broker/broker_config.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+
+namespace sluice::broker {
+
+Result<HostPort> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return make_error(Errc::invalid_argument, "'" + text + "' is not host:port");
+  HostPort hp{text.substr(0, colon), 0};
+  unsigned port = 0;
+  std::string digits = text.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty() || port > 65535) {
+    return make_error(Errc::invalid_argument, "'" + text + "': port must be a number 0-65535");
+  }
+  hp.port = static_cast<uint16_t>(port);
+  return hp;
+}
+
+Status validate_broker_config(const BrokerConfig& c) {
+  if (c.data_dir.empty()) return make_error(Errc::invalid_argument, "data-dir: must not be empty");
+  if (auto hp = parse_host_port(c.listen); !hp) return make_error(Errc::invalid_argument, "listen: " + hp.error().message);
+  if (!c.http.empty()) {
+    if (auto hp = parse_host_port(c.http); !hp) return make_error(Errc::invalid_argument, "http: " + hp.error().message);
+  }
+  if (c.max_frame_bytes < 1024) return make_error(Errc::invalid_argument, "max-frame-bytes: must be at least 1024");
+  if (c.default_partitions < 1) return make_error(Errc::invalid_argument, "default-partitions: must be at least 1");
+  if (c.retention_check_interval_ms < 1) {
+    return make_error(Errc::invalid_argument, "retention-check-interval-ms: must be at least 1");
+  }
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
+    return make_error(Errc::invalid_argument, "log-level: '" + c.log_level + "' is not one of debug, info, warn, error");
+  }
+  return {};
+}
+
+Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
+  ParsedArgs parsed;
+  BrokerConfig& c = parsed.config;
+  std::string durability(storage::durability_name(c.topic_defaults.log.durability));
+  std::string cleanup = c.topic_defaults.cleanup_policy;
+  auto& log = c.topic_defaults.log;
+
+  CLI::App app{"sluiced: the Sluice broker. Settings come from embedded defaults, then --config FILE (TOML, "
+               "same names as the flags), then flags.",
+               "sluiced"};
+  app.set_config("--config", "", "TOML file with settings (keys as the long flag names)");
+  app.allow_config_extras(false);
+  app.option_defaults()->always_capture_default();
+  app.add_option("--data-dir", c.data_dir, "Directory for topic data");
+  app.add_option("--listen", c.listen, "Native protocol listener, HOST:PORT (port 0: any free port)");
+  app.add_option("--http", c.http, "HTTP listener for /metrics and /healthz, HOST:PORT (empty: off)");
+  app.add_option("--max-frame-bytes", c.max_frame_bytes, "Largest request frame accepted")->check(CLI::Range(1024u, 1u << 30));
+  app.add_option("--auto-create-topics", c.auto_create_topics, "Create unknown topics on produce");
+  app.add_option("--default-partitions", c.default_partitions, "Partitions of auto-created topics")->check(CLI::Range(1, 10000));
+  app.add_option("--retention-check-interval-ms", c.retention_check_interval_ms, "How often retention runs")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms, "Force exit if a clean shutdown takes longer")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--log-level", c.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--default-durability", durability, "Topic default: fsync, interval or none")
+      ->check(CLI::IsMember({"fsync", "interval", "none"}));
+  app.add_option("--default-flush-ms", log.flush_interval_ms, "Topic default: sync interval for durability=interval")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--default-retention-ms", log.retention_ms, "Topic default: retention.ms (-1: forever)")
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX));
+  app.add_option("--default-retention-bytes", log.retention_bytes, "Topic default: retention.bytes (-1: no limit)")
+      ->check(CLI::Range(int64_t{-1}, INT64_MAX));
+  app.add_option("--default-segment-bytes", log.segment_bytes, "Topic default: segment.bytes")
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
+  app.add_option("--default-segment-ms", log.segment_ms, "Topic default: segment.ms")->check(CLI::PositiveNumber);
+  app.add_option("--default-max-message-bytes", log.max_batch_bytes, "Topic default: max.message.bytes (largest batch)")
+      ->check(CLI::Range(size_t{128}, size_t{1} << 30));
+  app.add_option("--default-cleanup-policy", cleanup, "Topic default: delete or compact")
+      ->check(CLI::IsMember({"delete", "compact"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    parsed.help_text = app.help();
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    return make_error(Errc::invalid_argument, e.what());
+  }
+  log.durability = *storage::parse_durability(durability);
+  c.topic_defaults.cleanup_policy = cleanup;
+  if (auto s = validate_broker_config(c); !s) return tl::unexpected(s.error());
+  return parsed;
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,56 @@
+#include "../request_context.h"
+#include "../wire_errors.h"
+
+namespace sluice::broker {
+
+Response handle_create_topics(BrokerState& state, Request request) {
+  wire::CreateTopicsRequest req;
+  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  auto body = std::make_unique<wire::CreateTopicsResponse>();
+  bool any_error = false;
+  for (const auto& t : req.topics()) {
+    auto* result = body->add_results();
+    result->set_name(t.name());
+    std::map<std::string, std::string> overrides(t.configs().begin(), t.configs().end());
+    // Check in this order so each failure gets its own wire code.
+    Status status;
+    wire::ErrorCode code = wire::NONE;
+    if (auto s = validate_topic_name(t.name()); !s) {
+      status = s, code = wire::INVALID_TOPIC;
+    } else if (t.partitions() <= 0) {
+      status = make_error(Errc::invalid_argument, "partitions must be at least 1, got " + std::to_string(t.partitions()));
+      code = wire::INVALID_PARTITIONS;
+    } else if (auto c = apply_topic_config(state.config.topic_defaults, overrides); !c) {
+      status = tl::unexpected(c.error()), code = wire::INVALID_CONFIG;
+    } else if (auto created = state.topics->create(t.name(), t.partitions(), overrides); !created) {
+      status = tl::unexpected(created.error()), code = to_wire_code(created.error().code);
+    }
+    if (!status) {
+      set_error(result->mutable_error(), code, status.error().to_string());
+      any_error = true;
+    }
+  }
+  Response response{std::move(body)};
+  response.error = any_error;
+  return response;
+}
+
+Response handle_delete_topics(BrokerState& state, Request request) {
+  wire::DeleteTopicsRequest req;
+  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  auto body = std::make_unique<wire::DeleteTopicsResponse>();
+  bool any_error = false;
+  for (const auto& name : req.names()) {
+    auto* result = body->add_results();
+    result->set_name(name);
+    if (auto s = state.topics->remove(name); !s) {
+      set_error(result->mutable_error(), s.error());
+      any_error = true;
+    }
+  }
+  Response response{std::move(body)};
+  response.error = any_error;
+  return response;
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,130 @@
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "../request_context.h"
+#include "../wire_errors.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::broker {
+namespace {
+
+constexpr int32_t kMaxWaitCapMs = 60'000;
+
+struct Target {
+  const wire::FetchRequest::FetchPartition* request;
+  std::shared_ptr<Topic> topic;
+  Partition* partition = nullptr;
+};
+
+// Reads every partition once into `body` and `records`; returns the bytes read.
+size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets,
+                 wire::FetchResponse& body, Bytes& records, bool& any_error) {
+  body.Clear();
+  records.clear();
+  any_error = false;
+  size_t budget = req.max_bytes() > 0 ? static_cast<size_t>(req.max_bytes()) : (50u << 20);
+  Bytes buffer;
+  for (auto& t : targets) {
+    auto* pd = body.add_partitions();
+    pd->set_topic(t.request->topic());
+    pd->set_partition(t.request->partition());
+    pd->set_high_watermark(-1);
+    pd->set_log_start_offset(-1);
+    if (!t.partition) {
+      set_error(pd->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION,
+                "no partition " + t.request->topic() + "-" + std::to_string(t.request->partition()));
+      any_error = true;
+      continue;
+    }
+    auto& log = t.partition->log();
+    size_t limit = t.request->partition_max_bytes() > 0 ? static_cast<size_t>(t.request->partition_max_bytes()) : (1u << 20);
+    // Past the first partition with data, stay within the request's budget (KIP-74: the
+    // first batch is returned whole even if larger, so a consumer always progresses).
+    if (!records.empty()) limit = std::min(limit, budget > records.size() ? budget - records.size() : 0);
+    if (limit == 0 && !records.empty()) {
+      pd->set_high_watermark(log.log_end_offset().value());
+      pd->set_log_start_offset(log.log_start_offset().value());
+      continue;
+    }
+    auto r = log.read(Offset(t.request->fetch_offset()), std::max<size_t>(limit, 1), buffer);
+    pd->set_high_watermark(log.log_end_offset().value());
+    pd->set_log_start_offset(log.log_start_offset().value());
+    if (!r) {
+      set_error(pd->mutable_error(), r.error());
+      any_error = true;
+      continue;
+    }
+    pd->set_records_size(static_cast<uint32_t>(r->bytes));
+    records.insert(records.end(), buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r->bytes));
+  }
+  return records.size();
+}
+
+}  // namespace
+
+asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
+  wire::FetchRequest req;
+  if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
+  std::vector<Target> targets;
+  for (const auto& p : req.partitions()) {
+    Target t{&p, state.topics->find(p.topic()), nullptr};
+    if (t.topic && p.partition() >= 0 && p.partition() < static_cast<int32_t>(t.topic->partitions.size())) {
+      t.partition = t.topic->partitions[static_cast<size_t>(p.partition())].get();
+    }
+    targets.push_back(std::move(t));
+  }
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
+  size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes(), 0));
+  auto body = std::make_unique<wire::FetchResponse>();
+  Response response;
+  auto executor = co_await asio::this_coro::executor;
+  while (true) {
+    // Register for wake-ups before reading, so an append between the read and the
+    // wait is never missed.
+    auto timer = std::make_shared<asio::steady_timer>(executor, deadline);
+    std::vector<std::pair<Partition*, uint64_t>> waits;
+    for (auto& t : targets) {
+      if (!t.partition) continue;
+      std::weak_ptr<asio::steady_timer> weak = timer;
+      waits.emplace_back(t.partition, t.partition->on_next_append([weak, executor] {
+        if (auto tm = weak.lock()) asio::post(executor, [tm] { tm->cancel(); });
+      }));
+    }
+    size_t bytes = read_once(req, targets, *body, response.records, response.error);
+    bool done = bytes >= min_bytes || response.error || std::chrono::steady_clock::now() >= deadline;
+    if (!done) {
+      std::error_code ec;
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    for (auto [partition, id] : waits) partition->cancel_wait(id);
+    if (done) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      read_once(req, targets, *body, response.records, response.error);
+      break;
+    }
+  }
+  // Count what is actually sent.
+  size_t position = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    size_t size = body->partitions(static_cast<int>(i)).records_size();
+    if (size == 0) continue;
+    uint64_t count = 0;
+    ByteSpan rest(response.records.data() + position, size);
+    while (rest.size() >= storage::batch_format::kHeaderSize) {
+      auto h = storage::read_batch_header(rest);
+      count += static_cast<uint64_t>(h->record_count);
+      rest = rest.subspan(std::min(rest.size(), h->total_size()));
+    }
+    state.metrics.topic_out(targets[i].topic->name, size, count);
+    position += size;
+  }
+  response.body = std::move(body);
+  co_return response;
+}
+
+}  // namespace sluice::broker

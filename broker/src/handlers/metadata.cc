@@ -1,0 +1,40 @@
+#include "../request_context.h"
+#include "../wire_errors.h"
+
+namespace sluice::broker {
+
+Response handle_metadata(BrokerState& state, Request request) {
+  wire::MetadataRequest req;
+  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  auto body = std::make_unique<wire::MetadataResponse>();
+  body->set_broker_host(state.address.host);
+  body->set_broker_port(state.address.port);
+  std::vector<std::pair<std::string, std::shared_ptr<Topic>>> wanted;
+  if (req.topics().empty()) {
+    for (auto& t : state.topics->list()) wanted.emplace_back(t->name, t);
+  } else {
+    for (const auto& name : req.topics()) wanted.emplace_back(name, state.find_or_create(name));
+  }
+  bool any_error = false;
+  for (const auto& [name, topic] : wanted) {
+    auto* tm = body->add_topics();
+    tm->set_name(name);
+    if (!topic) {
+      set_error(tm->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
+      any_error = true;
+      continue;
+    }
+    for (const auto& [k, v] : topic->config.to_map()) (*tm->mutable_configs())[k] = v;
+    for (const auto& p : topic->partitions) {
+      auto* pm = tm->add_partitions();
+      pm->set_partition(p->id());
+      pm->set_log_start_offset(p->log().log_start_offset().value());
+      pm->set_log_end_offset(p->log().log_end_offset().value());
+    }
+  }
+  Response response{std::move(body)};
+  response.error = any_error;
+  return response;
+}
+
+}  // namespace sluice::broker

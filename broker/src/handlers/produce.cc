@@ -1,0 +1,109 @@
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "../request_context.h"
+#include "../wire_errors.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::broker {
+namespace {
+
+struct PartitionWrite {
+  wire::ProduceResponse::PartitionResult* result;
+  std::shared_ptr<Topic> topic;
+  Partition* partition = nullptr;
+  MutableByteSpan records;
+};
+
+// Validates and appends every batch in `w.records`. Runs on the storage pool:
+// with durability=fsync and acks=all it blocks until the group commit.
+void append_partition(BrokerState& state, PartitionWrite& w, bool await_durable) {
+  const auto& config = w.topic->config.log;
+  MutableByteSpan rest = w.records;
+  bool first = true;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  while (!rest.empty()) {
+    // Uncompressed batches are checked record by record; compressed ones are not
+    // decompressed on the produce path (DESIGN §2), only framing and CRC.
+    auto header = storage::read_batch_header(rest);
+    bool compressed = header && header->compression() != storage::Compression::none;
+    auto valid = storage::validate_batch(rest, {.max_batch_bytes = config.max_batch_bytes, .check_records = !compressed});
+    if (!valid) {
+      set_error(w.result->mutable_error(), valid.error());
+      return;
+    }
+    MutableByteSpan batch = rest.first(valid->total_size());
+    auto appended = w.partition->log().append(
+        batch, await_durable ? storage::PartitionLog::AwaitDurable::yes : storage::PartitionLog::AwaitDurable::no);
+    if (!appended) {
+      set_error(w.result->mutable_error(), appended.error());
+      return;
+    }
+    if (first) w.result->set_base_offset(appended->base_offset.value());
+    first = false;
+    records += static_cast<uint64_t>(valid->record_count);
+    bytes += batch.size();
+    rest = rest.subspan(batch.size());
+  }
+  w.result->set_log_start_offset(w.partition->log().log_start_offset().value());
+  state.metrics.topic_in(w.topic->name, bytes, records);
+  w.partition->notify_appended();
+}
+
+}  // namespace
+
+asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
+  wire::ProduceRequest req;
+  if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
+  auto body = std::make_unique<wire::ProduceResponse>();
+  Response response;
+  response.send = req.acks() != 0;
+  bool acks_valid = req.acks() == 0 || req.acks() == 1 || req.acks() == -1;
+
+  std::vector<PartitionWrite> writes;
+  size_t position = 0;
+  for (const auto& pd : req.partitions()) {
+    auto* result = body->add_results();
+    result->set_topic(pd.topic());
+    result->set_partition(pd.partition());
+    result->set_base_offset(-1);
+    if (pd.records_size() > request.records.size() - position) {
+      // The body promises more record bytes than the frame carries: the request is malformed.
+      co_return Response{nullptr};
+    }
+    MutableByteSpan records = request.records.subspan(position, pd.records_size());
+    position += pd.records_size();
+    if (!acks_valid) {
+      set_error(result->mutable_error(), wire::INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
+      continue;
+    }
+    auto topic = state.find_or_create(pd.topic());
+    if (!topic || pd.partition() < 0 || pd.partition() >= static_cast<int32_t>(topic->partitions.size())) {
+      set_error(result->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION,
+                "no partition " + pd.topic() + "-" + std::to_string(pd.partition()));
+      continue;
+    }
+    if (records.empty()) {
+      set_error(result->mutable_error(), wire::CORRUPT_MESSAGE, "no record batch for " + pd.topic());
+      continue;
+    }
+    writes.push_back({result, topic, topic->partitions[static_cast<size_t>(pd.partition())].get(), records});
+  }
+  if (position != request.records.size()) co_return Response{nullptr};  // trailing bytes nobody claimed
+
+  if (!writes.empty()) {
+    auto io = co_await asio::this_coro::executor;
+    co_await asio::post(state.storage_pool, asio::use_awaitable);
+    for (auto& w : writes) append_partition(state, w, req.acks() == -1);
+    co_await asio::post(io, asio::use_awaitable);
+  }
+  for (const auto& r : body->results()) {
+    if (r.error().code() != wire::NONE) response.error = true;
+  }
+  response.body = std::move(body);
+  co_return response;
+}
+
+}  // namespace sluice::broker

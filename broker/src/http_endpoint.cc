@@ -1,0 +1,46 @@
+#include "http_endpoint.h"
+
+#include <asio/read_until.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace sluice::broker {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 8192;
+
+std::string http_response(int status, const char* reason, const std::string& content_type, const std::string& body) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_http(BrokerState& state, asio::ip::tcp::socket socket) {
+  asio::streambuf buffer(kMaxRequestBytes);
+  std::error_code ec;
+  co_await asio::async_read_until(socket, buffer, "\r\n\r\n", asio::redirect_error(asio::use_awaitable, ec));
+  std::string reply;
+  if (ec) {
+    reply = http_response(400, "Bad Request", "text/plain", "bad request\n");
+  } else {
+    std::istream in(&buffer);
+    std::string method, path;
+    in >> method >> path;
+    if (method != "GET") {
+      reply = http_response(405, "Method Not Allowed", "text/plain", "only GET\n");
+    } else if (path == "/metrics") {
+      reply = http_response(200, "OK", "text/plain; version=0.0.4", state.metrics.render(*state.topics));
+    } else if (path == "/healthz") {
+      reply = http_response(200, "OK", "text/plain", "ok\n");
+    } else {
+      reply = http_response(404, "Not Found", "text/plain", "not found: try /metrics or /healthz\n");
+    }
+  }
+  co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+}  // namespace sluice::broker

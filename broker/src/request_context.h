@@ -1,0 +1,55 @@
+// What a request handler sees: the broker's shared state, the request, and the
+// response it fills in. One handler function per API (src/handlers/).
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/thread_pool.hpp>
+#include <memory>
+#include <vector>
+
+#include "sluice.pb.h"
+#include "sluice/broker/broker_config.h"
+#include "sluice/broker/metrics.h"
+#include "sluice/broker/topic_table.h"
+#include "sluice/proto/frame.h"
+
+namespace sluice::broker {
+
+struct BrokerState {
+  BrokerConfig config;
+  HostPort address;
+  std::unique_ptr<TopicTable> topics;
+  Metrics metrics;
+  // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
+  asio::thread_pool storage_pool{2};
+
+  // The topic, created with defaults if auto-creation is on; null if unknown.
+  std::shared_ptr<Topic> find_or_create(const std::string& name);
+};
+
+struct Request {
+  const wire::RequestHeader& header;
+  ByteSpan body;
+  MutableByteSpan records;  // inside the connection's buffer; handlers may rewrite it
+};
+
+struct Response {
+  std::unique_ptr<google::protobuf::MessageLite> body;
+  Bytes records;             // raw batch bytes after the body
+  bool send = true;          // false: no response frame (produce with acks=0)
+  bool error = false;        // for metrics
+};
+
+// Each returns the response, or fills header-level errors via Response::body == nullptr.
+asio::awaitable<Response> handle_produce(BrokerState& state, Request request);
+asio::awaitable<Response> handle_fetch(BrokerState& state, Request request);
+Response handle_list_offsets(BrokerState& state, Request request);
+Response handle_metadata(BrokerState& state, Request request);
+Response handle_create_topics(BrokerState& state, Request request);
+Response handle_delete_topics(BrokerState& state, Request request);
+Response handle_api_versions(BrokerState& state, Request request);
+
+// Supported version range of each API (all 0 for now); false if unknown.
+bool api_supported(wire::ApiKey api, uint32_t version, wire::ErrorCode& error);
+
+}  // namespace sluice::broker

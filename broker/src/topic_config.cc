@@ -1,0 +1,85 @@
+#include "sluice/broker/topic_config.h"
+
+#include <charconv>
+
+namespace sluice::broker {
+namespace {
+
+Result<int64_t> parse_int(const std::string& key, const std::string& value, int64_t min) {
+  int64_t out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    return make_error(Errc::invalid_argument, key + ": '" + value + "' is not an integer");
+  }
+  if (out < min) return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> TopicConfig::to_map() const {
+  return {
+      {"retention.ms", std::to_string(log.retention_ms)},
+      {"retention.bytes", std::to_string(log.retention_bytes)},
+      {"segment.bytes", std::to_string(log.segment_bytes)},
+      {"segment.ms", std::to_string(log.segment_ms)},
+      {"index.interval.bytes", std::to_string(log.index_interval_bytes)},
+      {"max.message.bytes", std::to_string(log.max_batch_bytes)},
+      {"cleanup.policy", cleanup_policy},
+      {"durability", std::string(storage::durability_name(log.durability))},
+      {"flush.ms", std::to_string(log.flush_interval_ms)},
+  };
+}
+
+Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<std::string, std::string>& overrides) {
+  TopicConfig c = base;
+  for (const auto& [key, value] : overrides) {
+    Result<int64_t> n = 0;
+    if (key == "retention.ms") {
+      if (!(n = parse_int(key, value, -1))) return tl::unexpected(n.error());
+      c.log.retention_ms = *n;
+    } else if (key == "retention.bytes") {
+      if (!(n = parse_int(key, value, -1))) return tl::unexpected(n.error());
+      c.log.retention_bytes = *n;
+    } else if (key == "segment.bytes") {
+      if (!(n = parse_int(key, value, 1024))) return tl::unexpected(n.error());
+      c.log.segment_bytes = static_cast<uint64_t>(*n);
+    } else if (key == "segment.ms") {
+      if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
+      c.log.segment_ms = *n;
+    } else if (key == "index.interval.bytes") {
+      if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
+      c.log.index_interval_bytes = static_cast<uint32_t>(std::min<int64_t>(*n, INT32_MAX));
+    } else if (key == "max.message.bytes") {
+      if (!(n = parse_int(key, value, 128))) return tl::unexpected(n.error());
+      c.log.max_batch_bytes = static_cast<size_t>(*n);
+    } else if (key == "flush.ms") {
+      if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
+      c.log.flush_interval_ms = *n;
+    } else if (key == "durability") {
+      auto d = storage::parse_durability(value);
+      if (!d) return make_error(Errc::invalid_argument, "durability: '" + value + "' is not one of fsync, interval, none");
+      c.log.durability = *d;
+    } else if (key == "cleanup.policy") {
+      if (value != "delete" && value != "compact") {
+        return make_error(Errc::invalid_argument, "cleanup.policy: '" + value + "' is not one of delete, compact");
+      }
+      c.cleanup_policy = value;
+    } else {
+      return make_error(Errc::invalid_argument, "unknown topic setting '" + key + "'");
+    }
+  }
+  return c;
+}
+
+Status validate_topic_name(const std::string& name) {
+  if (name.empty() || name.size() > 249) return make_error(Errc::invalid_argument, "topic name must be 1-249 characters");
+  if (name == "." || name == "..") return make_error(Errc::invalid_argument, "topic name cannot be '.' or '..'");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return make_error(Errc::invalid_argument, "topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
+  }
+  return {};
+}
+
+}  // namespace sluice::broker

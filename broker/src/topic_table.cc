@@ -1,0 +1,189 @@
+#include "sluice/broker/topic_table.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "sluice/common/log.h"
+
+namespace sluice::broker {
+namespace {
+
+constexpr std::string_view kMetaDir = "__topics";
+constexpr int32_t kMaxPartitions = 10'000;
+
+storage::FileSystem& fs() { return storage::posix_file_system(); }
+
+}  // namespace
+
+uint64_t Partition::on_next_append(std::function<void()> fn) {
+  std::lock_guard lock(waiters_mu_);
+  uint64_t id = next_waiter_++;
+  waiters_.emplace(id, std::move(fn));
+  return id;
+}
+
+void Partition::cancel_wait(uint64_t id) {
+  std::lock_guard lock(waiters_mu_);
+  waiters_.erase(id);
+}
+
+void Partition::notify_appended() {
+  std::map<uint64_t, std::function<void()>> ready;
+  {
+    std::lock_guard lock(waiters_mu_);
+    if (waiters_.empty()) return;
+    ready.swap(waiters_);
+  }
+  for (auto& [id, fn] : ready) fn();
+}
+
+TopicTable::TopicTable(std::string data_dir, TopicConfig defaults)
+    : data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
+
+TopicTable::~TopicTable() = default;
+
+std::string TopicTable::meta_path(const std::string& name) const {
+  return data_dir_ + "/" + std::string(kMetaDir) + "/" + name + ".topic";
+}
+
+Result<std::unique_ptr<TopicTable>> TopicTable::open(std::string data_dir, TopicConfig defaults) {
+  std::unique_ptr<TopicTable> table(new TopicTable(std::move(data_dir), std::move(defaults)));
+  if (auto s = table->load(); !s) return tl::unexpected(s.error());
+  return table;
+}
+
+Status TopicTable::load() {
+  if (auto s = fs().create_dirs(data_dir_ + "/" + std::string(kMetaDir)); !s) return s;
+  auto names = fs().list_dir(data_dir_ + "/" + std::string(kMetaDir));
+  if (!names) return tl::unexpected(names.error());
+  for (const std::string& file : *names) {
+    if (!file.ends_with(".topic")) continue;
+    std::string name = file.substr(0, file.size() - 6);
+    auto bytes = fs().read_file(meta_path(name));
+    if (!bytes) return tl::unexpected(bytes.error());
+    std::istringstream in{std::string(as_string_view(*bytes))};
+    std::string line;
+    int32_t partitions = 0;
+    std::map<std::string, std::string> overrides;
+    while (std::getline(in, line)) {
+      auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+      if (key == "partitions") {
+        std::from_chars(value.data(), value.data() + value.size(), partitions);
+      } else {
+        overrides[key] = value;
+      }
+    }
+    if (partitions <= 0) {
+      return make_error(Errc::corrupt_data, meta_path(name) + ": missing or invalid partition count");
+    }
+    auto topic = open_topic(name, partitions, overrides);
+    if (!topic) return tl::unexpected(topic.error());
+    topics_[name] = *topic;
+  }
+  return {};
+}
+
+Result<std::shared_ptr<Topic>> TopicTable::open_topic(const std::string& name, int32_t partitions,
+                                                      const std::map<std::string, std::string>& overrides) {
+  auto config = apply_topic_config(defaults_, overrides);
+  if (!config) return tl::unexpected(config.error());
+  auto topic = std::make_shared<Topic>();
+  topic->name = name;
+  topic->config = *config;
+  topic->overrides = overrides;
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto log = storage::PartitionLog::open(fs(), data_dir_ + "/" + name + "-" + std::to_string(p), config->log);
+    if (!log) return tl::unexpected(log.error());
+    topic->partitions.push_back(std::make_unique<Partition>(p, std::move(*log)));
+  }
+  return topic;
+}
+
+Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32_t partitions,
+                                                  const std::map<std::string, std::string>& overrides) {
+  if (auto s = validate_topic_name(name); !s) return tl::unexpected(s.error());
+  if (partitions <= 0 || partitions > kMaxPartitions) {
+    return make_error(Errc::invalid_argument, "partitions must be between 1 and " + std::to_string(kMaxPartitions));
+  }
+  if (auto c = apply_topic_config(defaults_, overrides); !c) return tl::unexpected(c.error());
+  std::lock_guard create_lock(create_mu_);
+  if (find(name)) return make_error(Errc::already_exists, "topic '" + name + "' already exists");
+  // Stale partition directories of an older topic with this name must not leak in.
+  for (int32_t p = 0; p < partitions; ++p) {
+    if (auto s = fs().remove_all(data_dir_ + "/" + name + "-" + std::to_string(p)); !s) return tl::unexpected(s.error());
+  }
+  auto topic = open_topic(name, partitions, overrides);
+  if (!topic) return tl::unexpected(topic.error());
+  std::string meta = "partitions=" + std::to_string(partitions) + "\n";
+  for (const auto& [k, v] : overrides) meta += k + "=" + v + "\n";
+  if (auto s = fs().write_file_atomic(meta_path(name), as_bytes(meta)); !s) return tl::unexpected(s.error());
+  {
+    std::unique_lock lock(mu_);
+    topics_[name] = *topic;
+  }
+  log::info("broker", "topic_created", {{"topic", name}, {"partitions", partitions}});
+  return topic;
+}
+
+Status TopicTable::remove(const std::string& name) {
+  std::lock_guard create_lock(create_mu_);
+  std::shared_ptr<Topic> topic;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return make_error(Errc::not_found, "topic '" + name + "' does not exist");
+    topic = it->second;
+    topics_.erase(it);
+  }
+  // The metadata file goes first: a crash halfway leaves orphan directories, never a half topic.
+  if (auto s = fs().remove(meta_path(name)); !s) return s;
+  if (auto s = fs().sync_dir(data_dir_ + "/" + std::string(kMetaDir)); !s) return s;
+  for (auto& partition : topic->partitions) {
+    (void)partition->log().close();
+    if (auto s = fs().remove_all(partition->log().dir()); !s) return s;
+  }
+  log::info("broker", "topic_deleted", {{"topic", name}});
+  return {};
+}
+
+std::shared_ptr<Topic> TopicTable::find(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Topic>> TopicTable::list() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<Topic>> out;
+  for (const auto& [name, topic] : topics_) out.push_back(topic);
+  return out;
+}
+
+size_t TopicTable::apply_retention() {
+  size_t removed = 0;
+  for (const auto& topic : list()) {
+    for (auto& partition : topic->partitions) {
+      auto r = partition->log().apply_retention();
+      if (r) {
+        removed += *r;
+      } else if (r.error().code != Errc::closed) {
+        log::warn("broker", "retention_failed", {{"topic", topic->name}, {"error", r.error().to_string()}});
+      }
+    }
+  }
+  return removed;
+}
+
+Status TopicTable::close_all() {
+  Status result;
+  for (const auto& topic : list()) {
+    for (auto& partition : topic->partitions) {
+      if (auto s = partition->log().close(); !s && result) result = s;
+    }
+  }
+  return result;
+}
+
+}  // namespace sluice::broker

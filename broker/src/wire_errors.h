@@ -1,0 +1,17 @@
+// The one mapping from internal error codes to wire error codes.
+#pragma once
+
+#include "sluice.pb.h"
+#include "sluice/common/error.h"
+
+namespace sluice::broker {
+
+wire::ErrorCode to_wire_code(Errc code);
+
+inline void set_error(wire::Error* out, wire::ErrorCode code, const std::string& message) {
+  out->set_code(code);
+  out->set_message(message);
+}
+inline void set_error(wire::Error* out, const Error& error) { set_error(out, to_wire_code(error.code), error.to_string()); }
+
+}  // namespace sluice::broker
