@@ -1,0 +1,385 @@
+// The broker over its real TCP listener, driven with raw frames: the happy path of
+// every API, and every kind of bad input, after which the broker must still serve.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "raw_client.h"
+#include "sluice/broker/embedded_broker.h"
+#include "sluice/storage/batch_builder.h"
+
+namespace sluice::broker {
+namespace {
+
+using sluice::testing::EmbeddedBroker;
+using sluice::testing::RawClient;
+
+Bytes make_batch(int count, const std::string& prefix, storage::Compression compression = storage::Compression::none) {
+  storage::BatchBuilder builder(storage::BatchOptions{.compression = compression});
+  for (int i = 0; i < count; ++i) {
+    std::string key = "k" + std::to_string(i), value = prefix + std::to_string(i);
+    builder.add(1'700'000'000'000 + i, as_bytes(key), as_bytes(value));
+  }
+  return std::move(*builder.build());
+}
+
+class BrokerProtocol : public ::testing::Test {
+ protected:
+  void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs = {}) {
+    RawClient c(broker_.bootstrap());
+    wire::CreateTopicsRequest req;
+    auto* t = req.add_topics();
+    t->set_name(name);
+    t->set_partitions(partitions);
+    for (auto& [k, v] : configs) (*t->mutable_configs())[k] = v;
+    auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+    ASSERT_TRUE(resp);
+    ASSERT_EQ(resp->results(0).error().code(), wire::NONE) << resp->results(0).error().message();
+  }
+
+  wire::ProduceResponse::PartitionResult produce(RawClient& c, const std::string& topic, int partition, Bytes batch,
+                                                 int acks = 1) {
+    wire::ProduceRequest req;
+    req.set_acks(acks);
+    auto* p = req.add_partitions();
+    p->set_topic(topic);
+    p->set_partition(partition);
+    p->set_records_size(static_cast<uint32_t>(batch.size()));
+    auto resp = c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch);
+    EXPECT_TRUE(resp);
+    return resp ? resp->results(0) : wire::ProduceResponse::PartitionResult{};
+  }
+
+  // Proves the broker still serves: metadata on a fresh connection.
+  void expect_serving() {
+    RawClient c(broker_.bootstrap());
+    ASSERT_TRUE(c.connected());
+    auto resp = c.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{});
+    ASSERT_TRUE(resp) << "broker stopped answering";
+  }
+
+  EmbeddedBroker broker_;
+};
+
+TEST_F(BrokerProtocol, ProduceThenFetchReturnsTheSameBatchBytes) {
+  create_topic("orders", 2);
+  RawClient c(broker_.bootstrap());
+  Bytes batch = make_batch(10, "v");
+  auto produced = produce(c, "orders", 1, batch);
+  ASSERT_EQ(produced.error().code(), wire::NONE) << produced.error().message();
+  EXPECT_EQ(produced.base_offset(), 0);
+  EXPECT_EQ(produce(c, "orders", 1, make_batch(5, "w")).base_offset(), 10);
+
+  wire::FetchRequest fetch;
+  fetch.set_max_wait_ms(0);
+  auto* fp = fetch.add_partitions();
+  fp->set_topic("orders");
+  fp->set_partition(1);
+  fp->set_fetch_offset(0);
+  fp->set_partition_max_bytes(1 << 20);
+  Bytes records;
+  auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->partitions(0).error().code(), wire::NONE);
+  EXPECT_EQ(resp->partitions(0).high_watermark(), 15);
+  ASSERT_EQ(resp->partitions(0).records_size(), records.size());
+  // The first batch comes back byte for byte (base offset 0 was stamped already).
+  ASSERT_GE(records.size(), batch.size());
+  EXPECT_TRUE(std::equal(batch.begin(), batch.end(), records.begin()));
+}
+
+TEST_F(BrokerProtocol, FetchLongPollWakesUpWhenDataArrives) {
+  create_topic("events", 1);
+  RawClient consumer(broker_.bootstrap());
+  wire::FetchRequest fetch;
+  fetch.set_max_wait_ms(20'000);
+  fetch.set_min_bytes(1);
+  auto* fp = fetch.add_partitions();
+  fp->set_topic("events");
+  fp->set_partition(0);
+  fp->set_fetch_offset(0);
+  fp->set_partition_max_bytes(1 << 20);
+  ASSERT_TRUE(consumer.send_request(wire::FETCH, 7, fetch));
+  auto started = std::chrono::steady_clock::now();
+  std::thread producer([&] {
+    RawClient p(broker_.bootstrap());
+    produce(p, "events", 0, make_batch(3, "x"));
+  });
+  auto reply = consumer.read_reply();
+  producer.join();
+  ASSERT_TRUE(reply);
+  wire::FetchResponse resp;
+  ASSERT_TRUE(wire::parse_message(reply->body, resp));
+  EXPECT_GT(resp.partitions(0).records_size(), 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15)) << "woke by the append, not the timeout";
+}
+
+TEST_F(BrokerProtocol, FetchWithNoDataWaitsMaxWaitThenReturnsEmpty) {
+  create_topic("quiet", 1);
+  RawClient c(broker_.bootstrap());
+  wire::FetchRequest fetch;
+  fetch.set_max_wait_ms(200);
+  fetch.set_min_bytes(1);
+  auto* fp = fetch.add_partitions();
+  fp->set_topic("quiet");
+  fp->set_partition(0);
+  fp->set_fetch_offset(0);
+  auto started = std::chrono::steady_clock::now();
+  auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->partitions(0).records_size(), 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(190));
+}
+
+TEST_F(BrokerProtocol, PipelinedRequestsAreAnsweredInOrder) {
+  create_topic("pipe", 1);
+  RawClient c(broker_.bootstrap());
+  std::vector<Bytes> batches;
+  for (int i = 0; i < 50; ++i) batches.push_back(make_batch(2, "p" + std::to_string(i)));
+  for (int i = 0; i < 50; ++i) {
+    wire::ProduceRequest req;
+    req.set_acks(1);
+    auto* p = req.add_partitions();
+    p->set_topic("pipe");
+    p->set_partition(0);
+    p->set_records_size(static_cast<uint32_t>(batches[i].size()));
+    ASSERT_TRUE(c.send_request(wire::PRODUCE, 1000 + i, req, batches[i]));
+  }
+  for (int i = 0; i < 50; ++i) {
+    auto reply = c.read_reply();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->header.correlation_id(), 1000u + i);
+    wire::ProduceResponse resp;
+    ASSERT_TRUE(wire::parse_message(reply->body, resp));
+    EXPECT_EQ(resp.results(0).base_offset(), 2 * i);
+  }
+}
+
+TEST_F(BrokerProtocol, ListOffsetsEarliestLatestAndByTimestamp) {
+  create_topic("times", 1);
+  RawClient c(broker_.bootstrap());
+  produce(c, "times", 0, make_batch(10, "t"));
+  wire::ListOffsetsRequest req;
+  for (int64_t ts : {int64_t{-2}, int64_t{-1}, int64_t{1'700'000'000'004}, int64_t{1'800'000'000'000}}) {
+    auto* q = req.add_partitions();
+    q->set_topic("times");
+    q->set_partition(0);
+    q->set_timestamp(ts);
+  }
+  auto resp = c.call<wire::ListOffsetsResponse>(wire::LIST_OFFSETS, req);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->results(0).offset(), 0);
+  EXPECT_EQ(resp->results(1).offset(), 10);
+  EXPECT_EQ(resp->results(2).offset(), 4);
+  EXPECT_EQ(resp->results(2).timestamp(), 1'700'000'000'004);
+  EXPECT_EQ(resp->results(3).offset(), -1);
+}
+
+TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
+  RawClient c(broker_.bootstrap());
+  create_topic("dup", 1);
+  wire::CreateTopicsRequest req;
+  auto add = [&](const std::string& name, int partitions, std::map<std::string, std::string> configs = {}) {
+    auto* t = req.add_topics();
+    t->set_name(name);
+    t->set_partitions(partitions);
+    for (auto& [k, v] : configs) (*t->mutable_configs())[k] = v;
+  };
+  add("dup", 1);
+  add("bad/name", 1);
+  add("zero", 0);
+  add("cfg", 1, {{"durability", "sometimes"}});
+  add("unknown-key", 1, {{"no.such.setting", "1"}});
+  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->results(0).error().code(), wire::TOPIC_ALREADY_EXISTS);
+  EXPECT_EQ(resp->results(1).error().code(), wire::INVALID_TOPIC);
+  EXPECT_EQ(resp->results(2).error().code(), wire::INVALID_PARTITIONS);
+  EXPECT_EQ(resp->results(3).error().code(), wire::INVALID_CONFIG);
+  EXPECT_NE(resp->results(3).error().message().find("durability"), std::string::npos);
+  EXPECT_EQ(resp->results(4).error().code(), wire::INVALID_CONFIG);
+  EXPECT_NE(resp->results(4).error().message().find("no.such.setting"), std::string::npos);
+}
+
+TEST_F(BrokerProtocol, TopicsSurviveARestartWithTheirSettingsAndData) {
+  create_topic("kept", 3, {{"retention.ms", "12345"}, {"durability", "none"}});
+  {
+    RawClient c(broker_.bootstrap());
+    produce(c, "kept", 2, make_batch(4, "k"));
+  }
+  broker_.restart();
+  RawClient c(broker_.bootstrap());
+  wire::MetadataRequest req;
+  req.add_topics("kept");
+  auto resp = c.call<wire::MetadataResponse>(wire::METADATA, req);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->topics(0).partitions_size(), 3);
+  EXPECT_EQ(resp->topics(0).partitions(2).log_end_offset(), 4);
+  EXPECT_EQ(resp->topics(0).configs().at("retention.ms"), "12345");
+  EXPECT_EQ(resp->topics(0).configs().at("durability"), "none");
+}
+
+TEST_F(BrokerProtocol, DeletedTopicIsGoneAndCanBeRecreatedEmpty) {
+  create_topic("gone", 1);
+  RawClient c(broker_.bootstrap());
+  produce(c, "gone", 0, make_batch(4, "g"));
+  wire::DeleteTopicsRequest del;
+  del.add_names("gone");
+  del.add_names("never-existed");
+  auto resp = c.call<wire::DeleteTopicsResponse>(wire::DELETE_TOPICS, del);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->results(0).error().code(), wire::NONE);
+  EXPECT_EQ(resp->results(1).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(produce(c, "gone", 0, make_batch(1, "x")).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION);
+  create_topic("gone", 1);
+  EXPECT_EQ(produce(c, "gone", 0, make_batch(1, "x")).base_offset(), 0);
+}
+
+// ---- bad input ----
+
+TEST_F(BrokerProtocol, ProduceToMissingTopicOrPartitionIsAnError) {
+  create_topic("small", 2);
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "nope", 0, make_batch(1, "x")).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(produce(c, "small", 2, make_batch(1, "x")).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(produce(c, "small", -1, make_batch(1, "x")).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(produce(c, "small", 1, make_batch(1, "x")).error().code(), wire::NONE) << "same connection still works";
+}
+
+TEST_F(BrokerProtocol, BatchWithBadCrcIsRejectedAndNothingIsStored) {
+  create_topic("crc", 1);
+  RawClient c(broker_.bootstrap());
+  Bytes batch = make_batch(5, "c");
+  batch[batch.size() - 3] ^= std::byte{1};
+  auto result = produce(c, "crc", 0, batch);
+  EXPECT_EQ(result.error().code(), wire::CORRUPT_MESSAGE);
+  EXPECT_NE(result.error().message().find("crc"), std::string::npos);
+  EXPECT_EQ(produce(c, "crc", 0, make_batch(1, "ok")).base_offset(), 0) << "the bad batch took no offsets";
+}
+
+TEST_F(BrokerProtocol, BatchOverMaxMessageBytesIsRejected) {
+  create_topic("tiny", 1, {{"max.message.bytes", "200"}});
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "tiny", 0, make_batch(50, "big")).error().code(), wire::MESSAGE_TOO_LARGE);
+}
+
+TEST_F(BrokerProtocol, InvalidAcksIsRejected) {
+  create_topic("acks", 1);
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "acks", 0, make_batch(1, "a"), 7).error().code(), wire::INVALID_REQUIRED_ACKS);
+}
+
+TEST_F(BrokerProtocol, UnknownApiAndVersionGetAnErrorResponseAndTheConnectionStaysOpen) {
+  RawClient c(broker_.bootstrap());
+  ASSERT_TRUE(c.send_request(static_cast<wire::ApiKey>(99), 5, wire::MetadataRequest{}));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->header.correlation_id(), 5u);
+  EXPECT_EQ(reply->header.error().code(), wire::UNSUPPORTED_API);
+  ASSERT_TRUE(c.send_request(wire::METADATA, 6, wire::MetadataRequest{}, {}, 42));
+  reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->header.error().code(), wire::UNSUPPORTED_VERSION);
+  EXPECT_TRUE(c.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
+}
+
+TEST_F(BrokerProtocol, UndecodableBodyGetsInvalidRequest) {
+  RawClient c(broker_.bootstrap());
+  wire::RequestHeader header;
+  header.set_api(wire::CREATE_TOPICS);
+  header.set_correlation_id(9);
+  std::string h = header.SerializeAsString();
+  Bytes frame;
+  ByteWriter w(frame);
+  std::string body = "\xff\xff\xff\xff\xff";  // not a valid protobuf
+  w.put_be<uint32_t>(static_cast<uint32_t>(4 + h.size() + 4 + body.size()));
+  w.put_be<uint32_t>(static_cast<uint32_t>(h.size()));
+  w.put_bytes(as_bytes(h));
+  w.put_be<uint32_t>(static_cast<uint32_t>(body.size()));
+  w.put_bytes(as_bytes(body));
+  ASSERT_TRUE(c.send_bytes(frame));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->header.correlation_id(), 9u);
+  EXPECT_EQ(reply->header.error().code(), wire::INVALID_REQUEST);
+}
+
+TEST_F(BrokerProtocol, RecordsSizeBeyondTheFrameIsInvalidRequest) {
+  create_topic("lies", 1);
+  RawClient c(broker_.bootstrap());
+  Bytes batch = make_batch(2, "l");
+  wire::ProduceRequest req;
+  req.set_acks(1);
+  auto* p = req.add_partitions();
+  p->set_topic("lies");
+  p->set_partition(0);
+  p->set_records_size(static_cast<uint32_t>(batch.size() + 100));
+  ASSERT_TRUE(c.send_request(wire::PRODUCE, 3, req, batch));
+  auto reply = c.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->header.error().code(), wire::INVALID_REQUEST);
+}
+
+TEST_F(BrokerProtocol, OversizeFrameClosesTheConnectionOnly) {
+  RawClient c(broker_.bootstrap());
+  std::byte length[4];
+  store_be<uint32_t>(length, 1u << 30);
+  ASSERT_TRUE(c.send_bytes(ByteSpan(length, 4)));
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_serving();
+}
+
+TEST_F(BrokerProtocol, GarbageBytesCloseTheConnectionOnly) {
+  RawClient other(broker_.bootstrap());
+  RawClient c(broker_.bootstrap());
+  std::string garbage = std::string("\x00\x00\x00\x10", 4) + "this is not sluice";
+  ASSERT_TRUE(c.send_bytes(as_bytes(garbage)));
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{})) << "other clients unaffected";
+}
+
+TEST_F(BrokerProtocol, ClientDisconnectingMidFrameLosesNothingElse) {
+  create_topic("half", 1);
+  {
+    RawClient c(broker_.bootstrap());
+    Bytes batch = make_batch(3, "h");
+    wire::ProduceRequest req;
+    req.set_acks(1);
+    auto* p = req.add_partitions();
+    p->set_topic("half");
+    p->set_partition(0);
+    p->set_records_size(static_cast<uint32_t>(batch.size()));
+    wire::RequestHeader header;
+    header.set_api(wire::PRODUCE);
+    header.set_correlation_id(1);
+    Bytes frame;
+    wire::build_frame(header, req, {ByteSpan(batch)}, frame);
+    ASSERT_TRUE(c.send_bytes(ByteSpan(frame).first(frame.size() - 10)));  // truncated frame, then gone
+  }
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "half", 0, make_batch(1, "ok")).base_offset(), 0) << "the half request was not applied";
+}
+
+TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {
+  create_topic("metered", 1);
+  {
+    RawClient c(broker_.bootstrap());
+    produce(c, "metered", 0, make_batch(7, "m"));
+  }
+  auto get = [&](const std::string& path) {
+    RawClient http(broker_.http_address());
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    http.send_bytes(as_bytes(request));
+    return http.read_to_end();
+  };
+  std::string health = get("/healthz");
+  EXPECT_NE(health.find("200 OK"), std::string::npos);
+  std::string metrics = get("/metrics");
+  EXPECT_NE(metrics.find("sluice_topic_records_in_total{topic=\"metered\"} 7"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("sluice_partition_log_end_offset{topic=\"metered\",partition=\"0\"} 7"), std::string::npos);
+  EXPECT_NE(metrics.find("sluice_request_latency_seconds_bucket{api=\"produce\""), std::string::npos);
+  EXPECT_NE(metrics.find("sluice_active_connections"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::broker
