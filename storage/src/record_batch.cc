@@ -38,33 +38,34 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
   auto header = read_batch_header(b);
   if (!header) return header;
   const BatchHeader& h = *header;
-  std::string at = "batch at offset " + std::to_string(h.base_offset.value());
+  // Messages are built only on the error paths: this runs for every batch appended and read.
+  auto at = [&] { return "batch at offset " + std::to_string(h.base_offset.value()); };
   if (h.magic != bf::kMagicV2) {
-    return make_error(Errc::wrong_magic, at + ": magic " + std::to_string(h.magic) + ", expected 2");
+    return make_error(Errc::wrong_magic, at() + ": magic " + std::to_string(h.magic) + ", expected 2");
   }
   if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead)) {
-    return make_error(Errc::corrupt_data, at + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
+    return make_error(Errc::corrupt_data, at() + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
   }
   if (h.total_size() > max_batch_bytes) {
-    return make_error(Errc::batch_too_large, at + ": " + std::to_string(h.total_size()) + " bytes exceeds the limit of " +
+    return make_error(Errc::batch_too_large, at() + ": " + std::to_string(h.total_size()) + " bytes exceeds the limit of " +
                                                  std::to_string(max_batch_bytes));
   }
   if (h.total_size() > b.size()) {
-    return make_error(Errc::truncated, at + ": batch length says " + std::to_string(h.total_size()) + " bytes, only " +
+    return make_error(Errc::truncated, at() + ": batch length says " + std::to_string(h.total_size()) + " bytes, only " +
                                            std::to_string(b.size()) + " available");
   }
   if (h.last_offset_delta < 0 || h.record_count < 0) {
-    return make_error(Errc::corrupt_data, at + ": negative last offset delta or record count");
+    return make_error(Errc::corrupt_data, at() + ": negative last offset delta or record count");
   }
   // The CRC does not cover the base offset; next_offset() must not overflow.
   if (h.base_offset.value() > INT64_MAX - 1 - h.last_offset_delta) {
-    return make_error(Errc::corrupt_data, at + ": base offset plus last offset delta overflows int64");
+    return make_error(Errc::corrupt_data, at() + ": base offset plus last offset delta overflows int64");
   }
   uint32_t computed = crc32c(b.subspan(bf::kAttributes, h.total_size() - bf::kAttributes));
   if (computed != h.crc) {
     char buf[96];
     std::snprintf(buf, sizeof(buf), ": stored crc 0x%08x, computed 0x%08x", h.crc, computed);
-    return make_error(Errc::crc_mismatch, at + buf);
+    return make_error(Errc::crc_mismatch, at() + buf);
   }
   return header;
 }
