@@ -6,6 +6,13 @@ if(SLUICE_SANITIZE)
   target_compile_options(sluice_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(SLUICE_FUZZ)
+  # clang only: coverage instrumentation without libFuzzer's main for every target; the
+  # fuzz binaries in tests/fuzz/ add -fsanitize=fuzzer. UB aborts so libFuzzer sees it.
+  target_compile_options(sluice_build_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                         -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 
 # sluice_library(<name> SOURCES ... DEPS ...): one library per module, public headers in include/.
 function(sluice_library name)

@@ -12,6 +12,7 @@ inline void set_error(wire::Error* out, wire::ErrorCode code, const std::string&
   out->set_code(code);
   out->set_message(message);
 }
-inline void set_error(wire::Error* out, const Error& error) { set_error(out, to_wire_code(error.code), error.to_string()); }
+// The wire carries the wire code and the message; internal code names stay inside.
+inline void set_error(wire::Error* out, const Error& error) { set_error(out, to_wire_code(error.code), error.message); }
 
 }  // namespace sluice::broker

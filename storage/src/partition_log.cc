@@ -159,6 +159,7 @@ Status PartitionLog::load() {
 }
 
 Status PartitionLog::write_recovery_point(Offset offset) {
+  recovery_point_ = offset;
   std::string text = std::to_string(offset.value()) + "\n";
   return fs_.write_file_atomic(dir_ + "/" + std::string(kRecoveryPointFile), as_bytes(text));
 }
@@ -407,7 +408,8 @@ Status PartitionLog::truncate_to(Offset offset) {
     std::lock_guard sync_lock(sync_mu_);
     durable_end_ = std::min(durable_end_, offset.value());
   }
-  if (auto s = write_recovery_point(std::min(list.back()->base_offset(), offset)); !s) return s;
+  // Never raise the recovery point here: segments below the truncated one may be unsynced.
+  if (auto s = write_recovery_point(std::min({recovery_point_, list.back()->base_offset(), offset})); !s) return s;
   publish(std::move(list));
   log::info("storage", "log_truncated_by_request", {{"dir", dir_}, {"offset", offset.value()}});
   return {};

@@ -43,6 +43,10 @@ class LogModelRun {
   void step(int i) {
     int op = static_cast<int>(rng_() % 100);
     SCOPED_TRACE("step " + std::to_string(i) + " op " + std::to_string(op));
+    if (std::getenv("SLUICE_MODEL_TRACE")) {
+      std::fprintf(stderr, "step %d op %d end %lld durable %lld\n", i, op, static_cast<long long>(model_end().value()),
+                   static_cast<long long>(log_->durable_end_offset().value()));
+    }
     if (op < 45) append();
     else if (op < 65) read_random();
     else if (op < 70) ASSERT_TRUE(log_->roll().has_value());

@@ -26,7 +26,7 @@ Response handle_create_topics(BrokerState& state, Request request) {
       status = tl::unexpected(created.error()), code = to_wire_code(created.error().code);
     }
     if (!status) {
-      set_error(result->mutable_error(), code, status.error().to_string());
+      set_error(result->mutable_error(), code, status.error().message);
       any_error = true;
     }
   }

@@ -147,6 +147,7 @@ class PartitionLog {
   std::atomic<std::shared_ptr<const SegmentList>> segments_;
   std::atomic<int64_t> log_end_{0};
   int64_t active_created_ms_ = 0;  // under writer_mu_
+  Offset recovery_point_{0};       // under writer_mu_: every segment below it is synced
   bool closed_ = false;            // under writer_mu_
   std::atomic<uint64_t> appends_{0};
 

@@ -1,0 +1,80 @@
+// The admin client: create, delete, list and describe topics; look up offsets.
+// Every call is blocking and bounded by request_timeout_ms.
+//
+//   auto admin = Admin::create({.bootstrap = "127.0.0.1:7400"});
+//   admin->create_topic("orders", 4, {{"retention.ms", "86400000"}});
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/client/list_offsets.h"
+#include "sluice/client/metadata.h"
+#include "sluice/client/types.h"
+#include "sluice/common/error.h"
+
+namespace sluice::client {
+
+struct AdminConfig {
+  std::string bootstrap;  // "host:port"
+  std::string client_id = "sluice-admin";
+  int64_t request_timeout_ms = 30'000;
+};
+
+struct NewTopic {
+  std::string name;
+  int32_t partitions = 1;
+  std::map<std::string, std::string> configs;
+};
+
+// A per-topic outcome of a batch call.
+struct TopicStatus {
+  std::string name;
+  Status status;
+};
+
+class Admin {
+ public:
+  static Result<Admin> create(AdminConfig config);
+  // Throws std::invalid_argument on an invalid config.
+  explicit Admin(AdminConfig config);
+  Admin(Admin&&) noexcept;
+  Admin& operator=(Admin&&) noexcept;
+  ~Admin();
+
+  // Fails with TOPIC_ALREADY_EXISTS (Errc::already_exists), INVALID_CONFIG, ...
+  Status create_topic(const std::string& name, int32_t partitions,
+                      const std::map<std::string, std::string>& configs = {});
+  // One status per topic, in request order; the outer error is a failed request.
+  Result<std::vector<TopicStatus>> create_topics(const std::vector<NewTopic>& topics);
+
+  // Fails with UNKNOWN_TOPIC_OR_PARTITION (Errc::not_found) for a missing topic.
+  Status delete_topic(const std::string& name);
+  Result<std::vector<TopicStatus>> delete_topics(const std::vector<std::string>& names);
+
+  // Topic names, sorted.
+  Result<std::vector<std::string>> list_topics();
+
+  // Partitions with log start and end offsets, and the topic's configs.
+  Result<TopicDescription> describe_topic(const std::string& name);
+
+  // Earliest, latest or first offset at/after a timestamp (-1 if none).
+  Result<ListedOffset> list_offsets(const std::string& topic, int32_t partition, OffsetSpec spec);
+  Result<std::vector<Result<ListedOffset>>> list_offsets(const std::vector<OffsetQuery>& queries);
+
+  const AdminConfig& config() const;
+
+  struct Impl;
+
+ private:
+  explicit Admin(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::client

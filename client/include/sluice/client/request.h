@@ -1,0 +1,75 @@
+// One request and its response on the native protocol, as the network layer
+// sees them: the API, the serialised Protobuf body, and raw record batch bytes
+// that travel after the body (see proto/sluice.proto for the frame grammar).
+// Thread-safety: value types.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "sluice/common/bytes.h"
+#include "sluice/common/error.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace sluice::client {
+
+// Mirrors sluice.wire.ApiKey (checked by a static_assert in request.cc).
+enum class Api : int32_t {
+  produce = 1,
+  fetch = 2,
+  list_offsets = 3,
+  metadata = 4,
+  create_topics = 5,
+  delete_topics = 6,
+  api_versions = 7,
+};
+std::string_view api_name(Api api);
+
+// A response frame: the bytes after the length prefix, with the body and
+// records located. A request sent without expecting a response (Produce with
+// acks=0) completes with an empty Response once its bytes are written.
+class Response {
+ public:
+  Response() = default;
+  Response(Bytes frame, uint64_t correlation_id, size_t body_offset, size_t body_size, size_t records_offset);
+
+  uint64_t correlation_id() const { return correlation_id_; }
+  ByteSpan body() const { return ByteSpan(frame_).subspan(body_offset_, body_size_); }
+  ByteSpan records() const { return ByteSpan(frame_).subspan(records_offset_); }
+  bool empty() const { return frame_.empty(); }
+
+ private:
+  Bytes frame_;
+  uint64_t correlation_id_ = 0;
+  size_t body_offset_ = 0;
+  size_t body_size_ = 0;
+  size_t records_offset_ = 0;
+};
+
+// Called exactly once, on the client's io thread.
+using ResponseHandler = std::function<void(Result<Response>)>;
+
+struct OutgoingRequest {
+  Api api = Api::api_versions;
+  Bytes body;                            // the serialised request message
+  std::vector<ByteSpan> records;         // written after the body, not copied
+  std::shared_ptr<const void> keepalive; // owns the bytes `records` point into until they are written
+  bool expect_response = true;
+  std::chrono::milliseconds timeout{30'000};
+  ResponseHandler on_done;
+};
+
+// Serialises a Protobuf message into bytes.
+Bytes serialize_message(const google::protobuf::MessageLite& message);
+
+// Parses a response body; a PROTOCOL_ERROR naming `what` if the bytes are not a valid message.
+Status parse_body(ByteSpan body, google::protobuf::MessageLite& message, std::string_view what);
+
+}  // namespace sluice::client

@@ -1,0 +1,23 @@
+// The one mapping from wire error codes (sluice.proto's ErrorCode, passed as an
+// int to keep protobuf out of this header) to client errors.
+// Thread-safety: plain functions.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "sluice/common/error.h"
+
+namespace sluice::client {
+
+// "UNKNOWN_TOPIC_OR_PARTITION", or "WIRE_ERROR_<n>" for a code this client does not know.
+std::string wire_code_name(int32_t code);
+
+// {closest Errc, "<WIRE_CODE_NAME>: <message>"}. REQUIRES: code != NONE.
+Error wire_error(int32_t code, std::string_view message);
+
+// Transient broker conditions worth a retry: REQUEST_TIMED_OUT, STORAGE_ERROR,
+// BROKER_SHUTTING_DOWN, UNKNOWN_TOPIC_OR_PARTITION (metadata may be stale).
+bool is_retriable_wire_code(int32_t code);
+
+}  // namespace sluice::client

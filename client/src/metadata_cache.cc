@@ -1,0 +1,94 @@
+#include "metadata_cache.h"
+
+#include <thread>
+
+#include "sluice/client/client_errors.h"
+
+namespace sluice::client {
+
+MetadataCache::MetadataCache(NetworkClient& net, Options options) : net_(net), options_(options) {}
+
+std::optional<Result<int32_t>> MetadataCache::cached(const std::string& topic) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(topic);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.partitions;
+}
+
+Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime deadline) {
+  std::optional<Result<int32_t>> hit;
+  bool stale = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(topic);
+    if (it != entries_.end()) {
+      auto age = std::chrono::steady_clock::now() - it->second.updated;
+      if (it->second.partitions) {
+        hit = it->second.partitions;  // a stale count is still used while it is refreshed
+        stale = age >= options_.max_age;
+      } else if (age < options_.absent_ttl) {
+        hit = it->second.partitions;
+      }
+    }
+  }
+  if (stale) refresh_async(topic);
+  if (hit) return *hit;
+  if (net_.on_io_thread()) {
+    return tl::unexpected(client_error(Errc::invalid_argument, reason::kMetadataTimeout,
+                                       "no metadata cached for topic \"" + topic +
+                                           "\", and a delivery callback cannot wait for it"));
+  }
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (left.count() <= 0) {
+      return tl::unexpected(client_error(Errc::io_error, reason::kMetadataTimeout,
+                                         "no metadata for topic \"" + topic + "\" within max_block_ms"));
+    }
+    auto metadata = fetch_metadata(net_, {topic}, std::min(left, options_.request_timeout));
+    if (!metadata && is_retriable(metadata.error())) {
+      // The broker may be restarting: try again until the deadline.
+      auto pause = std::min(std::chrono::milliseconds(100),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+      if (std::chrono::steady_clock::now() + pause >= deadline) return tl::unexpected(metadata.error());
+      std::this_thread::sleep_for(pause);
+      continue;
+    }
+    if (!metadata) return tl::unexpected(metadata.error());
+    store(topic, metadata);
+    std::lock_guard lock(mutex_);
+    return entries_.at(topic).partitions;
+  }
+}
+
+void MetadataCache::store(const std::string& topic, const Result<ClusterMetadata>& metadata) {
+  Result<int32_t> count = tl::unexpected(client_error(Errc::corrupt_data, reason::kProtocolError,
+                                                      "metadata response does not mention topic \"" + topic + "\""));
+  for (const TopicMetadata& t : metadata->topics) {
+    if (t.name != topic) continue;
+    if (!t.description) {
+      count = tl::unexpected(t.description.error());
+    } else if (t.description->partitions.empty()) {
+      count = tl::unexpected(client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION",
+                                          "topic \"" + topic + "\" has no partitions"));
+    } else {
+      count = static_cast<int32_t>(t.description->partitions.size());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  entries_.insert_or_assign(topic, Entry{count, std::chrono::steady_clock::now()});
+}
+
+void MetadataCache::refresh_async(const std::string& topic) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!refreshing_.insert(topic).second) return;
+  }
+  fetch_metadata_async(net_, {topic}, options_.request_timeout, [this, topic](Result<ClusterMetadata> metadata) {
+    if (metadata) store(topic, metadata);
+    std::lock_guard lock(mutex_);
+    refreshing_.erase(topic);
+  });
+}
+
+}  // namespace sluice::client

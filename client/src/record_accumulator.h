@@ -1,0 +1,117 @@
+// Per-partition queues of producer batches between send() and the sender.
+//
+// send() appends a record to the newest open batch of its partition, or starts
+// a new batch when it would not fit in batch_bytes. The sender drains the first
+// batch of every partition that is ready:
+//
+//   ready = full (or a newer batch exists behind it)
+//         | linger_ms passed since its first record
+//         | a flush or close is in progress
+//         | some send() is waiting for buffer memory
+//   and, for a batch being retried, its backoff has passed.
+//
+// A batch that failed retriably goes back to the front of its queue, in batch
+// id order, so per-partition order survives retries.
+// Memory: every record reserves its estimated size from the MemoryBudget before
+// it is added; the sender releases a batch's bytes once it is acknowledged.
+// Thread-safety: thread-safe; append() may block (memory) without the lock held.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "memory_budget.h"
+#include "producer_batch.h"
+#include "sluice/client/types.h"
+
+namespace sluice::client {
+
+struct AccumulatorConfig {
+  size_t batch_bytes = 16 * 1024;
+  std::chrono::milliseconds linger{5};
+  CompressionType compression = CompressionType::none;
+  int zstd_level = 3;
+};
+
+// Upper bound of the bytes a record adds to a batch (its varints at their widest).
+size_t estimate_record_size(std::optional<ByteSpan> key, std::optional<ByteSpan> value,
+                            std::span<const storage::HeaderView> headers);
+
+class RecordAccumulator {
+ public:
+  using BatchPtr = std::unique_ptr<ProducerBatch>;
+
+  struct AppendRequest {
+    TopicPartition partition;
+    int64_t timestamp = 0;
+    std::optional<ByteSpan> key;
+    std::optional<ByteSpan> value;
+    std::span<const storage::HeaderView> headers;
+    // Give up instead of starting a new batch (the sticky partitioner then moves on).
+    bool abort_on_new_batch = false;
+    bool may_block = true;
+    SteadyTime block_deadline{};
+  };
+  struct AppendResult {
+    bool aborted_for_new_batch = false;  // nothing appended, the callback not taken
+    bool new_batch = false;              // the record started a batch
+    bool batch_ready = false;            // a batch of this partition is now full
+  };
+
+  RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory);
+
+  // Appends the record; `on_delivery` is moved from only when it was appended.
+  // Fails (BUFFER_FULL) when memory cannot be reserved in time.
+  Result<AppendResult> append(const AppendRequest& request, DeliveryCallback& on_delivery, SteadyTime now);
+
+  // Takes the first ready batch of each partition not in `muted`, up to
+  // `max_bytes` in total (at least one batch), starting where the last drain stopped.
+  std::vector<BatchPtr> drain(SteadyTime now, const std::set<TopicPartition>& muted, size_t max_bytes);
+  // The earliest time a queued batch of an unmuted partition becomes ready;
+  // nullopt if none is queued. A time <= now means ready now.
+  std::optional<SteadyTime> next_ready_time(SteadyTime now, const std::set<TopicPartition>& muted) const;
+
+  // Puts a drained batch back for a retry at `batch->retry_at`.
+  void reenqueue(BatchPtr batch);
+  // Removes queued batches older than `max_age` (delivery timeout).
+  std::vector<BatchPtr> expire(SteadyTime now, std::chrono::milliseconds max_age);
+  // Removes every queued batch (close).
+  std::vector<BatchPtr> drain_all();
+  // The batch is acknowledged or failed: frees its memory and lets flushes progress.
+  void done(const ProducerBatch& batch);
+
+  // flush(): begin_flush() makes every batch ready and returns the newest batch
+  // id; await_flush() blocks until every batch up to it is done or `deadline`.
+  uint64_t begin_flush();
+  bool await_flush(uint64_t up_to_id, SteadyTime deadline);
+  void end_flush();
+
+  size_t queued_batches() const;
+  size_t incomplete_batches() const;
+
+ private:
+  bool ready(const ProducerBatch& batch, const std::deque<BatchPtr>& queue, SteadyTime now, bool flushing) const;
+  SteadyTime ready_time(const ProducerBatch& batch, const std::deque<BatchPtr>& queue) const;
+
+  AccumulatorConfig config_;
+  storage::BatchOptions batch_options_;
+  MemoryBudget& memory_;
+  mutable std::mutex mutex_;
+  std::condition_variable done_cv_;
+  std::map<TopicPartition, std::deque<BatchPtr>> queues_;
+  std::set<uint64_t> incomplete_;  // ids of batches created and not done
+  uint64_t next_id_ = 1;
+  int flushing_ = 0;
+  size_t drain_start_ = 0;
+};
+
+}  // namespace sluice::client

@@ -1,0 +1,191 @@
+#include "sender.h"
+
+#include <map>
+
+#include "backoff.h"
+#include "sluice.pb.h"
+#include "sluice/client/client_errors.h"
+#include "sluice/client/wire_error.h"
+#include "sluice/common/log.h"
+
+namespace sluice::client {
+
+Sender::Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata)
+    : config_(config), net_(net), accumulator_(accumulator), metadata_(metadata), timer_(net.io_context()) {}
+
+void Sender::wakeup() {
+  if (wakeup_pending_.exchange(true)) return;
+  if (!net_.post([this] {
+        wakeup_pending_ = false;
+        run();
+      })) {
+    wakeup_pending_ = false;
+  }
+}
+
+void Sender::close(const Error& error) {
+  closed_ = true;
+  close_error_ = error;
+  timer_.cancel();
+  timer_at_ = SteadyTime::max();
+  for (auto& batch : accumulator_.drain_all()) fail(std::move(batch), error);
+}
+
+void Sender::arm_timer(SteadyTime when) {
+  if (when >= timer_at_) return;  // an earlier wake-up is already set
+  timer_at_ = when;
+  timer_.expires_at(when);
+  timer_.async_wait([this, when](const std::error_code& ec) {
+    if (ec || when != timer_at_) return;  // cancelled or superseded
+    timer_at_ = SteadyTime::max();
+    run();
+  });
+}
+
+void Sender::run() {
+  if (closed_) return;
+  SteadyTime now = std::chrono::steady_clock::now();
+  for (auto& batch : accumulator_.expire(now, config_.delivery_timeout)) {
+    std::string why = std::to_string(batch->record_count()) + " record(s) for " + batch->partition().to_string() +
+                      " not acknowledged within delivery_timeout_ms " +
+                      std::to_string(config_.delivery_timeout.count());
+    if (batch->last_error) why += "; last error: " + batch->last_error->to_string();
+    fail(std::move(batch), client_error(Errc::io_error, reason::kDeliveryTimeout, why));
+  }
+  while (in_flight_ < config_.max_in_flight) {
+    auto drained = accumulator_.drain(now, muted_, config_.max_request_bytes);
+    if (drained.empty()) break;
+    std::vector<BatchPtr> ready;
+    for (auto& batch : drained) {
+      if (batch->attempts > 0) {
+        // A retry: metadata may have learned meanwhile that the partition is gone.
+        auto known = metadata_.cached(batch->partition().topic);
+        if (known && !*known && known->error().code == Errc::not_found) {
+          fail(std::move(batch), known->error());
+          continue;
+        }
+        if (known && *known && batch->partition().partition >= **known) {
+          fail(std::move(batch), client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION",
+                                              "partition " + batch->partition().to_string() + " no longer exists"));
+          continue;
+        }
+      }
+      if (auto s = batch->seal(); !s) {
+        fail(std::move(batch), s.error());
+        continue;
+      }
+      ready.push_back(std::move(batch));
+    }
+    if (!ready.empty()) send_request(std::move(ready));
+  }
+  if (in_flight_ < config_.max_in_flight) {
+    auto next = accumulator_.next_ready_time(now, muted_);
+    if (next) arm_timer(std::max(*next, now + std::chrono::milliseconds(1)));
+  }
+}
+
+void Sender::send_request(std::vector<BatchPtr> batches) {
+  wire::ProduceRequest req;
+  req.set_acks(config_.acks);
+  req.set_timeout_ms(static_cast<int32_t>(config_.request_timeout.count()));
+  auto request = std::make_shared<InFlight>();
+  OutgoingRequest out;
+  for (auto& batch : batches) {
+    auto* p = req.add_partitions();
+    p->set_topic(batch->partition().topic);
+    p->set_partition(batch->partition().partition);
+    p->set_records_size(static_cast<uint32_t>(batch->bytes().size()));
+    out.records.emplace_back(batch->bytes());
+    if (config_.preserve_order) muted_.insert(batch->partition());
+  }
+  request->batches = std::move(batches);
+  out.api = Api::produce;
+  out.body = serialize_message(req);
+  out.keepalive = request;
+  out.expect_response = config_.acks != 0;
+  out.timeout = config_.request_timeout;
+  out.on_done = [this, request](Result<Response> response) { on_response(request, std::move(response)); };
+  ++in_flight_;
+  net_.send(std::move(out));
+}
+
+void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Response> response) {
+  --in_flight_;
+  auto batches = std::move(request->batches);
+  if (!response) {
+    for (auto& batch : batches) retry_or_fail(std::move(batch), response.error());
+    run();
+    return;
+  }
+  if (config_.acks == 0) {
+    for (auto& batch : batches) finish(std::move(batch), -1);
+    run();
+    return;
+  }
+  wire::ProduceResponse body;
+  if (auto s = parse_body(response->body(), body, "ProduceResponse"); !s) {
+    for (auto& batch : batches) fail(std::move(batch), s.error());
+    run();
+    return;
+  }
+  std::map<TopicPartition, const wire::ProduceResponse::PartitionResult*> results;
+  for (const auto& r : body.results()) results[TopicPartition{r.topic(), r.partition()}] = &r;
+  for (auto& batch : batches) {
+    auto it = results.find(batch->partition());
+    if (it == results.end()) {
+      fail(std::move(batch), client_error(Errc::corrupt_data, reason::kProtocolError,
+                                          "ProduceResponse has no result for " + batch->partition().to_string()));
+      continue;
+    }
+    const auto& r = *it->second;
+    if (!r.has_error() || r.error().code() == wire::NONE) {
+      finish(std::move(batch), r.base_offset());
+      continue;
+    }
+    Error error = wire_error(r.error().code(), r.error().message());
+    if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(batch->partition().topic);
+    if (is_retriable_wire_code(r.error().code())) {
+      retry_or_fail(std::move(batch), error);
+    } else {
+      fail(std::move(batch), error);
+    }
+  }
+  run();
+}
+
+void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
+  muted_.erase(batch->partition());
+  if (closed_) return fail(std::move(batch), error);
+  if (!is_retriable(error) || batch->attempts >= config_.retries) return fail(std::move(batch), error);
+  SteadyTime now = std::chrono::steady_clock::now();
+  auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
+  if (now + backoff >= batch->created() + config_.delivery_timeout) {
+    return fail(std::move(batch),
+                client_error(Errc::io_error, reason::kDeliveryTimeout,
+                             std::to_string(batch->record_count()) + " record(s) for " +
+                                 batch->partition().to_string() + " not acknowledged within delivery_timeout_ms " +
+                                 std::to_string(config_.delivery_timeout.count()) + "; last error: " +
+                                 error.to_string()));
+  }
+  ++batch->attempts;
+  batch->retry_at = now + backoff;
+  batch->last_error = error;
+  log::warn("producer", "batch_retry",
+            {{"partition", batch->partition().to_string()}, {"attempt", batch->attempts},
+             {"backoff_ms", static_cast<int64_t>(backoff.count())}, {"error", error.to_string()}});
+  accumulator_.reenqueue(std::move(batch));
+}
+
+void Sender::finish(BatchPtr batch, int64_t base_offset) {
+  muted_.erase(batch->partition());
+  batch->complete(base_offset);
+  accumulator_.done(*batch);
+}
+
+void Sender::fail(BatchPtr batch, const Error& error) {
+  muted_.erase(batch->partition());
+  batch->fail(error);
+  accumulator_.done(*batch);
+}
+
+}  // namespace sluice::client

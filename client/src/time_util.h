@@ -1,0 +1,23 @@
+// Deadlines from durations without overflow (a duration of milliseconds::max()
+// means "no limit").
+#pragma once
+
+#include <chrono>
+
+namespace sluice::client {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+inline SteadyTime deadline_after(std::chrono::milliseconds d, SteadyTime now = std::chrono::steady_clock::now()) {
+  constexpr auto kFar = std::chrono::hours(24 * 365 * 100);
+  if (d >= std::chrono::duration_cast<std::chrono::milliseconds>(kFar)) return now + kFar;
+  if (d.count() < 0) return now;
+  return now + d;
+}
+
+inline int64_t now_ms_since_epoch() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace sluice::client

@@ -1,0 +1,83 @@
+// The consumer, in assign mode: the caller says which partitions to read and
+// where; poll() returns their records in offset order per partition.
+//
+//   auto consumer = Consumer::create({.bootstrap = "127.0.0.1:7400",
+//                                     .auto_offset_reset = OffsetReset::earliest});
+//   consumer->assign({{"orders", 0}, {"orders", 1}});
+//   for (;;) {
+//     auto records = consumer->poll(std::chrono::milliseconds(500));
+//     if (!records) { /* log records.error(), maybe back off */ continue; }
+//     for (auto& r : *records) handle(r);
+//   }
+//
+// Positions: position(tp) is the offset of the next record poll() will return
+// for tp. A partition without a position gets one from auto_offset_reset on the
+// next poll() (or position()). seek*() take effect at once: records fetched
+// before the seek are dropped.
+// Prefetch: after a poll() the next fetch is already on its way, so records
+// keep flowing while the caller processes the last ones.
+// Group membership (subscribe), commits and pause/resume come later.
+//
+// Thread-safety: not thread-safe, like Kafka's consumer: use it from one thread
+// at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sluice/client/types.h"
+#include "sluice/common/error.h"
+#include "sluice/consumer/consumer_config.h"
+#include "sluice/consumer/consumer_record.h"
+
+namespace sluice::consumer {
+
+class Consumer {
+ public:
+  // Validates the config and starts the io thread; connects on first use.
+  static Result<Consumer> create(ConsumerConfig config);
+  // Throws std::invalid_argument on an invalid config.
+  explicit Consumer(ConsumerConfig config);
+  Consumer(Consumer&&) noexcept;
+  Consumer& operator=(Consumer&&) noexcept;
+  ~Consumer();
+
+  // Replaces the assignment. Partitions that stay assigned keep their position;
+  // new ones start without one (auto_offset_reset decides on first poll).
+  void assign(const std::vector<TopicPartition>& partitions);
+  std::vector<TopicPartition> assignment() const;
+
+  // REQUIRES: tp is assigned (else Errc::invalid_argument). offset >= 0.
+  Status seek(const TopicPartition& tp, int64_t offset);
+  // Empty: every assigned partition. Looks the offsets up at once (ListOffsets).
+  Status seek_to_beginning(const std::vector<TopicPartition>& partitions = {});
+  Status seek_to_end(const std::vector<TopicPartition>& partitions = {});
+  // The first offset whose record timestamp is >= timestamp_ms; the log end if
+  // there is none. Empty: every assigned partition.
+  Status seek_to_timestamp(int64_t timestamp_ms, const std::vector<TopicPartition>& partitions = {});
+
+  // The next offset poll() returns for tp, resolving auto_offset_reset if needed.
+  Result<int64_t> position(const TopicPartition& tp);
+
+  // Waits up to `timeout` for records of the assigned partitions and returns at
+  // most max_poll_records of them (empty when none arrived in time). Errors:
+  // DISCONNECTED / REQUEST_TIMED_OUT (the next poll() reconnects),
+  // UNKNOWN_TOPIC_OR_PARTITION, NO_OFFSET (auto_offset_reset=none), CORRUPT_MESSAGE
+  // (a batch failed its CRC), or no partitions assigned (Errc::invalid_argument).
+  Result<std::vector<ConsumerRecord>> poll(std::chrono::milliseconds timeout);
+
+  // Stops the io thread; the consumer is unusable afterwards. Idempotent.
+  void close();
+
+  const ConsumerConfig& config() const;
+
+  struct Impl;
+
+ private:
+  explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::consumer

@@ -1,0 +1,39 @@
+// Consumer settings. Names and defaults follow Kafka's consumer configs where the
+// meaning is the same (fetch.min.bytes -> fetch_min_bytes, ...).
+// Thread-safety: plain value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sluice/common/error.h"
+
+namespace sluice::consumer {
+
+// Where to start when a partition has no position yet, or its position fell
+// outside the log (OFFSET_OUT_OF_RANGE): the log start, the log end, or an error.
+enum class OffsetReset { earliest, latest, none };
+
+struct ConsumerConfig {
+  std::string bootstrap;  // "host:port" of the broker
+  std::string client_id = "sluice-consumer";
+  OffsetReset auto_offset_reset = OffsetReset::latest;
+
+  // A fetch waits on the broker until fetch_min_bytes are available or
+  // fetch_max_wait_ms passed (long poll).
+  int32_t fetch_min_bytes = 1;
+  int32_t fetch_max_wait_ms = 500;
+  // Per partition and per response. The broker still returns a first batch
+  // larger than these, so a big batch never blocks progress.
+  int32_t max_partition_fetch_bytes = 1 << 20;
+  int32_t fetch_max_bytes = 50 << 20;
+  // Records poll() returns at most; the rest stay buffered for the next poll().
+  int32_t max_poll_records = 500;
+  int64_t request_timeout_ms = 30'000;
+  // Verify each batch's CRC-32C before handing out its records.
+  bool check_crcs = true;
+};
+
+Status validate(const ConsumerConfig& config);
+
+}  // namespace sluice::consumer

@@ -1,0 +1,88 @@
+#include "batch_decoder.h"
+
+#include <algorithm>
+
+#include "sluice/client/client_errors.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::consumer {
+
+namespace {
+
+namespace bf = storage::batch_format;
+
+Error corrupt(const TopicPartition& tp, const Error& cause) {
+  return client::client_error(Errc::corrupt_data, "CORRUPT_MESSAGE",
+                              "fetched batch of " + tp.to_string() + ": " + cause.to_string());
+}
+
+std::optional<std::string> owned(const std::optional<ByteSpan>& b) {
+  if (!b) return std::nullopt;
+  return std::string(as_string_view(*b));
+}
+
+// Appends the batch's records at or after `fetch_offset` to `out`.
+Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset, std::vector<ConsumerRecord>& out) {
+  auto reader = storage::RecordReader::open(batch);
+  if (!reader) return tl::unexpected(corrupt(tp, reader.error()));
+  const storage::BatchHeader& header = reader->header();
+  const bool append_time = header.log_append_time();
+  storage::Record record;
+  for (;;) {
+    auto more = reader->next(record);
+    if (!more) return tl::unexpected(corrupt(tp, more.error()));
+    if (!*more) break;
+    if (record.offset.value() < fetch_offset) continue;
+    ConsumerRecord r;
+    r.topic = tp.topic;
+    r.partition = tp.partition;
+    r.offset = record.offset.value();
+    r.timestamp = append_time ? header.max_timestamp : record.timestamp;
+    r.timestamp_type = append_time ? TimestampType::log_append_time : TimestampType::create_time;
+    r.key = owned(record.key);
+    r.value = owned(record.value);
+    r.headers.reserve(record.headers.size());
+    for (const auto& h : record.headers) r.headers.push_back(Header{std::string(h.key), owned(h.value)});
+    out.push_back(std::move(r));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
+                                      bool check_crcs) {
+  DecodedRecords result;
+  result.next_offset = fetch_offset;
+  bool any_batch = false;
+  while (bytes.size() >= bf::kLogOverhead) {
+    int32_t length = load_be<int32_t>(bytes.data() + bf::kBatchLength);
+    if (length < 0 || static_cast<size_t>(length) + bf::kLogOverhead > bytes.size()) break;  // cut short
+    ByteSpan batch = bytes.first(bf::kLogOverhead + static_cast<size_t>(length));
+    bytes = bytes.subspan(batch.size());
+    auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size()) : storage::read_batch_header(batch);
+    if (!header) {
+      if (!any_batch) return tl::unexpected(corrupt(tp, header.error()));
+      break;
+    }
+    size_t before = result.records.size();
+    if (header->next_offset().value() > fetch_offset && !header->is_control()) {
+      if (auto s = decode_one(tp, batch, fetch_offset, result.records); !s) {
+        if (!any_batch) return tl::unexpected(s.error());
+        result.records.resize(before);
+        break;
+      }
+    }
+    any_batch = true;
+    result.next_offset = std::max(result.next_offset, header->next_offset().value());
+  }
+  if (!any_batch && !bytes.empty()) {
+    return tl::unexpected(client::client_error(
+        Errc::batch_too_large, "MESSAGE_TOO_LARGE",
+        "fetch of " + tp.to_string() + " at offset " + std::to_string(fetch_offset) + " returned " +
+            std::to_string(bytes.size()) + " bytes, less than one whole batch; raise max_partition_fetch_bytes"));
+  }
+  return result;
+}
+
+}  // namespace sluice::consumer

@@ -1,0 +1,75 @@
+#include "fetch_session.h"
+
+#include <map>
+#include <memory>
+
+#include "sluice.pb.h"
+#include "sluice/client/client_errors.h"
+#include "sluice/client/wire_error.h"
+
+namespace sluice::consumer {
+
+FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets)
+    : targets_(std::move(targets)) {
+  wire::FetchRequest req;
+  req.set_max_wait_ms(config.fetch_max_wait_ms);
+  req.set_min_bytes(config.fetch_min_bytes);
+  req.set_max_bytes(config.fetch_max_bytes);
+  req.set_isolation_level(0);
+  for (const FetchTarget& t : targets_) {
+    auto* p = req.add_partitions();
+    p->set_topic(t.partition.topic);
+    p->set_partition(t.partition.partition);
+    p->set_fetch_offset(t.offset);
+    p->set_partition_max_bytes(config.max_partition_fetch_bytes);
+  }
+  auto promise = std::make_shared<std::promise<Result<client::Response>>>();
+  response_ = promise->get_future();
+  client::OutgoingRequest out;
+  out.api = client::Api::fetch;
+  out.body = client::serialize_message(req);
+  // The broker may hold the request for max_wait before answering.
+  out.timeout = std::chrono::milliseconds(config.request_timeout_ms + config.fetch_max_wait_ms);
+  out.on_done = [promise](Result<client::Response> r) { promise->set_value(std::move(r)); };
+  net.send(std::move(out));
+}
+
+bool FetchSession::wait(std::chrono::milliseconds timeout) {
+  return response_.wait_for(std::max(timeout, std::chrono::milliseconds(0))) == std::future_status::ready;
+}
+
+Result<std::vector<PartitionFetch>> FetchSession::take(bool check_crcs) {
+  auto response = response_.get();
+  if (!response) return tl::unexpected(response.error());
+  wire::FetchResponse body;
+  if (auto s = client::parse_body(response->body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
+
+  std::map<TopicPartition, const FetchTarget*> asked;
+  for (const FetchTarget& t : targets_) asked[t.partition] = &t;
+  ByteSpan records = response->records();
+  std::vector<PartitionFetch> out;
+  for (const auto& p : body.partitions()) {
+    if (p.records_size() > records.size()) {
+      return tl::unexpected(client::client_error(Errc::corrupt_data, client::reason::kProtocolError,
+                                                 "FetchResponse records_size overruns the frame"));
+    }
+    ByteSpan bytes = records.first(p.records_size());
+    records = records.subspan(p.records_size());
+    auto it = asked.find(TopicPartition{p.topic(), p.partition()});
+    if (it == asked.end()) continue;  // not asked for: ignore
+    PartitionFetch f{*it->second, false, DecodedRecords{{}, it->second->offset}};
+    if (p.has_error() && p.error().code() != wire::NONE) {
+      if (p.error().code() == wire::OFFSET_OUT_OF_RANGE) {
+        f.offset_out_of_range = true;
+      } else {
+        f.data = tl::unexpected(client::wire_error(p.error().code(), p.error().message()));
+      }
+    } else {
+      f.data = decode_batches(f.target.partition, bytes, f.target.offset, check_crcs);
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace sluice::consumer

@@ -1,0 +1,46 @@
+// One FetchRequest in flight for the consumer: the partitions and offsets it
+// asked for, and the response when it arrives. Turns the response into a
+// per-partition outcome: records (decoded), OFFSET_OUT_OF_RANGE, or an error.
+// Thread-safety: used by the consumer's thread; the response is handed over
+// from the io thread through a future.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <vector>
+
+#include "batch_decoder.h"
+#include "sluice/client/network_client.h"
+#include "sluice/consumer/consumer_config.h"
+
+namespace sluice::consumer {
+
+struct FetchTarget {
+  TopicPartition partition;
+  int64_t offset = 0;
+  uint64_t epoch = 0;  // the partition state's epoch when the fetch was sent
+};
+
+struct PartitionFetch {
+  FetchTarget target;
+  bool offset_out_of_range = false;
+  Result<DecodedRecords> data;  // an error other than OFFSET_OUT_OF_RANGE
+};
+
+class FetchSession {
+ public:
+  // Sends the request at once. REQUIRES: targets not empty.
+  FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets);
+
+  // True once the response (or failure) arrived; waits up to `timeout`.
+  bool wait(std::chrono::milliseconds timeout);
+  // REQUIRES: wait() returned true. The outer error is a failed request.
+  Result<std::vector<PartitionFetch>> take(bool check_crcs);
+
+ private:
+  std::vector<FetchTarget> targets_;
+  std::future<Result<client::Response>> response_;
+};
+
+}  // namespace sluice::consumer

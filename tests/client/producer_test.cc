@@ -1,0 +1,309 @@
+// The producer against a scripted broker: batching, retries and their order,
+// flow control, timeouts. The real broker is in client_e2e_test.cc.
+#include "sluice/client/producer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "fake_broker.h"
+#include "sluice/client/client_errors.h"
+#include "sluice/client/partitioner.h"
+
+namespace sluice::client {
+namespace {
+
+using namespace std::chrono_literals;
+using sluice::testing::FakeBroker;
+using sluice::testing::FakeLog;
+using Reports = std::vector<std::future<Result<RecordMetadata>>>;
+
+ProducerConfig config_for(const FakeBroker& broker) {
+  ProducerConfig c;
+  c.bootstrap = broker.bootstrap();
+  c.retry_backoff_ms = 10;
+  c.retry_backoff_max_ms = 50;
+  return c;
+}
+
+wire::Error wire_err(wire::ErrorCode code) {
+  wire::Error e;
+  e.set_code(code);
+  e.set_message("injected");
+  return e;
+}
+
+// A ProduceResponse failing every partition of the request with `code`.
+FakeBroker::Reply fail_produce(const FakeBroker::Request& request, wire::ErrorCode code) {
+  wire::ProduceRequest req;
+  req.ParseFromArray(request.body.data(), static_cast<int>(request.body.size()));
+  wire::ProduceResponse resp;
+  for (const auto& p : req.partitions()) {
+    auto* r = resp.add_results();
+    r->set_topic(p.topic());
+    r->set_partition(p.partition());
+    *r->mutable_error() = wire_err(code);
+  }
+  return FakeBroker::Reply::with(resp);
+}
+
+void expect_log_in_order(const FakeLog& log, const std::string& topic, int32_t partition, int count) {
+  auto records = log.records(topic, partition);
+  ASSERT_EQ(records.size(), static_cast<size_t>(count)) << "no loss, no duplicates";
+  for (int i = 0; i < count; ++i) ASSERT_EQ(*records[i].value, std::to_string(i)) << "at offset " << i;
+}
+
+TEST(Producer, KeyedRecordsGoWhereKafkaWouldPutThem) {
+  FakeLog log;
+  log.add_topic("t", 6);
+  FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });
+  Producer producer(config_for(broker));
+  Reports reports;
+  for (int i = 0; i < 100; ++i) reports.push_back(producer.send({.topic = "t", .key = "k" + std::to_string(i), .value = "v"}));
+  producer.flush();
+  for (int i = 0; i < 100; ++i) {
+    auto md = reports[i].get();
+    ASSERT_TRUE(md) << md.error().to_string();
+    EXPECT_EQ(md->partition, partition_for_key(as_bytes("k" + std::to_string(i)), 6));
+  }
+}
+
+TEST(Producer, LingerCollectsRecordsIntoOneBatch) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });
+  auto c = config_for(broker);
+  c.linger_ms = 200;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 10; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  auto start = std::chrono::steady_clock::now();
+  for (auto& f : reports) ASSERT_TRUE(f.get());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms) << "sent at linger expiry, not at once";
+  EXPECT_EQ(log.batch_sizes(), std::vector<int32_t>{10});
+  expect_log_in_order(log, "t", 0, 10);
+}
+
+TEST(Producer, FullBatchesGoWithoutWaitingForLinger) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });
+  auto c = config_for(broker);
+  c.linger_ms = 60'000;
+  c.batch_bytes = 2048;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 100; ++i) reports.push_back(producer.send({.topic = "t", .value = std::string(100, 'x')}));
+  // The first batch filled up long before the linger: it is acknowledged without a flush.
+  ASSERT_EQ(reports.front().wait_for(5s), std::future_status::ready);
+  ASSERT_TRUE(reports.front().get());
+  producer.flush();
+  auto sizes = log.batch_sizes();
+  EXPECT_GE(sizes.size(), 6u);
+  for (size_t i = 0; i + 1 < sizes.size(); ++i) EXPECT_GE(sizes[i], 10) << "batches fill up to ~2 KiB";
+}
+
+TEST(Producer, RetriesKeepPartitionOrder) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<int> produces{0};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) {
+      int n = ++produces;
+      if (n == 3 || n == 4 || n == 9) return fail_produce(r, wire::REQUEST_TIMED_OUT);
+      if (n == 6) return FakeBroker::Reply::hang_up();
+    }
+    return log.handle(r);
+  });
+  auto c = config_for(broker);
+  c.linger_ms = 0;
+  c.batch_bytes = 256;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 500; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (int i = 0; i < 500; ++i) {
+    auto md = reports[i].get();
+    ASSERT_TRUE(md) << md.error().to_string();
+    EXPECT_EQ(md->offset, i);
+  }
+  expect_log_in_order(log, "t", 0, 500);
+  EXPECT_GE(broker.connections(), 2);
+}
+
+TEST(Producer, PipelinesAcrossPartitionsUpToMaxInFlight) {
+  FakeLog log;
+  log.add_topic("t", 8);
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    auto reply = log.handle(r);
+    if (r.header.api() == wire::PRODUCE) reply.delay = 20ms;  // the broker is slow: requests pile up
+    return reply;
+  });
+  auto c = config_for(broker);
+  c.linger_ms = 0;
+  c.max_in_flight = 3;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 400; ++i) {
+    reports.push_back(producer.send({.topic = "t", .partition = i % 8, .value = std::to_string(i / 8)}));
+  }
+  producer.flush();
+  for (auto& f : reports) ASSERT_TRUE(f.get());
+  for (int p = 0; p < 8; ++p) expect_log_in_order(log, "t", p, 50);
+}
+
+TEST(Producer, NonRetriableErrorsFailAtOnce) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<int> produces{0};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) {
+      ++produces;
+      return fail_produce(r, wire::INVALID_REQUEST);
+    }
+    return log.handle(r);
+  });
+  Producer producer(config_for(broker));
+  auto md = producer.send({.topic = "t", .value = "x"}).get();
+  ASSERT_FALSE(md);
+  EXPECT_EQ(md.error().code, Errc::invalid_argument);
+  EXPECT_EQ(error_reason(md.error()), "INVALID_REQUEST");
+  EXPECT_EQ(produces.load(), 1);
+}
+
+TEST(Producer, RetriesRunOut) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<int> produces{0};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) {
+      ++produces;
+      return fail_produce(r, wire::STORAGE_ERROR);
+    }
+    return log.handle(r);
+  });
+  auto c = config_for(broker);
+  c.retries = 3;
+  Producer producer(c);
+  auto md = producer.send({.topic = "t", .value = "x"}).get();
+  ASSERT_FALSE(md);
+  EXPECT_EQ(error_reason(md.error()), "STORAGE_ERROR");
+  EXPECT_EQ(produces.load(), 4) << "the first attempt and three retries";
+}
+
+TEST(Producer, DeliveryTimeoutBoundsABatchsLife) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) return FakeBroker::Reply::silence();
+    return log.handle(r);
+  });
+  auto c = config_for(broker);
+  c.request_timeout_ms = 150;
+  c.delivery_timeout_ms = 400;
+  Producer producer(c);
+  auto start = std::chrono::steady_clock::now();
+  auto md = producer.send({.topic = "t", .value = "x"}).get();
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(md);
+  EXPECT_EQ(error_reason(md.error()), reason::kDeliveryTimeout) << md.error().to_string();
+  EXPECT_NE(md.error().message.find("REQUEST_TIMED_OUT"), std::string::npos) << "names the last error";
+  EXPECT_LT(took, 2s);
+}
+
+TEST(Producer, TopicDeletedWhileRetryingFailsWithUnknownTopic) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) log.remove_topic("t");  // gone before the write
+    return log.handle(r);
+  });
+  Producer producer(config_for(broker));
+  auto md = producer.send({.topic = "t", .value = "x"}).get();
+  ASSERT_FALSE(md);
+  EXPECT_EQ(md.error().code, Errc::not_found);
+  EXPECT_EQ(error_reason(md.error()), "UNKNOWN_TOPIC_OR_PARTITION");
+}
+
+TEST(Producer, AcksZeroGetsNoResponseAndReportsOffsetMinusOne) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });  // silent for acks=0
+  auto c = config_for(broker);
+  c.acks = 0;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 50; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (auto& f : reports) {
+    auto md = f.get();
+    ASSERT_TRUE(md);
+    EXPECT_EQ(md->offset, -1);
+  }
+  // Written, though nobody said so: wait for the fake broker to catch up.
+  for (int i = 0; i < 100 && log.records("t", 0).size() < 50; ++i) std::this_thread::sleep_for(10ms);
+  expect_log_in_order(log, "t", 0, 50);
+}
+
+TEST(Producer, BlockedSendGivesUpAfterMaxBlock) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE) return FakeBroker::Reply::silence();  // memory never comes back
+    return log.handle(r);
+  });
+  auto c = config_for(broker);
+  c.buffer_memory = 8 * 1024;
+  c.max_block_ms = 200;
+  Producer producer(c);
+  Reports reports;
+  reports.push_back(producer.send({.topic = "t", .value = std::string(6000, 'x')}));
+  auto start = std::chrono::steady_clock::now();
+  auto md = producer.send({.topic = "t", .value = std::string(6000, 'y')}).get();
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(md);
+  EXPECT_EQ(error_reason(md.error()), reason::kBufferFull);
+  EXPECT_GE(waited, 180ms);
+  EXPECT_LT(waited, 2s);
+  producer.close(0ms);
+  auto first = reports[0].get();
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, Errc::closed);
+}
+
+TEST(Producer, InvalidConfigIsRejected) {
+  ProducerConfig c;
+  c.bootstrap = "nowhere";
+  EXPECT_FALSE(Producer::create(c));
+  c.bootstrap = "127.0.0.1:1";
+  c.acks = 2;
+  EXPECT_FALSE(Producer::create(c));
+  c.acks = -1;
+  c.delivery_timeout_ms = 10;
+  auto r = Producer::create(c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("delivery_timeout_ms"), std::string::npos);
+  EXPECT_THROW(Producer{c}, std::invalid_argument);
+}
+
+TEST(Producer, ASendFromACallbackNeverBlocks) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });
+  auto c = config_for(broker);
+  Producer producer(c);
+  std::promise<Result<RecordMetadata>> inner;
+  producer.send({.topic = "t", .value = "outer"}, [&](const Result<RecordMetadata>& r) {
+    ASSERT_TRUE(r);
+    producer.send({.topic = "t", .value = "inner"}, [&](const Result<RecordMetadata>& r2) { inner.set_value(r2); });
+  });
+  auto r = inner.get_future().get();
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->offset, 1);
+}
+
+}  // namespace
+}  // namespace sluice::client

@@ -1,0 +1,247 @@
+#include "record_accumulator.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "sluice/client/client_errors.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+const TopicPartition kP0{"t", 0};
+const TopicPartition kP1{"t", 1};
+
+struct Fixture {
+  explicit Fixture(AccumulatorConfig config, size_t memory = 1 << 20) : budget(memory), acc(config, budget) {}
+
+  Result<RecordAccumulator::AppendResult> add(const TopicPartition& tp, const std::string& value, SteadyTime now,
+                                              bool abort_on_new_batch = false) {
+    RecordAccumulator::AppendRequest req;
+    req.partition = tp;
+    req.timestamp = 1000;
+    req.value = as_bytes(value);
+    req.abort_on_new_batch = abort_on_new_batch;
+    req.may_block = false;
+    DeliveryCallback cb = [this](const Result<RecordMetadata>& r) {
+      if (r) delivered.push_back(r->offset);
+    };
+    return acc.append(req, cb, now);
+  }
+
+  MemoryBudget budget;
+  RecordAccumulator acc;
+  std::vector<int64_t> delivered;
+};
+
+const SteadyTime t0 = SteadyTime() + std::chrono::hours(1);
+
+TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
+  Fixture f({.batch_bytes = 1000, .linger = 1000ms});
+  const std::string value(100, 'v');
+  int batches = 0;
+  int ready_at = -1;
+  for (int i = 0; i < 20; ++i) {
+    auto r = f.add(kP0, value, t0);
+    ASSERT_TRUE(r);
+    if (r->new_batch) ++batches;
+    if (r->batch_ready && ready_at < 0) ready_at = i;
+  }
+  // ~137 bytes per record estimate (worst-case varints) in 1000-byte batches.
+  EXPECT_GE(batches, 2);
+  EXPECT_GE(ready_at, 5);
+  EXPECT_EQ(f.acc.queued_batches(), static_cast<size_t>(batches));
+  // Full batches drain before linger; the last, partly filled one waits.
+  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);  // one batch per partition per drain
+  EXPECT_LE(drained[0]->size_bytes(), 1000u);
+  size_t total = 0;
+  while (!drained.empty()) {
+    total += drained.size();
+    for (auto& b : drained) {
+      ASSERT_TRUE(b->seal());
+      auto header = storage::validate_batch(b->bytes());
+      ASSERT_TRUE(header) << header.error().to_string();
+      EXPECT_EQ(header->record_count, b->record_count());
+      b->complete(0);
+      f.acc.done(*b);
+    }
+    drained = f.acc.drain(t0, {}, 1 << 20);
+  }
+  EXPECT_EQ(total, static_cast<size_t>(batches - 1));
+  EXPECT_EQ(f.acc.queued_batches(), 1u);
+}
+
+TEST(RecordAccumulator, LingerHoldsAPartialBatchUntilItExpires) {
+  Fixture f({.batch_bytes = 16384, .linger = 50ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  ASSERT_TRUE(f.add(kP0, "b", t0 + 10ms));
+  EXPECT_TRUE(f.acc.drain(t0 + 49ms, {}, 1 << 20).empty());
+  auto next = f.acc.next_ready_time(t0 + 10ms, {});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, t0 + 50ms);  // linger counts from the first record
+  auto drained = f.acc.drain(t0 + 50ms, {}, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);
+  EXPECT_EQ(drained[0]->record_count(), 2);
+}
+
+TEST(RecordAccumulator, ZeroLingerIsReadyAtOnce) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  EXPECT_EQ(f.acc.drain(t0, {}, 1 << 20).size(), 1u);
+}
+
+TEST(RecordAccumulator, FlushMakesEveryBatchReady) {
+  Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  ASSERT_TRUE(f.add(kP1, "b", t0));
+  EXPECT_TRUE(f.acc.drain(t0, {}, 1 << 20).empty());
+  uint64_t target = f.acc.begin_flush();
+  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  EXPECT_EQ(drained.size(), 2u);
+  EXPECT_FALSE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
+  for (auto& b : drained) f.acc.done(*b);
+  EXPECT_TRUE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
+  f.acc.end_flush();
+}
+
+TEST(RecordAccumulator, MutedPartitionsAreNotDrained) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  ASSERT_TRUE(f.add(kP1, "b", t0));
+  auto drained = f.acc.drain(t0, {kP0}, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);
+  EXPECT_EQ(drained[0]->partition(), kP1);
+  EXPECT_FALSE(f.acc.next_ready_time(t0, {kP0}));
+}
+
+TEST(RecordAccumulator, DrainStopsAtMaxBytesButTakesAtLeastOneBatch) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms});
+  const std::string big(3000, 'x');
+  ASSERT_TRUE(f.add(kP0, big, t0));
+  ASSERT_TRUE(f.add(kP1, big, t0));
+  auto first = f.acc.drain(t0, {}, 1000);
+  EXPECT_EQ(first.size(), 1u);
+  auto second = f.acc.drain(t0, {}, 1000);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(first[0]->partition(), second[0]->partition());
+}
+
+TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
+  Fixture f({.batch_bytes = 200, .linger = 0ms});
+  ASSERT_TRUE(f.add(kP0, std::string(100, 'a'), t0));
+  ASSERT_TRUE(f.add(kP0, std::string(100, 'b'), t0));  // second batch
+  auto first = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_EQ(first.size(), 1u);
+  uint64_t first_id = first[0]->id();
+  ASSERT_TRUE(first[0]->seal());
+  first[0]->attempts = 1;
+  first[0]->retry_at = t0 + 100ms;
+  f.acc.reenqueue(std::move(first[0]));
+  // The retry blocks the partition until its backoff passes: the newer batch may not overtake it.
+  EXPECT_TRUE(f.acc.drain(t0 + 50ms, {}, 1 << 20).empty());
+  EXPECT_EQ(*f.acc.next_ready_time(t0 + 50ms, {}), t0 + 100ms);
+  auto again = f.acc.drain(t0 + 100ms, {}, 1 << 20);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]->id(), first_id);
+}
+
+TEST(RecordAccumulator, NewRecordsNeverJoinASealedRetryBatch) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_TRUE(drained[0]->seal());
+  drained[0]->attempts = 1;
+  f.acc.reenqueue(std::move(drained[0]));
+  auto r = f.add(kP0, "b", t0);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->new_batch);
+  EXPECT_EQ(f.acc.queued_batches(), 2u);
+}
+
+TEST(RecordAccumulator, AbortOnNewBatchLeavesNothingBehind) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms}, 10'000);
+  auto r = f.add(kP0, "a", t0, /*abort_on_new_batch=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->aborted_for_new_batch);
+  EXPECT_EQ(f.acc.queued_batches(), 0u);
+  EXPECT_EQ(f.budget.available(), 10'000u);  // the reservation was returned
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  r = f.add(kP0, "b", t0, true);  // fits in the open batch: no abort
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->aborted_for_new_batch);
+}
+
+TEST(RecordAccumulator, ExpireRemovesBatchesPastTheDeliveryTimeout) {
+  Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
+  ASSERT_TRUE(f.add(kP0, "a", t0));
+  ASSERT_TRUE(f.add(kP1, "b", t0 + 500ms));
+  EXPECT_TRUE(f.acc.expire(t0 + 999ms, 1000ms).empty());
+  auto expired = f.acc.expire(t0 + 1000ms, 1000ms);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0]->partition(), kP0);
+}
+
+TEST(RecordAccumulator, MemoryIsReservedPerRecordAndReleasedPerBatch) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms}, 10'000);
+  ASSERT_TRUE(f.add(kP0, std::string(1000, 'x'), t0));
+  size_t after_one = f.budget.available();
+  EXPECT_LT(after_one, 9'000u);
+  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  f.acc.done(*drained[0]);
+  EXPECT_EQ(f.budget.available(), 10'000u);
+}
+
+TEST(RecordAccumulator, BufferFullFailsAtOnceWhenNotBlocking) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms}, 3'000);
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
+  auto r = f.add(kP0, std::string(2000, 'y'), t0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
+}
+
+TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
+  Fixture f({.batch_bytes = 16384, .linger = 0ms}, 3'000);
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
+  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);
+  std::atomic<bool> appended{false};
+  std::thread sender_thread([&] {
+    RecordAccumulator::AppendRequest req;
+    req.partition = kP1;
+    std::string value(2000, 'y');
+    req.value = as_bytes(value);
+    req.may_block = true;
+    req.block_deadline = std::chrono::steady_clock::now() + 5s;
+    DeliveryCallback cb = [](const Result<RecordMetadata>&) {};
+    auto r = f.acc.append(req, cb, t0);
+    EXPECT_TRUE(r) << r.error().to_string();
+    appended = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(appended.load());
+  EXPECT_TRUE(f.budget.has_waiters());
+  f.acc.done(*drained[0]);  // acknowledged: its memory comes back
+  sender_thread.join();
+  EXPECT_TRUE(appended.load());
+}
+
+TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
+  Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
+  EXPECT_TRUE(f.acc.drain(t0, {}, 1 << 20).empty());
+  std::thread waiter([&] {
+    (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms);
+  });
+  while (!f.budget.has_waiters()) std::this_thread::yield();
+  EXPECT_EQ(f.acc.drain(t0, {}, 1 << 20).size(), 1u);  // sent early to free memory
+  waiter.join();
+}
+
+}  // namespace
+}  // namespace sluice::client

@@ -1,0 +1,44 @@
+// sluice: the command-line client of the Sluice broker. Creates, lists, describes
+// and deletes topics, produces lines from stdin, consumes records to stdout and
+// shows partition offsets. `sluice --help` and `sluice <command> --help` say how.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <string>
+
+#include "cli_common.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace sluice::tools;
+  set_program_name("sluice");
+  CLI::App app{"sluice: command-line client of the Sluice event log broker"};
+  app.name("sluice");
+  app.require_subcommand(1);
+  app.fallthrough();  // --brokers may also follow the subcommand
+
+  CliContext context;
+  context.brokers = std::string(kDefaultBrokers);
+  app.add_option("-b,--brokers", context.brokers, "Broker address HOST:PORT")
+      ->envname(kBrokersEnv)
+      ->capture_default_str();
+
+  add_topic_command(app, context);
+  add_produce_command(app, context);
+  add_consume_command(app, context);
+  add_offsets_command(app, context);
+
+  std::string log_level = "error";
+  app.add_option("--log-level", log_level, "Client library log threshold: debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  if (auto s = set_log_level(log_level); !s) return fail(s.error().message, kUsage);
+  if (!context.action) return fail("no command given; see sluice --help", kUsage);
+  return context.action();
+}

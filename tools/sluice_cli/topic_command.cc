@@ -1,0 +1,106 @@
+// sluice topic create|list|describe|delete.
+#include <iostream>
+#include <memory>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "sluice/client/admin.h"
+#include "table.h"
+
+namespace sluice::tools {
+namespace {
+using client::Admin;
+
+struct TopicOptions {
+  std::string name;
+  int32_t partitions = 1;
+  std::vector<std::string> configs;
+};
+
+Result<Admin> connect(const CliContext& context) {
+  return Admin::create({.bootstrap = context.brokers, .client_id = "sluice-cli"});
+}
+
+int create(const CliContext& context, const TopicOptions& options) {
+  auto configs = parse_config_list(options.configs);
+  if (!configs) return fail("--config: " + configs.error().message, kUsage);
+  auto admin = connect(context);
+  if (!admin) return fail("topic create", admin.error(), context.brokers);
+  if (auto s = admin->create_topic(options.name, options.partitions, *configs); !s) {
+    return fail("topic create \"" + options.name + "\"", s.error(), context.brokers);
+  }
+  std::cout << "created topic " << options.name << " with " << options.partitions
+            << (options.partitions == 1 ? " partition" : " partitions") << "\n";
+  return kOk;
+}
+
+int list(const CliContext& context) {
+  auto admin = connect(context);
+  if (!admin) return fail("topic list", admin.error(), context.brokers);
+  auto names = admin->list_topics();
+  if (!names) return fail("topic list", names.error(), context.brokers);
+  for (const auto& name : *names) std::cout << name << "\n";
+  return kOk;
+}
+
+int describe(const CliContext& context, const TopicOptions& options) {
+  auto admin = connect(context);
+  if (!admin) return fail("topic describe", admin.error(), context.brokers);
+  auto description = admin->describe_topic(options.name);
+  if (!description) return fail("topic describe \"" + options.name + "\"", description.error(), context.brokers);
+
+  std::cout << "Topic: " << description->name << "\n";
+  std::cout << "Partitions: " << description->partitions.size() << "\n";
+  Table partitions({"PARTITION", "START-OFFSET", "END-OFFSET", "RECORDS"});
+  for (const auto& p : description->partitions) {
+    partitions.add_row({std::to_string(p.partition), std::to_string(p.log_start_offset),
+                        std::to_string(p.log_end_offset), std::to_string(p.log_end_offset - p.log_start_offset)});
+  }
+  partitions.print(std::cout, "  ");
+  std::cout << "Configs:\n";
+  for (const auto& [key, value] : description->configs) std::cout << "  " << key << "=" << value << "\n";
+  return kOk;
+}
+
+int remove(const CliContext& context, const TopicOptions& options) {
+  auto admin = connect(context);
+  if (!admin) return fail("topic delete", admin.error(), context.brokers);
+  if (auto s = admin->delete_topic(options.name); !s) {
+    return fail("topic delete \"" + options.name + "\"", s.error(), context.brokers);
+  }
+  std::cout << "deleted topic " << options.name << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+void add_topic_command(CLI::App& app, CliContext& context) {
+  auto options = std::make_shared<TopicOptions>();
+  CLI::App* topic = app.add_subcommand("topic", "Create, list, describe and delete topics");
+  topic->require_subcommand(1);
+
+  CLI::App* create_cmd = topic->add_subcommand("create", "Create a topic");
+  create_cmd->add_option("name", options->name, "Topic name: 1-249 characters of [a-zA-Z0-9._-]")->required();
+  create_cmd->add_option("-p,--partitions", options->partitions, "Number of partitions")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  create_cmd->add_option("-c,--config", options->configs,
+                         "Topic setting key=value, repeatable: retention.ms, retention.bytes, segment.bytes, "
+                         "segment.ms, max.message.bytes, cleanup.policy (delete|compact), "
+                         "durability (fsync|interval|none), flush.ms, index.interval.bytes")
+      ->allow_extra_args(false);
+  create_cmd->callback([&context, options] { context.action = [&context, options] { return create(context, *options); }; });
+
+  CLI::App* list_cmd = topic->add_subcommand("list", "List topic names, one per line");
+  list_cmd->callback([&context] { context.action = [&context] { return list(context); }; });
+
+  CLI::App* describe_cmd = topic->add_subcommand("describe", "Show a topic's partitions with their offsets, and its configs");
+  describe_cmd->add_option("name", options->name, "Topic name")->required();
+  describe_cmd->callback([&context, options] { context.action = [&context, options] { return describe(context, *options); }; });
+
+  CLI::App* delete_cmd = topic->add_subcommand("delete", "Delete a topic and all its records");
+  delete_cmd->add_option("name", options->name, "Topic name")->required();
+  delete_cmd->callback([&context, options] { context.action = [&context, options] { return remove(context, *options); }; });
+}
+
+}  // namespace sluice::tools
