@@ -108,18 +108,22 @@ void Connection::on_connected() {
 }
 
 void Connection::write_more() {
-  if (!writing_.empty() || queued_.empty()) return;
+  if (write_in_progress_ || queued_.empty()) return;
   write_buffers_.clear();
   // Gather every queued frame into one write: pipelined requests share syscalls.
   while (!queued_.empty()) {
-    Pending& p = queued_.front();
+    Pending p = std::move(queued_.front());
+    queued_.pop_front();
     write_buffers_.emplace_back(p.prefix.data(), p.prefix.size());
     for (ByteSpan r : p.records) {
       if (!r.empty()) write_buffers_.emplace_back(r.data(), r.size());
     }
-    writing_.push_back(std::move(p));
-    queued_.pop_front();
+    write_storage_.prefixes.push_back(std::move(p.prefix));
+    if (p.keepalive) write_storage_.keepalives.push_back(std::move(p.keepalive));
+    p.records.clear();
+    (p.expect_response ? awaiting_ : unacknowledged_).push_back(std::move(p));
   }
+  write_in_progress_ = true;
   uint64_t gen = generation_;
   auto self = shared_from_this();
   asio::async_write(socket_, write_buffers_, [this, self, gen](const std::error_code& ec, size_t) {
@@ -129,25 +133,17 @@ void Connection::write_more() {
 }
 
 void Connection::on_written(const std::error_code& ec) {
+  write_in_progress_ = false;
+  write_buffers_.clear();
+  write_storage_ = WriteStorage();
   if (ec) {
     close(client_error(Errc::io_error, reason::kDisconnected, "write to " + peer() + " failed: " + ec.message()));
     return;
   }
-  std::deque<Pending> done;
-  done.swap(writing_);
-  std::vector<Pending> fire_and_forget;
-  for (Pending& p : done) {
-    p.prefix = Bytes();
-    p.records.clear();
-    p.keepalive.reset();
-    if (p.expect_response) {
-      awaiting_.push_back(std::move(p));
-    } else {
-      fire_and_forget.push_back(std::move(p));
-    }
-  }
+  std::deque<Pending> written;
+  written.swap(unacknowledged_);
   write_more();
-  for (Pending& p : fire_and_forget) p.on_done(Response());
+  for (Pending& p : written) p.on_done(Response());
 }
 
 void Connection::read_length() {
@@ -224,7 +220,7 @@ void Connection::on_frame() {
 
 void Connection::arm_timer() {
   SteadyTime earliest = SteadyTime::max();
-  for (const auto* q : {&queued_, &writing_, &awaiting_}) {
+  for (const auto* q : {&queued_, &unacknowledged_, &awaiting_}) {
     for (const Pending& p : *q) earliest = std::min(earliest, p.deadline);
   }
   timer_deadline_ = earliest;
@@ -244,7 +240,7 @@ void Connection::on_timer() {
   timer_deadline_ = SteadyTime::max();
   SteadyTime now = std::chrono::steady_clock::now();
   const Pending* expired = nullptr;
-  for (const auto* q : {&awaiting_, &writing_, &queued_}) {
+  for (const auto* q : {&awaiting_, &unacknowledged_, &queued_}) {
     for (const Pending& p : *q) {
       if (p.deadline <= now && (expired == nullptr || p.deadline < expired->deadline)) expired = &p;
     }
@@ -280,11 +276,15 @@ void Connection::fail_all(const Error& reason, uint64_t timed_out_correlation_id
   bool was_connected = state_ == State::connected;
   state_ = State::idle;
   std::vector<Pending> failed;
-  for (auto* q : {&awaiting_, &writing_, &queued_}) {
+  for (auto* q : {&awaiting_, &unacknowledged_, &queued_}) {
     for (Pending& p : *q) failed.push_back(std::move(p));
     q->clear();
   }
+  // An aborted write's completion still runs (with a stale generation) after
+  // this; the kernel no longer reads the buffers once the socket is closed.
+  write_in_progress_ = false;
   write_buffers_.clear();
+  write_storage_ = WriteStorage();
   if (was_connected || !failed.empty()) {
     log::event(reason.code == Errc::closed ? log::Level::debug : log::Level::warn, "client", "connection_closed",
                {{"broker", peer()}, {"failed_requests", static_cast<int64_t>(failed.size())},

@@ -14,15 +14,18 @@
 // Thread-safety: confined to the io_context's (single) thread.
 #pragma once
 
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
-
+// Standard headers first: asio's config checks libstdc++ macros (aligned_alloc)
+// without including anything, so a TU that starts with asio would pick other
+// allocation functions than the rest of the program (an ODR mismatch ASan reports).
 #include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "sluice/client/network_client.h"
 #include "sluice/client/request.h"
@@ -48,7 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   bool connected() const { return state_ == State::connected; }
   // Requests queued, being written or waiting for a response.
-  size_t pending() const { return queued_.size() + writing_.size() + awaiting_.size(); }
+  size_t pending() const { return queued_.size() + unacknowledged_.size() + awaiting_.size(); }
   uint64_t connects() const { return connects_; }
 
  private:
@@ -59,10 +62,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Api api = Api::api_versions;
     bool expect_response = true;
     SteadyTime deadline;
-    Bytes prefix;  // length, header and body
+    Bytes prefix;  // length, header and body; moved to the write in progress
     std::vector<ByteSpan> records;
     std::shared_ptr<const void> keepalive;
     ResponseHandler on_done;
+  };
+  // The bytes of the write in progress; freed when it completes.
+  struct WriteStorage {
+    std::vector<Bytes> prefixes;
+    std::vector<std::shared_ptr<const void>> keepalives;
   };
 
   Connection(asio::io_context& io, ConnectionOptions options);
@@ -91,9 +99,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t generation_ = 0;  // bumped on close; stale completions compare and bail out
   uint64_t next_correlation_id_ = 1;
   uint64_t connects_ = 0;
+  // A request is in exactly one of these. Requests that expect a response move
+  // to awaiting_ when their write starts (the response may be read before the
+  // write's completion runs); the others wait in unacknowledged_ for the write.
   std::deque<Pending> queued_;
-  std::deque<Pending> writing_;
+  std::deque<Pending> unacknowledged_;
   std::deque<Pending> awaiting_;
+  bool write_in_progress_ = false;
+  WriteStorage write_storage_;
   std::vector<asio::const_buffer> write_buffers_;
   std::array<std::byte, 4> length_buf_{};
   Bytes read_buf_;

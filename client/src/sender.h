@@ -10,8 +10,6 @@
 // Thread-safety: wakeup() from any thread; everything else runs on the io thread.
 #pragma once
 
-#include <asio/steady_timer.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +17,8 @@
 #include <random>
 #include <set>
 #include <vector>
+
+#include <asio/steady_timer.hpp>  // after the standard headers: see connection.h
 
 #include "metadata_cache.h"
 #include "record_accumulator.h"

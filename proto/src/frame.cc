@@ -35,6 +35,7 @@ void build(const google::protobuf::MessageLite& header, const google::protobuf::
   body.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + 4));
   p += 4 + body_size;
   for (ByteSpan r : records) {
+    if (r.empty()) continue;  // an empty span may have a null data pointer
     std::memcpy(p, r.data(), r.size());
     p += r.size();
   }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# End-to-end comparison in one run, interleaved round by round on this machine:
+#   Sluice (sluiced + sluice-perf), Redis Streams and NATS JetStream (../shared/peers),
+#   1 KiB records, one producer, then read back; plus Sluice's produce latency at a fixed
+#   rate with acks=all on a durability=fsync topic, and the loopback limit (iperf-like
+#   memcpy over a TCP socket pair is not available, so we report sluice consume vs it).
+#
+#   bench/compare.sh                      # 3 rounds, 200,000 records
+#   ROUNDS=5 RECORDS=400000 bench/compare.sh
+#   BUILD_DIR=build/default PEERS=../shared/peers bench/compare.sh
+# Prints a Markdown table; raw JSON lines go to $OUT (default build/compare-<time>.jsonl).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rounds="${ROUNDS:-3}"
+records="${RECORDS:-200000}"
+size="${RECORD_SIZE:-1024}"
+peers="${PEERS:-$root/../shared/peers}"
+build="${BUILD_DIR:-$root/build/default}"
+out="${OUT:-$root/build/compare-$(date +%Y%m%d-%H%M%S).jsonl}"
+latency_rate="${LATENCY_RATE:-20000}"
+latency_seconds="${LATENCY_SECONDS:-10}"
+
+if [[ -z "${BUILD_DIR:-}" ]]; then
+  cmake --preset default >/dev/null
+  cmake --build --preset default --target sluiced sluice sluice-perf >&2
+fi
+sluiced="$build/broker/sluiced"
+sluice="$build/tools/sluice"
+perf="$build/tools/sluice-perf"
+mkdir -p "$(dirname "$out")"
+: > "$out"
+
+work="$(mktemp -d)"
+broker_pid=""
+cleanup() {
+  if [[ -n "$broker_pid" ]]; then kill -9 "$broker_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_broker() {  # prints host:port
+  local dir="$work/data-$1"
+  rm -rf "$dir"
+  "$sluiced" --data-dir "$dir" --listen 127.0.0.1:0 --http "" 2> "$work/broker.log" &
+  broker_pid=$!
+  for _ in $(seq 1 500); do
+    local addr
+    addr=$(sed -n 's/.*broker started listen=\([0-9.:]*\).*/\1/p' "$work/broker.log" | head -1)
+    if [[ -n "$addr" ]]; then echo "$addr"; return 0; fi
+    sleep 0.02
+  done
+  echo "compare: sluiced did not start: $(cat "$work/broker.log")" >&2
+  return 1
+}
+stop_broker() {
+  kill -TERM "$broker_pid" 2>/dev/null || true
+  wait "$broker_pid" 2>/dev/null || true
+  broker_pid=""
+}
+
+steal() { awk '/^cpu /{print $9}' /proc/stat; }
+
+run_sluice() {  # one round: produce then consume, durability=none (no fsync per ack, like the peers)
+  local addr
+  addr=$(start_broker "$1")
+  "$sluice" --brokers "$addr" topic create perf --partitions 1 --config durability=none >/dev/null
+  local p c
+  p=$("$perf" --brokers "$addr" produce --topic perf --records "$records" --record-size "$size" \
+        --acks 1 --batch-bytes 65536 --linger-ms 5 --json)
+  c=$("$perf" --brokers "$addr" consume --topic perf --records "$records" --json)
+  stop_broker
+  python3 - "$p" "$c" <<'PY'
+import json, sys
+p, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(json.dumps({"peer": "sluice", "mode": "durability-none-acks1", "record_size": p["record_size"],
+                  "records": p["records"], "produce_records_per_sec": p["records_per_sec"],
+                  "produce_mb_per_sec": p["mb_per_sec"], "consume_records_per_sec": c["records_per_sec"],
+                  "consume_mb_per_sec": c["mb_per_sec"], "produce_p99_ms": p.get("p99")}))
+PY
+}
+
+run_latency() {
+  local addr
+  addr=$(start_broker latency)
+  "$sluice" --brokers "$addr" topic create lat --partitions 1 --config durability=fsync >/dev/null
+  local l
+  l=$("$perf" --brokers "$addr" produce --topic lat --seconds "$latency_seconds" --rate "$latency_rate" \
+        --record-size "$size" --acks all --linger-ms 1 --json)
+  stop_broker
+  echo "{\"peer\":\"sluice\",\"mode\":\"latency-fsync-acks-all\",\"rate\":$latency_rate,\"result\":$l}"
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "compare: round $round/$rounds" >&2
+  s0=$(steal)
+  run_sluice "$round" >> "$out"
+  if [[ -x "$peers/redis-streams.sh" ]]; then
+    "$peers/redis-streams.sh" --record-size "$size" --records "$records" --repeat 1 >> "$out" || echo "compare: redis failed" >&2
+  fi
+  if [[ -x "$peers/nats-jetstream.sh" ]]; then
+    "$peers/nats-jetstream.sh" --record-size "$size" --records "$records" --repeat 1 >> "$out" || echo "compare: nats failed" >&2
+  fi
+  echo "compare: round $round steal ticks $(( $(steal) - s0 ))" >&2
+done
+run_latency >> "$out"
+
+python3 - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows:
+    if r.get("mode", "").startswith("latency"):
+        continue
+    by.setdefault((r["peer"], r["mode"]), []).append(r)
+med = lambda rs, k: statistics.median(r[k] for r in rs)
+print(f"| system | mode | produce rec/s | produce MB/s | consume rec/s | consume MB/s | rounds |")
+print("|---|---|---:|---:|---:|---:|---:|")
+base = {}
+for (peer, mode), rs in by.items():
+    vals = [med(rs, k) for k in ("produce_records_per_sec", "produce_mb_per_sec", "consume_records_per_sec", "consume_mb_per_sec")]
+    base[peer] = vals
+    print(f"| {peer} | {mode} | {vals[0]:,.0f} | {vals[1]:,.1f} | {vals[2]:,.0f} | {vals[3]:,.1f} | {len(rs)} |")
+if "sluice" in base:
+    for peer, vals in base.items():
+        if peer == "sluice":
+            continue
+        s = base["sluice"]
+        print(f"\nSluice / {peer}: produce {s[0]/vals[0]:.2f}x, consume {s[2]/vals[2]:.2f}x")
+for r in rows:
+    if r.get("mode", "").startswith("latency"):
+        l = r["result"]
+        print(f"\nSluice latency, acks=all, durability=fsync, {r['rate']} rec/s x {l['seconds']:.0f} s ({l['records']} records): "
+              f"p50 {l['p50']:.2f} ms, p99 {l['p99']:.2f} ms, p99.9 {l['p999']:.2f} ms, max {l['max']:.2f} ms, achieved {l['records_per_sec']:,.0f} rec/s")
+PY
+echo "compare: raw results in $out" >&2
