@@ -39,15 +39,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_broker() {  # prints host:port
+start_broker() {  # sets $addr (not a subshell: $broker_pid must survive)
   local dir="$work/data-$1"
   rm -rf "$dir"
   "$sluiced" --data-dir "$dir" --listen 127.0.0.1:0 --http "" 2> "$work/broker.log" &
   broker_pid=$!
+  addr=""
   for _ in $(seq 1 500); do
-    local addr
     addr=$(sed -n 's/.*broker started listen=\([0-9.:]*\).*/\1/p' "$work/broker.log" | head -1)
-    if [[ -n "$addr" ]]; then echo "$addr"; return 0; fi
+    if [[ -n "$addr" ]]; then return 0; fi
     sleep 0.02
   done
   echo "compare: sluiced did not start: $(cat "$work/broker.log")" >&2
@@ -62,8 +62,7 @@ stop_broker() {
 steal() { awk '/^cpu /{print $9}' /proc/stat; }
 
 run_sluice() {  # one round: produce then consume, durability=none (no fsync per ack, like the peers)
-  local addr
-  addr=$(start_broker "$1")
+  start_broker "$1"
   "$sluice" --brokers "$addr" topic create perf --partitions 1 --config durability=none >/dev/null
   local p c
   p=$("$perf" --brokers "$addr" produce --topic perf --records "$records" --record-size "$size" \
@@ -81,12 +80,11 @@ PY
 }
 
 run_latency() {
-  local addr
-  addr=$(start_broker latency)
+  start_broker latency
   "$sluice" --brokers "$addr" topic create lat --partitions 1 --config durability=fsync >/dev/null
   local l
   l=$("$perf" --brokers "$addr" produce --topic lat --seconds "$latency_seconds" --rate "$latency_rate" \
-        --record-size "$size" --acks all --linger-ms 1 --json)
+        --record-size "$size" --acks all --linger-ms 1 --batch-bytes 524288 --json)
   stop_broker
   echo "{\"peer\":\"sluice\",\"mode\":\"latency-fsync-acks-all\",\"rate\":$latency_rate,\"result\":$l}"
 }
