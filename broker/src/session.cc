@@ -4,6 +4,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <array>
 #include <chrono>
 
 #include "sluice/common/log.h"
@@ -128,9 +129,13 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
                                response.error);
     if (!response.send) continue;
     wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
-    wire::build_frame(response_header, response.body ? *response.body : static_cast<google::protobuf::MessageLite&>(empty),
-                      {ByteSpan(response.records)}, out);
-    co_await asio::async_write(*socket, asio::buffer(out.data(), out.size()), asio::redirect_error(asio::use_awaitable, ec));
+    // Header and body, then the record bytes straight from the response: one gathered write.
+    wire::build_frame_prefix(response_header,
+                             response.body ? *response.body : static_cast<google::protobuf::MessageLite&>(empty),
+                             response.records.size(), out);
+    std::array<asio::const_buffer, 2> parts{asio::buffer(out.data(), out.size()),
+                                            asio::buffer(response.records.data(), response.records.size())};
+    co_await asio::async_write(*socket, parts, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
   }
   std::error_code ignored;

@@ -20,20 +20,12 @@ namespace {
 template <typename Records>
 void build(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
            const Records& records, Bytes& out) {
-  size_t header_size = header.ByteSizeLong();
-  size_t body_size = body.ByteSizeLong();
   size_t records_size = 0;
   for (ByteSpan r : records) records_size += r.size();
-  size_t length = 4 + header_size + 4 + body_size + records_size;
-  out.resize(kFrameLengthSize + length);
-  std::byte* p = out.data();
-  store_be<uint32_t>(p, static_cast<uint32_t>(length));
-  store_be<uint32_t>(p + 4, static_cast<uint32_t>(header_size));
-  header.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + 8));
-  p += 8 + header_size;
-  store_be<uint32_t>(p, static_cast<uint32_t>(body_size));
-  body.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + 4));
-  p += 4 + body_size;
+  build_frame_prefix(header, body, records_size, out);
+  size_t at = out.size();
+  out.resize(at + records_size);
+  std::byte* p = out.data() + at;
   for (ByteSpan r : records) {
     if (r.empty()) continue;  // an empty span may have a null data pointer
     std::memcpy(p, r.data(), r.size());
@@ -42,6 +34,21 @@ void build(const google::protobuf::MessageLite& header, const google::protobuf::
 }
 
 }  // namespace
+
+void build_frame_prefix(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
+                        size_t records_size, Bytes& out) {
+  size_t header_size = header.ByteSizeLong();
+  size_t body_size = body.ByteSizeLong();
+  size_t length = 4 + header_size + 4 + body_size + records_size;
+  out.resize(kFrameLengthSize + 4 + header_size + 4 + body_size);
+  std::byte* p = out.data();
+  store_be<uint32_t>(p, static_cast<uint32_t>(length));
+  store_be<uint32_t>(p + 4, static_cast<uint32_t>(header_size));
+  header.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + 8));
+  p += 8 + header_size;
+  store_be<uint32_t>(p, static_cast<uint32_t>(body_size));
+  body.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(p + 4));
+}
 
 void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
                  std::initializer_list<ByteSpan> records, Bytes& out) {

@@ -281,7 +281,8 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
   result.log_start_offset = list->front()->base_offset();
   result.log_end_offset = log_end_offset();
   result.next_offset = offset;
-  out.clear();
+  // `out` is only grown, never cleared first: growing a vector zero-fills the new part,
+  // and a caller that reuses its buffer should not pay for that on every read.
   if (offset < result.log_start_offset || offset > result.log_end_offset) {
     return make_error(Errc::offset_out_of_range, "offset " + std::to_string(offset.value()) + " is outside [" +
                                                      std::to_string(result.log_start_offset.value()) + ", " +
@@ -314,7 +315,7 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
     }
     if (want == 0) break;
     size_t at = result.bytes;
-    out.resize(at + want);
+    if (out.size() < at + want) out.resize(at + want);
     auto n = segment.log_file().read_at(pos, MutableByteSpan(out.data() + at, want));
     if (!n) return tl::unexpected(n.error());
     size_t used = 0;

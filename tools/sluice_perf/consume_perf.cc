@@ -30,6 +30,8 @@ int run_consume_perf(const PerfOptions& options) {
   config.auto_offset_reset = consumer::OffsetReset::earliest;
   config.max_poll_records = 10'000;
   config.fetch_max_wait_ms = 100;
+  // Throughput runs read in large fetches, as Kafka's consumer perf tests are tuned to.
+  config.max_partition_fetch_bytes = 8 << 20;
   auto consumer = consumer::Consumer::create(config);
   if (!consumer) return fail(what, consumer.error(), options.brokers);
   std::vector<client::TopicPartition> partitions;

@@ -27,7 +27,8 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets,
   records.clear();
   any_error = false;
   size_t budget = req.max_bytes() > 0 ? static_cast<size_t>(req.max_bytes()) : (50u << 20);
-  Bytes buffer;
+  // Reused across requests on this (I/O) thread, so reads do not re-allocate and zero it.
+  thread_local Bytes buffer;
   for (auto& t : targets) {
     auto* pd = body.add_partitions();
     pd->set_topic(t.request->topic());

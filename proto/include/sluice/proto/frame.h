@@ -34,6 +34,11 @@ void build_frame(const google::protobuf::MessageLite& header, const google::prot
 void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
                  const std::vector<ByteSpan>& records, Bytes& out);
 
+// Writes only the length prefix, header and body of a frame whose `records_size`
+// record bytes the caller sends right after (scatter-gather, without copying them).
+void build_frame_prefix(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
+                        size_t records_size, Bytes& out);
+
 // Parses a protobuf message from a span; false if the bytes are not a valid message.
 bool parse_message(ByteSpan bytes, google::protobuf::MessageLite& message);
 
