@@ -66,7 +66,7 @@ run_sluice() {  # one round: produce then consume, durability=none (no fsync per
   "$sluice" --brokers "$addr" topic create perf --partitions 1 --config durability=none >/dev/null
   local p c
   p=$("$perf" --brokers "$addr" produce --topic perf --records "$records" --record-size "$size" \
-        --acks 1 --batch-bytes 65536 --linger-ms 5 --json)
+        --acks 1 --batch-bytes 262144 --linger-ms 5 --json)
   c=$("$perf" --brokers "$addr" consume --topic perf --records "$records" --json)
   stop_broker
   python3 - "$p" "$c" <<'PY'
