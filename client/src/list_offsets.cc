@@ -1,7 +1,5 @@
 #include "sluice/client/list_offsets.h"
 
-#include <map>
-
 #include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
@@ -32,18 +30,19 @@ Result<std::vector<Result<ListedOffset>>> list_offsets(NetworkClient& net, const
   wire::ListOffsetsResponse body;
   if (auto s = parse_body(response->body(), body, "ListOffsetsResponse"); !s) return tl::unexpected(s.error());
 
-  std::map<TopicPartition, const wire::ListOffsetsResponse::PartitionOffset*> by_partition;
-  for (const auto& r : body.results()) by_partition[TopicPartition{r.topic(), r.partition()}] = &r;
+  // The broker answers one result per query, in query order, so two queries for the
+  // same partition (earliest and latest, say) each get their own answer.
   std::vector<Result<ListedOffset>> out;
   out.reserve(queries.size());
-  for (const OffsetQuery& q : queries) {
-    auto it = by_partition.find(q.partition);
-    if (it == by_partition.end()) {
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const OffsetQuery& q = queries[i];
+    if (i >= static_cast<size_t>(body.results_size()) || body.results(static_cast<int>(i)).topic() != q.partition.topic ||
+        body.results(static_cast<int>(i)).partition() != q.partition.partition) {
       out.push_back(tl::unexpected(client_error(Errc::corrupt_data, reason::kProtocolError,
                                                 "ListOffsets response has no result for " + q.partition.to_string())));
       continue;
     }
-    const auto& r = *it->second;
+    const auto& r = body.results(static_cast<int>(i));
     if (r.has_error() && r.error().code() != wire::NONE) {
       out.push_back(tl::unexpected(wire_error(r.error().code(), r.error().message())));
     } else {

@@ -358,6 +358,13 @@ TEST_F(ClientE2E, AdminDescribesListsAndDeletesTopics) {
   ASSERT_TRUE(latest);
   EXPECT_EQ(earliest->offset, 0);
   EXPECT_EQ(latest->offset, 5);
+  // Earliest and latest of one partition in one request each get their own answer.
+  auto both = a.list_offsets({client::OffsetQuery{{"alpha", 1}, client::OffsetSpec::earliest()},
+                              client::OffsetQuery{{"alpha", 1}, client::OffsetSpec::latest()}});
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0]->offset, 0);
+  EXPECT_EQ((*both)[1]->offset, 5);
   auto missing = a.list_offsets("alpha", 9, client::OffsetSpec::latest());
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::not_found);
