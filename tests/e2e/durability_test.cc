@@ -162,3 +162,47 @@ TEST(Durability, InvalidSettingStopsStartupWithAMessage) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(BrokerConfigFile, TomlSettingsApplyAndUnknownKeysStopStartup) {
+  std::string dir = temp_dir("sluice-toml");
+  std::filesystem::create_directories(dir);
+  std::string config = dir + "/sluiced.toml";
+  {
+    std::ofstream f(config);
+    f << "# topic defaults for this test\n"
+      << "default-retention-ms = 12345\n"
+      << "default-durability = \"none\"\n";
+  }
+  testing::BrokerProcess broker(SLUICED_PATH, dir + "/data", {"--config", config});
+  ASSERT_TRUE(broker.start()) << broker.log();
+  {
+    RawClient c(broker.address());
+    wire::CreateTopicsRequest req;
+    auto* t = req.add_topics();
+    t->set_name("configured");
+    t->set_partitions(1);
+    ASSERT_TRUE(c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req));
+    wire::MetadataRequest md;
+    md.add_topics("configured");
+    auto resp = c.call<wire::MetadataResponse>(wire::METADATA, md);
+    ASSERT_TRUE(resp);
+    EXPECT_EQ(resp->topics(0).configs().at("retention.ms"), "12345");
+    EXPECT_EQ(resp->topics(0).configs().at("durability"), "none");
+  }
+  EXPECT_EQ(broker.stop(SIGTERM), 0);
+
+  {
+    std::ofstream f(config);
+    f << "no-such-setting = 1\n";
+  }
+  testing::BrokerProcess bad(SLUICED_PATH, dir + "/data", {"--config", config});
+  EXPECT_FALSE(bad.start());
+  EXPECT_NE(bad.log().find("no-such-setting"), std::string::npos) << bad.log();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sluice
