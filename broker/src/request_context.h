@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
 #include <memory>
 #include <vector>
@@ -21,7 +22,8 @@ struct BrokerState {
   std::unique_ptr<TopicTable> topics;
   Metrics metrics;
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
-  asio::thread_pool storage_pool{2};
+  // Threads mostly wait in fdatasync (group commit), so there are more than cores.
+  asio::thread_pool storage_pool{8};
 
   // The topic, created with defaults if auto-creation is on; null if unknown.
   std::shared_ptr<Topic> find_or_create(const std::string& name);
@@ -30,7 +32,9 @@ struct BrokerState {
 struct Request {
   const wire::RequestHeader& header;
   ByteSpan body;
-  MutableByteSpan records;  // inside the connection's buffer; handlers may rewrite it
+  MutableByteSpan records;  // inside the request's buffer; handlers may rewrite it
+  // Appends of one connection run here, in request order, even with requests pipelined.
+  asio::strand<asio::thread_pool::executor_type>& appends;
 };
 
 struct Response {

@@ -1,11 +1,16 @@
 #include "session.h"
 
+#include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <array>
 #include <chrono>
+#include <deque>
 
 #include "sluice/common/log.h"
 #include "wire_errors.h"
@@ -68,6 +73,95 @@ asio::awaitable<Response> dispatch(BrokerState& state, const wire::RequestHeader
 
 }  // namespace
 
+namespace {
+
+// One request from the moment its frame is read until its response is written.
+struct InFlight {
+  Bytes frame;
+  wire::ResponseHeader header;
+  Response response;
+  const char* api = "unknown";
+  std::chrono::steady_clock::time_point started;
+  bool done = false;
+};
+
+// Shared by the reader and the writer of one connection; both run on the
+// connection's (single-threaded) executor, so nothing here needs a lock.
+struct Pipeline {
+  explicit Pipeline(const asio::any_io_executor& ex)
+      : wake_writer(ex, std::chrono::steady_clock::time_point::max()),
+        wake_reader(ex, std::chrono::steady_clock::time_point::max()) {}
+  std::deque<std::shared_ptr<InFlight>> queue;  // in arrival order
+  asio::steady_timer wake_writer;
+  asio::steady_timer wake_reader;
+  bool reader_finished = false;
+  bool write_failed = false;
+  bool writer_done = false;
+};
+
+// Requests in flight on one connection: enough to keep the group commit fed while
+// bounding the memory one client can pin.
+constexpr size_t kMaxInFlight = 32;
+
+asio::awaitable<void> wait_for(asio::steady_timer& timer) {
+  timer.expires_at(std::chrono::steady_clock::time_point::max());
+  std::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> handle(BrokerState& state, std::shared_ptr<InFlight> request, Pipeline& pipeline,
+                             asio::strand<asio::thread_pool::executor_type>& appends, wire::FrameView view,
+                             wire::RequestHeader header) {
+  auto records_offset = static_cast<size_t>(view.records.data() - request->frame.data());
+  Request r{header, view.body, MutableByteSpan(request->frame.data() + records_offset, view.records.size()), appends};
+  request->response = co_await dispatch(state, header, r);
+  if (!request->response.body) {
+    set_error(request->header.mutable_error(), wire::INVALID_REQUEST,
+              std::string("malformed ") + request->api + " request body");
+    request->response.error = true;
+    request->response.send = true;
+  }
+  request->done = true;
+  pipeline.wake_writer.cancel();
+}
+
+// Writes responses in request order as they complete. Returns once the reader has
+// finished and every request it started is done (so no handler outlives `pipeline`).
+asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket& socket, Pipeline& pipeline) {
+  Bytes out;
+  while (true) {
+    if (!pipeline.queue.empty() && pipeline.queue.front()->done) {
+      auto request = std::move(pipeline.queue.front());
+      pipeline.queue.pop_front();
+      pipeline.wake_reader.cancel();
+      state.metrics.request_done(
+          request->api, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
+          request->response.error);
+      if (!request->response.send || pipeline.write_failed) continue;
+      wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
+      const auto& body = request->response.body ? *request->response.body
+                                                : static_cast<const google::protobuf::MessageLite&>(empty);
+      // Header and body, then the record bytes straight from the response: one gathered write.
+      wire::build_frame_prefix(request->header, body, request->response.records.size(), out);
+      std::array<asio::const_buffer, 2> parts{
+          asio::buffer(out.data(), out.size()),
+          asio::buffer(request->response.records.data(), request->response.records.size())};
+      std::error_code ec;
+      co_await asio::async_write(socket, parts, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        pipeline.write_failed = true;
+        std::error_code ignored;
+        socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);  // stops the reader
+      }
+      continue;
+    }
+    if (pipeline.queue.empty() && pipeline.reader_finished) co_return;
+    co_await wait_for(pipeline.wake_writer);
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
                                   std::shared_ptr<asio::ip::tcp::socket> socket, const std::atomic<bool>& stopping) {
   registry.add(socket);
@@ -78,10 +172,23 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     auto ep = socket->remote_endpoint(ec);
     if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
-  Bytes frame;
-  Bytes out;
+  auto executor = co_await asio::this_coro::executor;
+  Pipeline pipeline(executor);
+  // Appends of this connection run in request order on one strand of the storage pool.
+  auto appends = asio::make_strand(state.storage_pool);
+  asio::co_spawn(executor, write_responses(state, *socket, pipeline), [&pipeline](std::exception_ptr e) {
+    // The writer only ends after every request it owes is done; an exception here
+    // (out of memory building a frame) leaves handlers holding `pipeline`: give up.
+    if (e) {
+      log::error("broker", "response_writer_failed", {});
+      std::terminate();
+    }
+    pipeline.writer_done = true;
+    pipeline.wake_reader.cancel();
+  });
   std::error_code ec;
-  while (!stopping) {
+  while (!stopping && !pipeline.write_failed) {
+    while (pipeline.queue.size() >= kMaxInFlight && !pipeline.write_failed) co_await wait_for(pipeline.wake_reader);
     std::byte length_bytes[wire::kFrameLengthSize];
     co_await asio::async_read(*socket, asio::buffer(length_bytes), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;  // closed by the client, or reads shut down for stopping
@@ -92,11 +199,13 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       state.metrics.protocol_error();
       break;
     }
-    frame.resize(length);
-    co_await asio::async_read(*socket, asio::buffer(frame.data(), frame.size()), asio::redirect_error(asio::use_awaitable, ec));
+    auto request = std::make_shared<InFlight>();
+    request->frame.resize(length);
+    co_await asio::async_read(*socket, asio::buffer(request->frame.data(), request->frame.size()),
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;  // disconnected mid-request: nothing was applied
-    auto started = std::chrono::steady_clock::now();
-    auto view = wire::split_frame(frame);
+    request->started = std::chrono::steady_clock::now();
+    auto view = wire::split_frame(request->frame);
     wire::RequestHeader header;
     if (!view || !wire::parse_message(view->header, header)) {
       log::warn("broker", "malformed_frame",
@@ -104,40 +213,31 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       state.metrics.protocol_error();
       break;  // without a header there is no correlation id to answer to
     }
-    wire::ResponseHeader response_header;
-    response_header.set_correlation_id(header.correlation_id());
-    Response response;
+    request->header.set_correlation_id(header.correlation_id());
+    request->api = api_name(header.api());
+    pipeline.queue.push_back(request);
     wire::ErrorCode unsupported = wire::NONE;
     if (!api_supported(header.api(), header.version(), unsupported)) {
-      set_error(response_header.mutable_error(), unsupported,
+      set_error(request->header.mutable_error(), unsupported,
                 "api " + std::to_string(header.api()) + " version " + std::to_string(header.version()) +
                     " is not supported");
-      response.error = true;
-    } else {
-      auto records_offset = static_cast<size_t>(view->records.data() - frame.data());
-      Request request{header, view->body, MutableByteSpan(frame.data() + records_offset, view->records.size())};
-      response = co_await dispatch(state, header, request);
-      if (!response.body) {
-        set_error(response_header.mutable_error(), wire::INVALID_REQUEST,
-                  std::string("malformed ") + api_name(header.api()) + " request body");
-        response.error = true;
-        response.send = true;
-      }
+      request->response.error = true;
+      request->done = true;
+      pipeline.wake_writer.cancel();
+      continue;
     }
-    state.metrics.request_done(api_name(header.api()),
-                               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-                               response.error);
-    if (!response.send) continue;
-    wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
-    // Header and body, then the record bytes straight from the response: one gathered write.
-    wire::build_frame_prefix(response_header,
-                             response.body ? *response.body : static_cast<google::protobuf::MessageLite&>(empty),
-                             response.records.size(), out);
-    std::array<asio::const_buffer, 2> parts{asio::buffer(out.data(), out.size()),
-                                            asio::buffer(response.records.data(), response.records.size())};
-    co_await asio::async_write(*socket, parts, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
+    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header), [request, &pipeline](std::exception_ptr e) {
+      if (!e) return;
+      log::error("broker", "handler_failed", {{"api", request->api}});
+      request->response.error = true;
+      request->done = true;
+      pipeline.wake_writer.cancel();
+    });
   }
+  // Stop reading; let the writer answer what is in flight and finish, then close.
+  pipeline.reader_finished = true;
+  pipeline.wake_writer.cancel();
+  while (!pipeline.writer_done) co_await wait_for(pipeline.wake_reader);
   std::error_code ignored;
   socket->close(ignored);
   registry.remove(socket);

@@ -14,11 +14,12 @@ struct PartitionWrite {
   std::shared_ptr<Topic> topic;
   Partition* partition = nullptr;
   MutableByteSpan records;
+  std::optional<Offset> next_offset;  // after the last appended batch
 };
 
-// Validates and appends every batch in `w.records`. Runs on the storage pool:
-// with durability=fsync and acks=all it blocks until the group commit.
-void append_partition(BrokerState& state, PartitionWrite& w, bool await_durable) {
+// Validates and appends every batch in `w.records` without waiting for a sync.
+// Runs on the connection's append strand, so pipelined requests append in order.
+void append_partition(BrokerState& state, PartitionWrite& w) {
   const auto& config = w.topic->config.log;
   MutableByteSpan rest = w.records;
   bool first = true;
@@ -35,14 +36,14 @@ void append_partition(BrokerState& state, PartitionWrite& w, bool await_durable)
       return;
     }
     MutableByteSpan batch = rest.first(valid->total_size());
-    auto appended = w.partition->log().append(
-        batch, await_durable ? storage::PartitionLog::AwaitDurable::yes : storage::PartitionLog::AwaitDurable::no);
+    auto appended = w.partition->log().append(batch, storage::PartitionLog::AwaitDurable::no);
     if (!appended) {
       set_error(w.result->mutable_error(), appended.error());
       return;
     }
     if (first) w.result->set_base_offset(appended->base_offset.value());
     first = false;
+    w.next_offset = appended->last_offset + 1;
     records += static_cast<uint64_t>(valid->record_count);
     bytes += batch.size();
     rest = rest.subspan(batch.size());
@@ -95,8 +96,17 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
 
   if (!writes.empty()) {
     auto io = co_await asio::this_coro::executor;
-    co_await asio::post(state.storage_pool, asio::use_awaitable);
-    for (auto& w : writes) append_partition(state, w, req.acks() == -1);
+    co_await asio::post(request.appends, asio::use_awaitable);
+    for (auto& w : writes) append_partition(state, w);
+    if (req.acks() == -1) {
+      // Leave the strand before waiting, so later requests append (and share the
+      // next fdatasync) meanwhile: group commit across pipelined requests.
+      co_await asio::post(state.storage_pool, asio::use_awaitable);
+      for (auto& w : writes) {
+        if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
+        if (auto s = w.partition->log().wait_durable(*w.next_offset); !s) set_error(w.result->mutable_error(), s.error());
+      }
+    }
     co_await asio::post(io, asio::use_awaitable);
   }
   for (const auto& r : body->results()) {
