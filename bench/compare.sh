@@ -84,7 +84,7 @@ run_latency() {
   "$sluice" --brokers "$addr" topic create lat --partitions 1 --config durability=fsync >/dev/null
   local l
   l=$("$perf" --brokers "$addr" produce --topic lat --seconds "$latency_seconds" --rate "$latency_rate" \
-        --record-size "$size" --acks all --linger-ms 1 --batch-bytes 524288 --json)
+        --record-size "$size" --acks all --linger-ms 1 --batch-bytes 65536 --preserve-order false --json)
   stop_broker
   echo "{\"peer\":\"sluice\",\"mode\":\"latency-fsync-acks-all\",\"rate\":$latency_rate,\"result\":$l}"
 }
