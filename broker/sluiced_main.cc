@@ -23,10 +23,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const auto& config = parsed->config;
-  log::set_min_level(config.log_level == "debug"  ? log::Level::debug
-                     : config.log_level == "warn" ? log::Level::warn
-                     : config.log_level == "error" ? log::Level::error
-                                                   : log::Level::info);
+  log::set_min_level(log::parse_level(config.log_level).value_or(log::Level::info));  // validated by parsing
   // Block the stop signals in every thread; this one waits for them synchronously.
   sigset_t signals;
   sigemptyset(&signals);

@@ -74,4 +74,12 @@ void event(Level level, std::string_view component, std::string_view name, std::
 
 void set_min_level(Level level) { logger().set_level(to_spdlog(level)); }
 
+std::optional<Level> parse_level(std::string_view name) {
+  if (name == "debug") return Level::debug;
+  if (name == "info") return Level::info;
+  if (name == "warn") return Level::warn;
+  if (name == "error") return Level::error;
+  return std::nullopt;
+}
+
 }  // namespace sluice::log

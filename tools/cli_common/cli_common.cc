@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include <CLI/CLI.hpp>
+
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -88,19 +90,28 @@ Result<std::map<std::string, std::string>> parse_config_list(const std::vector<s
 }
 
 Status set_log_level(std::string_view level) {
-  if (level == "debug") {
-    log::set_min_level(log::Level::debug);
-  } else if (level == "info") {
-    log::set_min_level(log::Level::info);
-  } else if (level == "warn") {
-    log::set_min_level(log::Level::warn);
-  } else if (level == "error") {
-    log::set_min_level(log::Level::error);
-  } else {
+  auto parsed = log::parse_level(level);
+  if (!parsed) {
     return make_error(Errc::invalid_argument,
                       "--log-level must be debug, info, warn or error, not \"" + std::string(level) + "\"");
   }
+  log::set_min_level(*parsed);
   return {};
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  std::string log_level = "error";
+  app.add_option("--log-level", log_level, "Client library log threshold: debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+  if (auto s = set_log_level(log_level); !s) return fail(s.error().message, kUsage);
+  return std::nullopt;
 }
 
 int fail(std::string_view what, const Error& error, std::string_view brokers) {

@@ -13,6 +13,10 @@
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
 
+namespace CLI {
+class App;
+}
+
 namespace sluice::tools {
 
 // Exit codes of every tool: 0 success, 1 a failed operation (the broker said no,
@@ -38,6 +42,11 @@ Result<std::map<std::string, std::string>> parse_config_list(const std::vector<s
 // "error". The tools default to "error": they report failures themselves, and the
 // library's warnings (a lost connection it retries, ...) would be noise.
 Status set_log_level(std::string_view level);
+
+// Adds --log-level (default error), parses argv and applies the level. Returns the
+// exit code when the program should stop now (help printed: kOk; bad usage: kUsage),
+// nullopt to go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
 // Prints "<tool>: <what>: <error message>" to stderr, with a hint when the broker
 // could not be reached, and returns kFailed.

@@ -27,18 +27,7 @@ int main(int argc, char** argv) {
   add_consume_command(app, context);
   add_offsets_command(app, context);
 
-  std::string log_level = "error";
-  app.add_option("--log-level", log_level, "Client library log threshold: debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kOk : kUsage;
-  }
-  if (auto s = set_log_level(log_level); !s) return fail(s.error().message, kUsage);
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (!context.action) return fail("no command given; see sluice --help", kUsage);
   return context.action();
 }

@@ -57,18 +57,7 @@ int main(int argc, char** argv) {
   app.add_option("--create-partitions", options.create_partitions, "Create the topic with P partitions if missing")
       ->check(CLI::Range(1, 1 << 20));
 
-  std::string log_level = "error";
-  app.add_option("--log-level", log_level, "Client library log threshold: debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kOk : kUsage;
-  }
-  if (auto s = set_log_level(log_level); !s) return fail(s.error().message, kUsage);
+  if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (!options.records && !options.seconds) return fail("give --records, --seconds or both", kUsage);
   auto parsed_acks = parse_acks(acks);
   if (!parsed_acks) return fail(parsed_acks.error().message, kUsage);

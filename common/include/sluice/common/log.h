@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -29,6 +30,8 @@ struct Field {
 
 void event(Level level, std::string_view component, std::string_view name, std::initializer_list<Field> fields = {});
 void set_min_level(Level level);
+// "debug", "info", "warn" or "error"; nullopt for anything else.
+std::optional<Level> parse_level(std::string_view name);
 
 inline void info(std::string_view component, std::string_view name, std::initializer_list<Field> fields = {}) {
   event(Level::info, component, name, fields);
