@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
     (*broker)->request_stop();
     // A second signal or the timeout forces the exit; the logs then recover on next start.
     struct timespec timeout {
-      static_cast<time_t>(config.shutdown_timeout_ms / 1000), static_cast<long>(config.shutdown_timeout_ms % 1000) * 1000000
+      static_cast<time_t>(config.shutdown_timeout_ms / 1000),
+          static_cast<long>(config.shutdown_timeout_ms % 1000) * 1000000
     };
     siginfo_t info;
     int again = sigtimedwait(&signals, &info, &timeout);

@@ -5,11 +5,12 @@
 // one transaction with its commit marker, one tombstone and one binary value,
 // rolled into several segments by a small segment size. The log is closed
 // cleanly, so it has indexes and a clean-shutdown marker.
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/partition_log.h"

@@ -93,8 +93,8 @@ std::string format_batch(uint64_t position, const storage::BatchHeader& h, const
 }
 
 std::string format_record(const storage::Record& record, bool control, const BytesFormat& format) {
-  std::string out = "  record offset=" + std::to_string(record.offset.value()) +
-                    " timestamp=" + std::to_string(record.timestamp);
+  std::string out =
+      "  record offset=" + std::to_string(record.offset.value()) + " timestamp=" + std::to_string(record.timestamp);
   if (control) {
     auto marker = storage::parse_control_record(record);
     if (marker) {
@@ -109,7 +109,8 @@ std::string format_record(const storage::Record& record, bool control, const Byt
     out += " headers={";
     for (size_t i = 0; i < record.headers.size(); ++i) {
       if (i > 0) out += ", ";
-      out += format_bytes(as_bytes(record.headers[i].key), format) + "=" + format_bytes(record.headers[i].value, format);
+      out +=
+          format_bytes(as_bytes(record.headers[i].key), format) + "=" + format_bytes(record.headers[i].value, format);
     }
     out += "}";
   }

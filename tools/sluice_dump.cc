@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -20,9 +19,12 @@
 #include <iostream>
 #include <limits>
 
-#include "dump_format.h"
+#include <CLI/CLI.hpp>
+
 #include "sluice/storage/segment_scanner.h"
 #include "sluice/storage/sparse_index.h"
+
+#include "dump_format.h"
 
 namespace sluice::tools {
 namespace {
@@ -99,9 +101,7 @@ struct SegmentSummary {
 
 class Dumper {
  public:
-  explicit Dumper(const Options& options) : options_(options) {
-    format_.max_bytes = options.full ? 0 : 64;
-  }
+  explicit Dumper(const Options& options) : options_(options) { format_.max_bytes = options.full ? 0 : 64; }
 
   int dump_path(const std::string& path) {
     std::error_code ec;
@@ -149,8 +149,8 @@ class Dumper {
       worst = std::max(worst, dump_segment(path.string(), next, total));
     }
     std::cout << "partition summary segments=" << segments.size() << " batches=" << total.batches
-              << " records=" << total.records << " bytes=" << total.bytes << " damaged_batches=" << total.damaged_batches
-              << " damaged_tail_bytes=" << total.tail_bytes << '\n';
+              << " records=" << total.records << " bytes=" << total.bytes
+              << " damaged_batches=" << total.damaged_batches << " damaged_tail_bytes=" << total.tail_bytes << '\n';
     return worst;
   }
 
@@ -269,8 +269,8 @@ class Dumper {
                   << '\n';
         if (log) check_index_entry(*log, e.position, offset, report);
       } else {
-        std::cout << "entry timestamp=" << e.timestamp << " offset=" << offset << " relative_offset=" << e.relative_offset
-                  << '\n';
+        std::cout << "entry timestamp=" << e.timestamp << " offset=" << offset
+                  << " relative_offset=" << e.relative_offset << '\n';
       }
       if (i > 0) {
         Entry prev = Entry::decode(bytes.data() + (i - 1) * Entry::kDiskSize);
@@ -295,8 +295,8 @@ class Dumper {
     if (!n || *n < sizeof(header)) {
       report("position " + std::to_string(position) + " is past the end of " + log.path());
     } else if (int64_t at = load_be<int64_t>(header); at != offset) {
-      report("position " + std::to_string(position) + " holds a batch at offset " + std::to_string(at) +
-             ", not " + std::to_string(offset));
+      report("position " + std::to_string(position) + " holds a batch at offset " + std::to_string(at) + ", not " +
+             std::to_string(offset));
     }
   }
 

@@ -1,17 +1,19 @@
 #include "sluice/broker/broker.h"
 
+#include <condition_variable>
+#include <thread>
+
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <condition_variable>
-#include <thread>
+
+#include "sluice/common/log.h"
 
 #include "http_endpoint.h"
 #include "session.h"
-#include "sluice/common/log.h"
 
 namespace sluice::broker {
 
@@ -74,7 +76,8 @@ struct Broker::Impl {
         if (stopping) break;
         continue;
       }
-      asio::co_spawn(io, serve_http(state, std::move(socket)), [this](std::exception_ptr e) { log_exception(e, "http"); });
+      asio::co_spawn(io, serve_http(state, std::move(socket)),
+                     [this](std::exception_ptr e) { log_exception(e, "http"); });
     }
   }
 
@@ -154,7 +157,9 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   impl->state.address = HostPort{ep.address().to_string(), ep.port()};
 
   Impl* raw = impl.get();
-  auto on_error = [raw](const char* what) { return [raw, what](std::exception_ptr e) { raw->log_exception(e, what); }; };
+  auto on_error = [raw](const char* what) {
+    return [raw, what](std::exception_ptr e) { raw->log_exception(e, what); };
+  };
   asio::co_spawn(raw->io, raw->accept_loop(), on_error("accept"));
   if (!config.http.empty()) asio::co_spawn(raw->io, raw->http_loop(), on_error("http"));
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
@@ -162,12 +167,14 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
     auto guard = asio::make_work_guard(raw->io);
     raw->io.run();
   });
-  log::info("broker", "started",
-            {{"listen", raw->state.address.to_string()},
-             {"http", config.http.empty() ? std::string("off") : std::string(raw->http_acceptor.local_endpoint().address().to_string() + ":" +
-                                                                                 std::to_string(raw->http_acceptor.local_endpoint().port()))},
-             {"data_dir", config.data_dir},
-             {"topics", static_cast<int64_t>(raw->state.topics->list().size())}});
+  log::info(
+      "broker", "started",
+      {{"listen", raw->state.address.to_string()},
+       {"http", config.http.empty() ? std::string("off")
+                                    : std::string(raw->http_acceptor.local_endpoint().address().to_string() + ":" +
+                                                  std::to_string(raw->http_acceptor.local_endpoint().port()))},
+       {"data_dir", config.data_dir},
+       {"topics", static_cast<int64_t>(raw->state.topics->list().size())}});
   return std::unique_ptr<Broker>(new Broker(std::move(impl)));
 }
 

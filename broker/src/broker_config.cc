@@ -1,13 +1,15 @@
 #include "sluice/broker/broker_config.h"
 
-#include <CLI/CLI.hpp>
 #include <charconv>
+
+#include <CLI/CLI.hpp>
 
 namespace sluice::broker {
 
 Result<HostPort> parse_host_port(const std::string& text) {
   auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return make_error(Errc::invalid_argument, "'" + text + "' is not host:port");
+  if (colon == std::string::npos || colon == 0)
+    return make_error(Errc::invalid_argument, "'" + text + "' is not host:port");
   HostPort hp{text.substr(0, colon), 0};
   unsigned port = 0;
   std::string digits = text.substr(colon + 1);
@@ -21,9 +23,11 @@ Result<HostPort> parse_host_port(const std::string& text) {
 
 Status validate_broker_config(const BrokerConfig& c) {
   if (c.data_dir.empty()) return make_error(Errc::invalid_argument, "data-dir: must not be empty");
-  if (auto hp = parse_host_port(c.listen); !hp) return make_error(Errc::invalid_argument, "listen: " + hp.error().message);
+  if (auto hp = parse_host_port(c.listen); !hp)
+    return make_error(Errc::invalid_argument, "listen: " + hp.error().message);
   if (!c.http.empty()) {
-    if (auto hp = parse_host_port(c.http); !hp) return make_error(Errc::invalid_argument, "http: " + hp.error().message);
+    if (auto hp = parse_host_port(c.http); !hp)
+      return make_error(Errc::invalid_argument, "http: " + hp.error().message);
   }
   if (c.max_frame_bytes < 1024) return make_error(Errc::invalid_argument, "max-frame-bytes: must be at least 1024");
   if (c.default_partitions < 1) return make_error(Errc::invalid_argument, "default-partitions: must be at least 1");
@@ -31,7 +35,8 @@ Status validate_broker_config(const BrokerConfig& c) {
     return make_error(Errc::invalid_argument, "retention-check-interval-ms: must be at least 1");
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
-    return make_error(Errc::invalid_argument, "log-level: '" + c.log_level + "' is not one of debug, info, warn, error");
+    return make_error(Errc::invalid_argument,
+                      "log-level: '" + c.log_level + "' is not one of debug, info, warn, error");
   }
   return {};
 }
@@ -43,18 +48,21 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   std::string cleanup = c.topic_defaults.cleanup_policy;
   auto& log = c.topic_defaults.log;
 
-  CLI::App app{"sluiced: the Sluice broker. Settings come from embedded defaults, then --config FILE (TOML, "
-               "same names as the flags), then flags.",
-               "sluiced"};
+  CLI::App app{
+      "sluiced: the Sluice broker. Settings come from embedded defaults, then --config FILE (TOML, "
+      "same names as the flags), then flags.",
+      "sluiced"};
   app.set_config("--config", "", "TOML file with settings (keys as the long flag names)");
   app.allow_config_extras(false);
   app.option_defaults()->always_capture_default();
   app.add_option("--data-dir", c.data_dir, "Directory for topic data");
   app.add_option("--listen", c.listen, "Native protocol listener, HOST:PORT (port 0: any free port)");
   app.add_option("--http", c.http, "HTTP listener for /metrics and /healthz, HOST:PORT (empty: off)");
-  app.add_option("--max-frame-bytes", c.max_frame_bytes, "Largest request frame accepted")->check(CLI::Range(1024u, 1u << 30));
+  app.add_option("--max-frame-bytes", c.max_frame_bytes, "Largest request frame accepted")
+      ->check(CLI::Range(1024u, 1u << 30));
   app.add_option("--auto-create-topics", c.auto_create_topics, "Create unknown topics on produce");
-  app.add_option("--default-partitions", c.default_partitions, "Partitions of auto-created topics")->check(CLI::Range(1, 10000));
+  app.add_option("--default-partitions", c.default_partitions, "Partitions of auto-created topics")
+      ->check(CLI::Range(1, 10000));
   app.add_option("--retention-check-interval-ms", c.retention_check_interval_ms, "How often retention runs")
       ->check(CLI::PositiveNumber);
   app.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms, "Force exit if a clean shutdown takes longer")

@@ -8,8 +8,9 @@ namespace sluice::testing {
 
 EmbeddedBroker::EmbeddedBroker(broker::BrokerConfig config) : config_(std::move(config)) {
   std::random_device rd;
-  data_dir_ = (std::filesystem::temp_directory_path() / ("sluice-embedded-" + std::to_string(rd()) + std::to_string(rd())))
-                  .string();
+  data_dir_ =
+      (std::filesystem::temp_directory_path() / ("sluice-embedded-" + std::to_string(rd()) + std::to_string(rd())))
+          .string();
   config_.data_dir = data_dir_;
   config_.listen = "127.0.0.1:0";
   config_.http = "127.0.0.1:0";

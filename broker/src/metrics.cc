@@ -37,18 +37,21 @@ std::string Metrics::render(const TopicTable& table) const {
   out << "# HELP sluice_active_connections Open client connections.\n# TYPE sluice_active_connections gauge\n"
       << "sluice_active_connections " << active_connections_.load() << "\n";
   out << "# HELP sluice_protocol_errors_total Connections closed for malformed frames.\n"
-      << "# TYPE sluice_protocol_errors_total counter\nsluice_protocol_errors_total " << protocol_errors_.load() << "\n";
+      << "# TYPE sluice_protocol_errors_total counter\nsluice_protocol_errors_total " << protocol_errors_.load()
+      << "\n";
   struct Counter {
     const char* name;
     const char* help;
     uint64_t TopicStats::*field;
   };
-  for (const Counter& c : {Counter{"sluice_topic_bytes_in_total", "Record batch bytes appended.", &TopicStats::bytes_in},
-                           Counter{"sluice_topic_records_in_total", "Records appended.", &TopicStats::records_in},
-                           Counter{"sluice_topic_bytes_out_total", "Record batch bytes fetched.", &TopicStats::bytes_out},
-                           Counter{"sluice_topic_records_out_total", "Records fetched.", &TopicStats::records_out}}) {
+  for (const Counter& c :
+       {Counter{"sluice_topic_bytes_in_total", "Record batch bytes appended.", &TopicStats::bytes_in},
+        Counter{"sluice_topic_records_in_total", "Records appended.", &TopicStats::records_in},
+        Counter{"sluice_topic_bytes_out_total", "Record batch bytes fetched.", &TopicStats::bytes_out},
+        Counter{"sluice_topic_records_out_total", "Records fetched.", &TopicStats::records_out}}) {
     out << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " counter\n";
-    for (const auto& [topic, stats] : topics_) out << c.name << "{topic=\"" << topic << "\"} " << stats.*c.field << "\n";
+    for (const auto& [topic, stats] : topics_)
+      out << c.name << "{topic=\"" << topic << "\"} " << stats.*c.field << "\n";
   }
   out << "# HELP sluice_requests_total Requests handled, by API.\n# TYPE sluice_requests_total counter\n";
   for (const auto& [api, s] : apis_) out << "sluice_requests_total{api=\"" << api << "\"} " << s.count << "\n";
@@ -59,8 +62,8 @@ std::string Metrics::render(const TopicTable& table) const {
       << "# TYPE sluice_request_latency_seconds histogram\n";
   for (const auto& [api, s] : apis_) {
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out << "sluice_request_latency_seconds_bucket{api=\"" << api << "\",le=\"" << kBuckets[i] << "\"} " << s.buckets[i]
-          << "\n";
+      out << "sluice_request_latency_seconds_bucket{api=\"" << api << "\",le=\"" << kBuckets[i] << "\"} "
+          << s.buckets[i] << "\n";
     }
     out << "sluice_request_latency_seconds_bucket{api=\"" << api << "\",le=\"+Inf\"} " << s.count << "\n";
     out << "sluice_request_latency_seconds_sum{api=\"" << api << "\"} " << s.sum << "\n";

@@ -2,17 +2,19 @@
 // response it fills in. One handler function per API (src/handlers/).
 #pragma once
 
-#include <asio/awaitable.hpp>
-#include <asio/strand.hpp>
-#include <asio/thread_pool.hpp>
 #include <memory>
 #include <vector>
 
-#include "sluice.pb.h"
+#include <asio/awaitable.hpp>
+#include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
+
 #include "sluice/broker/broker_config.h"
 #include "sluice/broker/metrics.h"
 #include "sluice/broker/topic_table.h"
 #include "sluice/proto/frame.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::broker {
 
@@ -39,9 +41,9 @@ struct Request {
 
 struct Response {
   std::unique_ptr<google::protobuf::MessageLite> body;
-  Bytes records;             // raw batch bytes after the body
-  bool send = true;          // false: no response frame (produce with acks=0)
-  bool error = false;        // for metrics
+  Bytes records;       // raw batch bytes after the body
+  bool send = true;    // false: no response frame (produce with acks=0)
+  bool error = false;  // for metrics
 };
 
 // Each returns the response, or fills header-level errors via Response::body == nullptr.

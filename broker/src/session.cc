@@ -1,18 +1,20 @@
 #include "session.h"
 
-#include <asio/co_spawn.hpp>
-#include <asio/read.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 #include <array>
 #include <chrono>
 #include <deque>
 
+#include <asio/co_spawn.hpp>
+#include <asio/read.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
 #include "sluice/common/log.h"
+
 #include "wire_errors.h"
 
 namespace sluice::broker {
@@ -40,7 +42,8 @@ void SessionRegistry::shutdown_reads() {
 
 size_t SessionRegistry::size() const {
   std::lock_guard lock(mu_);
-  return static_cast<size_t>(std::count_if(sockets_.begin(), sockets_.end(), [](const auto& w) { return !w.expired(); }));
+  return static_cast<size_t>(
+      std::count_if(sockets_.begin(), sockets_.end(), [](const auto& w) { return !w.expired(); }));
 }
 
 namespace {
@@ -139,8 +142,8 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
           request->response.error);
       if (!request->response.send || pipeline.write_failed) continue;
       wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
-      const auto& body = request->response.body ? *request->response.body
-                                                : static_cast<const google::protobuf::MessageLite&>(empty);
+      const auto& body =
+          request->response.body ? *request->response.body : static_cast<const google::protobuf::MessageLite&>(empty);
       // Header and body, then the record bytes straight from the response: one gathered write.
       wire::build_frame_prefix(request->header, body, request->response.records.size(), out);
       std::array<asio::const_buffer, 2> parts{
@@ -194,8 +197,10 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     if (ec) break;  // closed by the client, or reads shut down for stopping
     uint32_t length = load_be<uint32_t>(length_bytes);
     if (length > state.config.max_frame_bytes) {
-      log::warn("broker", "frame_too_large", {{"peer", peer}, {"bytes", static_cast<int64_t>(length)},
-                                              {"limit", static_cast<int64_t>(state.config.max_frame_bytes)}});
+      log::warn("broker", "frame_too_large",
+                {{"peer", peer},
+                 {"bytes", static_cast<int64_t>(length)},
+                 {"limit", static_cast<int64_t>(state.config.max_frame_bytes)}});
       state.metrics.protocol_error();
       break;
     }
@@ -218,21 +223,22 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     pipeline.queue.push_back(request);
     wire::ErrorCode unsupported = wire::NONE;
     if (!api_supported(header.api(), header.version(), unsupported)) {
-      set_error(request->header.mutable_error(), unsupported,
-                "api " + std::to_string(header.api()) + " version " + std::to_string(header.version()) +
-                    " is not supported");
+      set_error(
+          request->header.mutable_error(), unsupported,
+          "api " + std::to_string(header.api()) + " version " + std::to_string(header.version()) + " is not supported");
       request->response.error = true;
       request->done = true;
       pipeline.wake_writer.cancel();
       continue;
     }
-    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header), [request, &pipeline](std::exception_ptr e) {
-      if (!e) return;
-      log::error("broker", "handler_failed", {{"api", request->api}});
-      request->response.error = true;
-      request->done = true;
-      pipeline.wake_writer.cancel();
-    });
+    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header),
+                   [request, &pipeline](std::exception_ptr e) {
+                     if (!e) return;
+                     log::error("broker", "handler_failed", {{"api", request->api}});
+                     request->response.error = true;
+                     request->done = true;
+                     pipeline.wake_writer.cancel();
+                   });
   }
   // Stop reading; let the writer answer what is in flight and finish, then close.
   pipeline.reader_finished = true;

@@ -3,10 +3,11 @@
 // reading; the broker answers them in the order received.
 #pragma once
 
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <memory>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
 
 #include "request_context.h"
 

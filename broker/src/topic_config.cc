@@ -11,7 +11,8 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   if (ec != std::errc() || ptr != value.data() + value.size()) {
     return make_error(Errc::invalid_argument, key + ": '" + value + "' is not an integer");
   }
-  if (out < min) return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
+  if (out < min)
+    return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
   return out;
 }
 
@@ -58,7 +59,8 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
       c.log.flush_interval_ms = *n;
     } else if (key == "durability") {
       auto d = storage::parse_durability(value);
-      if (!d) return make_error(Errc::invalid_argument, "durability: '" + value + "' is not one of fsync, interval, none");
+      if (!d)
+        return make_error(Errc::invalid_argument, "durability: '" + value + "' is not one of fsync, interval, none");
       c.log.durability = *d;
     } else if (key == "cleanup.policy") {
       if (value != "delete" && value != "compact") {
@@ -73,11 +75,14 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
 }
 
 Status validate_topic_name(const std::string& name) {
-  if (name.empty() || name.size() > 249) return make_error(Errc::invalid_argument, "topic name must be 1-249 characters");
+  if (name.empty() || name.size() > 249)
+    return make_error(Errc::invalid_argument, "topic name must be 1-249 characters");
   if (name == "." || name == "..") return make_error(Errc::invalid_argument, "topic name cannot be '.' or '..'");
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return make_error(Errc::invalid_argument, "topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return make_error(Errc::invalid_argument, "topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
   }
   return {};
 }

@@ -112,7 +112,8 @@ Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32
   if (find(name)) return make_error(Errc::already_exists, "topic '" + name + "' already exists");
   // Stale partition directories of an older topic with this name must not leak in.
   for (int32_t p = 0; p < partitions; ++p) {
-    if (auto s = fs().remove_all(data_dir_ + "/" + name + "-" + std::to_string(p)); !s) return tl::unexpected(s.error());
+    if (auto s = fs().remove_all(data_dir_ + "/" + name + "-" + std::to_string(p)); !s)
+      return tl::unexpected(s.error());
   }
   auto topic = open_topic(name, partitions, overrides);
   if (!topic) return tl::unexpected(topic.error());

@@ -1,8 +1,9 @@
 // The one mapping from internal error codes to wire error codes.
 #pragma once
 
-#include "sluice.pb.h"
 #include "sluice/common/error.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::broker {
 

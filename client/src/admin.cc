@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/network_client.h"
 #include "sluice/client/wire_error.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 

@@ -1,16 +1,17 @@
 #include "connection.h"
 
+#include <algorithm>
+
 #include <asio/connect.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
-#include <algorithm>
-
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
 #include "sluice/common/log.h"
 #include "sluice/proto/frame.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 
@@ -47,10 +48,10 @@ void Connection::send(OutgoingRequest request) {
   for (ByteSpan r : p.records) records_size += r.size();
   uint64_t length = 4 + header_size + 4 + request.body.size() + records_size;
   if (length + 4 > options_.max_frame_bytes) {
-    p.on_done(tl::unexpected(client_error(Errc::batch_too_large, "MESSAGE_TOO_LARGE",
-                                          std::string(api_name(request.api)) + " request of " +
-                                              std::to_string(length + 4) + " bytes exceeds max_frame_bytes " +
-                                              std::to_string(options_.max_frame_bytes))));
+    p.on_done(
+        tl::unexpected(client_error(Errc::batch_too_large, "MESSAGE_TOO_LARGE",
+                                    std::string(api_name(request.api)) + " request of " + std::to_string(length + 4) +
+                                        " bytes exceeds max_frame_bytes " + std::to_string(options_.max_frame_bytes))));
     return;
   }
   p.prefix.resize(4 + 4 + header_size + 4 + request.body.size());
@@ -81,8 +82,7 @@ void Connection::start_connect() {
       [this, self, gen](const std::error_code& ec, asio::ip::tcp::resolver::results_type results) {
         if (gen != generation_) return;
         if (ec) {
-          close(client_error(Errc::io_error, reason::kDisconnected,
-                             "cannot resolve " + peer() + ": " + ec.message()));
+          close(client_error(Errc::io_error, reason::kDisconnected, "cannot resolve " + peer() + ": " + ec.message()));
           return;
         }
         asio::async_connect(socket_, results,
@@ -195,8 +195,8 @@ void Connection::on_frame() {
                           " but no request is waiting");
   }
   if (header.correlation_id() != awaiting_.front().correlation_id) {
-    return protocol_error("response with correlation id " + std::to_string(header.correlation_id()) +
-                          ", expected " + std::to_string(awaiting_.front().correlation_id));
+    return protocol_error("response with correlation id " + std::to_string(header.correlation_id()) + ", expected " +
+                          std::to_string(awaiting_.front().correlation_id));
   }
   Pending p = std::move(awaiting_.front());
   awaiting_.pop_front();
@@ -207,8 +207,8 @@ void Connection::on_frame() {
   uint64_t gen = generation_;
   read_length();
   if (header.has_error() && header.error().code() != wire::NONE) {
-    p.on_done(tl::unexpected(wire_error(header.error().code(), std::string(api_name(p.api)) + " request failed: " +
-                                                                   header.error().message())));
+    p.on_done(tl::unexpected(wire_error(
+        header.error().code(), std::string(api_name(p.api)) + " request failed: " + header.error().message())));
   } else {
     p.on_done(Response(std::move(frame), header.correlation_id(), body_offset, body_size, records_offset));
   }
@@ -286,12 +286,13 @@ void Connection::fail_all(const Error& reason, uint64_t timed_out_correlation_id
   write_buffers_.clear();
   write_storage_ = WriteStorage();
   if (was_connected || !failed.empty()) {
-    log::event(reason.code == Errc::closed ? log::Level::debug : log::Level::warn, "client", "connection_closed",
-               {{"broker", peer()}, {"failed_requests", static_cast<int64_t>(failed.size())},
-                {"reason", reason.to_string()}});
+    log::event(
+        reason.code == Errc::closed ? log::Level::debug : log::Level::warn, "client", "connection_closed",
+        {{"broker", peer()}, {"failed_requests", static_cast<int64_t>(failed.size())}, {"reason", reason.to_string()}});
   }
   for (Pending& p : failed) {
-    const Error& e = (timeout_error != nullptr && p.correlation_id == timed_out_correlation_id) ? *timeout_error : reason;
+    const Error& e =
+        (timeout_error != nullptr && p.correlation_id == timed_out_correlation_id) ? *timeout_error : reason;
     p.on_done(tl::unexpected(e));
   }
 }

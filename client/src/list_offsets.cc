@@ -1,8 +1,9 @@
 #include "sluice/client/list_offsets.h"
 
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 namespace {
@@ -15,8 +16,8 @@ Result<std::vector<Result<ListedOffset>>> list_offsets(NetworkClient& net, const
   wire::ListOffsetsRequest req;
   for (const OffsetQuery& q : queries) {
     if (q.spec.kind == OffsetSpec::Kind::timestamp && q.spec.timestamp_ms < 0) {
-      return make_error(Errc::invalid_argument, "ListOffsets timestamp must be >= 0, got " +
-                                                    std::to_string(q.spec.timestamp_ms));
+      return make_error(Errc::invalid_argument,
+                        "ListOffsets timestamp must be >= 0, got " + std::to_string(q.spec.timestamp_ms));
     }
     auto* p = req.add_partitions();
     p->set_topic(q.partition.topic);
@@ -36,7 +37,8 @@ Result<std::vector<Result<ListedOffset>>> list_offsets(NetworkClient& net, const
   out.reserve(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) {
     const OffsetQuery& q = queries[i];
-    if (i >= static_cast<size_t>(body.results_size()) || body.results(static_cast<int>(i)).topic() != q.partition.topic ||
+    if (i >= static_cast<size_t>(body.results_size()) ||
+        body.results(static_cast<int>(i)).topic() != q.partition.topic ||
         body.results(static_cast<int>(i)).partition() != q.partition.partition) {
       out.push_back(tl::unexpected(client_error(Errc::corrupt_data, reason::kProtocolError,
                                                 "ListOffsets response has no result for " + q.partition.to_string())));

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
-#include "sluice.pb.h"
 #include "sluice/client/wire_error.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 namespace {
@@ -46,8 +47,8 @@ Result<ClusterMetadata> fetch_metadata(NetworkClient& net, const std::vector<std
   return decode(net.request(Api::metadata, metadata_request(topics), timeout));
 }
 
-void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics,
-                          std::chrono::milliseconds timeout, std::function<void(Result<ClusterMetadata>)> done) {
+void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics, std::chrono::milliseconds timeout,
+                          std::function<void(Result<ClusterMetadata>)> done) {
   OutgoingRequest req;
   req.api = Api::metadata;
   req.body = metadata_request(topics);

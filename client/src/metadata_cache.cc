@@ -34,9 +34,9 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime d
   if (stale) refresh_async(topic);
   if (hit) return *hit;
   if (net_.on_io_thread()) {
-    return tl::unexpected(client_error(Errc::invalid_argument, reason::kMetadataTimeout,
-                                       "no metadata cached for topic \"" + topic +
-                                           "\", and a delivery callback cannot wait for it"));
+    return tl::unexpected(
+        client_error(Errc::invalid_argument, reason::kMetadataTimeout,
+                     "no metadata cached for topic \"" + topic + "\", and a delivery callback cannot wait for it"));
   }
   for (;;) {
     auto now = std::chrono::steady_clock::now();
@@ -69,8 +69,8 @@ void MetadataCache::store(const std::string& topic, const Result<ClusterMetadata
     if (!t.description) {
       count = tl::unexpected(t.description.error());
     } else if (t.description->partitions.empty()) {
-      count = tl::unexpected(client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION",
-                                          "topic \"" + topic + "\" has no partitions"));
+      count = tl::unexpected(
+          client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION", "topic \"" + topic + "\" has no partitions"));
     } else {
       count = static_cast<int32_t>(t.description->partitions.size());
     }

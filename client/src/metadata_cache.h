@@ -15,6 +15,7 @@
 
 #include "sluice/client/metadata.h"
 #include "sluice/client/network_client.h"
+
 #include "time_util.h"
 
 namespace sluice::client {
@@ -22,8 +23,8 @@ namespace sluice::client {
 class MetadataCache {
  public:
   struct Options {
-    std::chrono::milliseconds max_age{300'000};     // present entries older than this are refreshed
-    std::chrono::milliseconds absent_ttl{100};      // absent entries are re-asked after this
+    std::chrono::milliseconds max_age{300'000};  // present entries older than this are refreshed
+    std::chrono::milliseconds absent_ttl{100};   // absent entries are re-asked after this
     std::chrono::milliseconds request_timeout{30'000};
   };
   MetadataCache(NetworkClient& net, Options options);

@@ -1,17 +1,18 @@
 #include "sluice/client/network_client.h"
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-
 #include <charconv>
 #include <future>
 #include <mutex>
 #include <thread>
 
-#include "connection.h"
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
 #include "sluice/client/client_errors.h"
 #include "sluice/common/log.h"
+
+#include "connection.h"
 
 namespace sluice::client {
 

@@ -24,9 +24,7 @@ int32_t murmur2(ByteSpan data) {
   switch (data.size() % 4) {
     case 3: h ^= byte(tail + 2) << 16; [[fallthrough]];
     case 2: h ^= byte(tail + 1) << 8; [[fallthrough]];
-    case 1:
-      h ^= byte(tail);
-      h *= m;
+    case 1: h ^= byte(tail); h *= m;
   }
   h ^= h >> 13;
   h *= m;

@@ -4,14 +4,15 @@
 #include <shared_mutex>
 #include <stdexcept>
 
-#include "memory_budget.h"
-#include "metadata_cache.h"
-#include "record_accumulator.h"
-#include "sender.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/network_client.h"
 #include "sluice/client/partitioner.h"
 #include "sluice/common/log.h"
+
+#include "memory_budget.h"
+#include "metadata_cache.h"
+#include "record_accumulator.h"
+#include "sender.h"
 #include "time_util.h"
 
 namespace sluice::client {
@@ -104,9 +105,9 @@ void Producer::Impl::send(ProducerRecord record, DeliveryCallback on_delivery) {
   size_t size = estimate_record_size(req.key, req.value, req.headers) + storage::batch_format::kHeaderSize;
   if (size + kRequestOverhead > config.max_request_bytes || size > config.buffer_memory) {
     return fail_now(client_error(Errc::batch_too_large, reason::kRecordTooLarge,
-                                 "a record of about " + std::to_string(size) +
-                                     " bytes exceeds max_request_bytes " + std::to_string(config.max_request_bytes) +
-                                     " or buffer_memory " + std::to_string(config.buffer_memory)));
+                                 "a record of about " + std::to_string(size) + " bytes exceeds max_request_bytes " +
+                                     std::to_string(config.max_request_bytes) + " or buffer_memory " +
+                                     std::to_string(config.buffer_memory)));
   }
 
   if (record.partition) {

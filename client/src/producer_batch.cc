@@ -6,8 +6,7 @@
 
 namespace sluice::client {
 
-ProducerBatch::ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options,
-                             SteadyTime created)
+ProducerBatch::ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options, SteadyTime created)
     : id_(id), partition_(std::move(partition)), created_(created), builder_(options) {}
 
 void ProducerBatch::add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,

@@ -14,6 +14,7 @@
 #include "sluice/client/producer.h"
 #include "sluice/client/types.h"
 #include "sluice/storage/batch_builder.h"
+
 #include "time_util.h"
 
 namespace sluice::client {

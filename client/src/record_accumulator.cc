@@ -69,8 +69,7 @@ SteadyTime RecordAccumulator::ready_time(const ProducerBatch& batch, const std::
   return batch.created() + config_.linger;
 }
 
-std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now,
-                                                                  const std::set<TopicPartition>& muted,
+std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now, const std::set<TopicPartition>& muted,
                                                                   size_t max_bytes) {
   std::lock_guard lock(mutex_);
   std::vector<BatchPtr> out;
@@ -162,8 +161,7 @@ uint64_t RecordAccumulator::begin_flush() {
 
 bool RecordAccumulator::await_flush(uint64_t up_to_id, SteadyTime deadline) {
   std::unique_lock lock(mutex_);
-  return done_cv_.wait_until(lock, deadline,
-                             [&] { return incomplete_.empty() || *incomplete_.begin() > up_to_id; });
+  return done_cv_.wait_until(lock, deadline, [&] { return incomplete_.empty() || *incomplete_.begin() > up_to_id; });
 }
 
 void RecordAccumulator::end_flush() {

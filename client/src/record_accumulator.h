@@ -29,9 +29,10 @@
 #include <set>
 #include <vector>
 
+#include "sluice/client/types.h"
+
 #include "memory_budget.h"
 #include "producer_batch.h"
-#include "sluice/client/types.h"
 
 namespace sluice::client {
 

@@ -1,7 +1,8 @@
 #include "sluice/client/request.h"
 
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 
@@ -41,8 +42,8 @@ Bytes serialize_message(const google::protobuf::MessageLite& message) {
 
 Status parse_body(ByteSpan body, google::protobuf::MessageLite& message, std::string_view what) {
   if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return tl::unexpected(client_error(Errc::corrupt_data, reason::kProtocolError,
-                                       "undecodable " + std::string(what) + " body"));
+    return tl::unexpected(
+        client_error(Errc::corrupt_data, reason::kProtocolError, "undecodable " + std::string(what) + " body"));
   }
   return {};
 }

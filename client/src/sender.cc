@@ -2,11 +2,12 @@
 
 #include <map>
 
-#include "backoff.h"
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
 #include "sluice/common/log.h"
+
+#include "backoff.h"
+#include "sluice.pb.h"
 
 namespace sluice::client {
 
@@ -160,19 +161,21 @@ void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
   SteadyTime now = std::chrono::steady_clock::now();
   auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
   if (now + backoff >= batch->created() + config_.delivery_timeout) {
-    return fail(std::move(batch),
-                client_error(Errc::io_error, reason::kDeliveryTimeout,
-                             std::to_string(batch->record_count()) + " record(s) for " +
-                                 batch->partition().to_string() + " not acknowledged within delivery_timeout_ms " +
-                                 std::to_string(config_.delivery_timeout.count()) + "; last error: " +
-                                 error.to_string()));
+    return fail(
+        std::move(batch),
+        client_error(Errc::io_error, reason::kDeliveryTimeout,
+                     std::to_string(batch->record_count()) + " record(s) for " + batch->partition().to_string() +
+                         " not acknowledged within delivery_timeout_ms " +
+                         std::to_string(config_.delivery_timeout.count()) + "; last error: " + error.to_string()));
   }
   ++batch->attempts;
   batch->retry_at = now + backoff;
   batch->last_error = error;
   log::warn("producer", "batch_retry",
-            {{"partition", batch->partition().to_string()}, {"attempt", batch->attempts},
-             {"backoff_ms", static_cast<int64_t>(backoff.count())}, {"error", error.to_string()}});
+            {{"partition", batch->partition().to_string()},
+             {"attempt", batch->attempts},
+             {"backoff_ms", static_cast<int64_t>(backoff.count())},
+             {"error", error.to_string()}});
   accumulator_.reenqueue(std::move(batch));
 }
 

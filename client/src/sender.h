@@ -20,9 +20,10 @@
 
 #include <asio/steady_timer.hpp>  // after the standard headers: see connection.h
 
+#include "sluice/client/network_client.h"
+
 #include "metadata_cache.h"
 #include "record_accumulator.h"
-#include "sluice/client/network_client.h"
 
 namespace sluice::client {
 

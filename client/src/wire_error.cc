@@ -1,7 +1,8 @@
 #include "sluice/client/wire_error.h"
 
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::client {
 

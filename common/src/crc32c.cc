@@ -154,9 +154,7 @@ const bool kHasHardware = cpu_has_sse42();
 
 #else
 const bool kHasHardware = false;
-uint32_t extend_hardware(uint32_t crc, const void* data, size_t len) {
-  return crc32c_extend_portable(crc, data, len);
-}
+uint32_t extend_hardware(uint32_t crc, const void* data, size_t len) { return crc32c_extend_portable(crc, data, len); }
 #endif
 
 }  // namespace

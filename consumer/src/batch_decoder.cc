@@ -50,8 +50,7 @@ Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset
 
 }  // namespace
 
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
-                                      bool check_crcs) {
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
   bool any_batch = false;

@@ -29,7 +29,6 @@ struct DecodedRecords {
 // Errors: CORRUPT_MESSAGE when the first whole batch fails its CRC or does not
 // decode (a later bad batch just ends the result early; the next fetch reports
 // it), MESSAGE_TOO_LARGE when the bytes hold only part of one batch.
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
-                                      bool check_crcs);
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs);
 
 }  // namespace sluice::consumer

@@ -5,12 +5,13 @@
 #include <optional>
 #include <stdexcept>
 
-#include "fetch_session.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/list_offsets.h"
 #include "sluice/client/network_client.h"
 #include "sluice/client/wire_error.h"
 #include "sluice/common/log.h"
+
+#include "fetch_session.h"
 
 namespace sluice::consumer {
 
@@ -25,7 +26,7 @@ struct PartitionState {
   std::optional<int64_t> position;  // next offset poll() returns; nullopt: reset first
   int64_t fetch_offset = 0;         // next offset to fetch (past the buffered records)
   std::deque<ConsumerRecord> buffered;
-  uint64_t epoch = 0;               // changes on every seek; older fetches are dropped
+  uint64_t epoch = 0;  // changes on every seek; older fetches are dropped
 };
 
 }  // namespace
@@ -91,12 +92,12 @@ struct Consumer::Impl {
     }
     if (missing.empty()) return {};
     if (config.auto_offset_reset == OffsetReset::none) {
-      return tl::unexpected(client::client_error(Errc::offset_out_of_range, client::reason::kNoOffset,
-                                                 missing.front().to_string() +
-                                                     " has no position and auto_offset_reset is none; seek first"));
+      return tl::unexpected(client::client_error(
+          Errc::offset_out_of_range, client::reason::kNoOffset,
+          missing.front().to_string() + " has no position and auto_offset_reset is none; seek first"));
     }
-    return seek_to(missing, config.auto_offset_reset == OffsetReset::earliest ? OffsetSpec::earliest()
-                                                                              : OffsetSpec::latest());
+    return seek_to(missing,
+                   config.auto_offset_reset == OffsetReset::earliest ? OffsetSpec::earliest() : OffsetSpec::latest());
   }
 
   bool has_buffered() const {
@@ -149,10 +150,10 @@ struct Consumer::Impl {
                   {{"partition", f.target.partition.to_string()}, {"offset", f.target.offset}});
         if (config.auto_offset_reset == OffsetReset::none) {
           if (!first_error) {
-            first_error = client::client_error(
-                Errc::offset_out_of_range, client::reason::kNoOffset,
-                "offset " + std::to_string(f.target.offset) + " is out of range for " + f.target.partition.to_string() +
-                    " and auto_offset_reset is none; seek first");
+            first_error =
+                client::client_error(Errc::offset_out_of_range, client::reason::kNoOffset,
+                                     "offset " + std::to_string(f.target.offset) + " is out of range for " +
+                                         f.target.partition.to_string() + " and auto_offset_reset is none; seek first");
           }
         } else {
           set_position(s, std::nullopt);  // reset on the next loop

@@ -3,9 +3,10 @@
 #include <map>
 #include <memory>
 
-#include "sluice.pb.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::consumer {
 

@@ -10,9 +10,10 @@
 #include <future>
 #include <vector>
 
-#include "batch_decoder.h"
 #include "sluice/client/network_client.h"
 #include "sluice/consumer/consumer_config.h"
+
+#include "batch_decoder.h"
 
 namespace sluice::consumer {
 

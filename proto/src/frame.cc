@@ -7,7 +7,8 @@ Result<FrameView> split_frame(ByteSpan frame) {
   auto header_size = r.get_be<uint32_t>();
   if (!header_size) return make_error(Errc::truncated, "frame too short for a header size");
   auto header = r.get_bytes(*header_size);
-  if (!header) return make_error(Errc::truncated, "header size " + std::to_string(*header_size) + " overruns the frame");
+  if (!header)
+    return make_error(Errc::truncated, "header size " + std::to_string(*header_size) + " overruns the frame");
   auto body_size = r.get_be<uint32_t>();
   if (!body_size) return make_error(Errc::truncated, "frame too short for a body size");
   auto body = r.get_bytes(*body_size);

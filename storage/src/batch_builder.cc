@@ -89,10 +89,8 @@ Bytes make_control_batch(ControlType type, int64_t producer_id, int16_t producer
   std::byte value[6];
   store_be<int16_t>(value, 0);
   store_be<int32_t>(value + 2, coordinator_epoch);
-  BatchBuilder builder(BatchOptions{.producer_id = producer_id,
-                                    .producer_epoch = producer_epoch,
-                                    .transactional = true,
-                                    .control = true});
+  BatchBuilder builder(BatchOptions{
+      .producer_id = producer_id, .producer_epoch = producer_epoch, .transactional = true, .control = true});
   builder.add(timestamp, ByteSpan(key), ByteSpan(value));
   return std::move(*builder.build());  // uncompressed: cannot fail
 }

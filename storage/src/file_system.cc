@@ -194,7 +194,9 @@ class FaultFile final : public File {
       : base_(std::move(base)), state_(std::move(state)) {}
 
   Status append(ByteSpan data) override { return base_->append(data); }
-  Result<size_t> read_at(uint64_t position, MutableByteSpan out) const override { return base_->read_at(position, out); }
+  Result<size_t> read_at(uint64_t position, MutableByteSpan out) const override {
+    return base_->read_at(position, out);
+  }
   Status sync() override {
     uint64_t size = base_->size();
     if (auto s = base_->sync(); !s) return s;

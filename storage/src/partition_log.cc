@@ -44,8 +44,9 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
                                                          Clock& clock) {
   if (config.segment_bytes < batch_format::kHeaderSize || config.index_interval_bytes == 0 ||
       config.max_batch_bytes < batch_format::kHeaderSize) {
-    return make_error(Errc::invalid_argument, "log config: segment_bytes and max_batch_bytes must be at least one batch "
-                                              "header (61 bytes), index_interval_bytes above 0");
+    return make_error(Errc::invalid_argument,
+                      "log config: segment_bytes and max_batch_bytes must be at least one batch "
+                      "header (61 bytes), index_interval_bytes above 0");
   }
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
@@ -75,7 +76,8 @@ Status PartitionLog::load() {
   if (auto bytes = fs_.read_file(dir_ + "/" + std::string(kRecoveryPointFile))) {
     int64_t value = 0;
     auto text = as_string_view(*bytes);
-    if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc()) recovery_point = Offset(value);
+    if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
+      recovery_point = Offset(value);
   }
 
   SegmentList list;
@@ -86,8 +88,8 @@ Status PartitionLog::load() {
     // predecessor's end means the records between were lost; it and everything
     // after it must go. (Only checked where recovery runs: below the recovery
     // point the files were synced and are trusted.)
-    bool out_of_order = !list.empty() && (bases[i] < list.back()->next_offset() ||
-                                          (recover && bases[i] > list.back()->next_offset()));
+    bool out_of_order =
+        !list.empty() && (bases[i] < list.back()->next_offset() || (recover && bases[i] > list.back()->next_offset()));
     SegmentRecovery report;
     std::unique_ptr<Segment> segment;
     if (!out_of_order) {
@@ -104,7 +106,9 @@ Status PartitionLog::load() {
     if (report.truncated) {
       recovery_.bytes_truncated += report.original_bytes - report.valid_bytes;
       log::warn("storage", "log_truncated",
-                {{"dir", dir_}, {"segment", bases[i].value()}, {"valid_bytes", report.valid_bytes},
+                {{"dir", dir_},
+                 {"segment", bases[i].value()},
+                 {"valid_bytes", report.valid_bytes},
                  {"reason", report.reason}});
     }
     if (out_of_order) {
@@ -271,7 +275,8 @@ void PartitionLog::flusher_loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
     flusher_cv_.wait_for(lock, stop, std::chrono::milliseconds(config_.flush_interval_ms), [] { return false; });
     if (stop.stop_requested()) break;
-    if (auto s = flush(); !s) log::error("storage", "interval_flush_failed", {{"dir", dir_}, {"error", s.error().to_string()}});
+    if (auto s = flush(); !s)
+      log::error("storage", "interval_flush_failed", {{"dir", dir_}, {"error", s.error().to_string()}});
   }
 }
 
@@ -302,7 +307,8 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
       pos = *p;
     }
     if (pos >= end) continue;
-    size_t want = static_cast<size_t>(std::min<uint64_t>(end - pos, max_bytes > result.bytes ? max_bytes - result.bytes : 0));
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(end - pos, max_bytes > result.bytes ? max_bytes - result.bytes : 0));
     if (result.bytes == 0) {
       // The first batch is returned whole even when it alone is over max_bytes.
       std::byte length[batch_format::kLogOverhead];
@@ -391,8 +397,9 @@ Status PartitionLog::truncate_to(Offset offset) {
   Offset start = list.front()->base_offset();
   Offset end = log_end_offset();
   if (offset < start || offset > end) {
-    return make_error(Errc::offset_out_of_range, "cannot truncate to " + std::to_string(offset.value()) + ": log holds [" +
-                                                     std::to_string(start.value()) + ", " + std::to_string(end.value()) + ")");
+    return make_error(Errc::offset_out_of_range, "cannot truncate to " + std::to_string(offset.value()) +
+                                                     ": log holds [" + std::to_string(start.value()) + ", " +
+                                                     std::to_string(end.value()) + ")");
   }
   if (offset == end) return {};
   auto it = std::upper_bound(list.begin(), list.end(), offset,
@@ -427,8 +434,8 @@ Result<size_t> PartitionLog::apply_retention() {
   while (list.size() > 1) {
     const Segment& oldest = *list.front();
     bool expired = config_.retention_ms >= 0 && now - oldest.max_timestamp() > config_.retention_ms;
-    bool over_size = config_.retention_bytes >= 0 &&
-                     static_cast<int64_t>(total - oldest.size()) >= config_.retention_bytes;
+    bool over_size =
+        config_.retention_bytes >= 0 && static_cast<int64_t>(total - oldest.size()) >= config_.retention_bytes;
     if (!expired && !over_size) break;
     if (auto s = list.front()->remove_files(); !s) return tl::unexpected(s.error());
     total -= oldest.size();

@@ -44,15 +44,16 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
     return make_error(Errc::wrong_magic, at() + ": magic " + std::to_string(h.magic) + ", expected 2");
   }
   if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead)) {
-    return make_error(Errc::corrupt_data, at() + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
+    return make_error(Errc::corrupt_data,
+                      at() + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
   }
   if (h.total_size() > max_batch_bytes) {
-    return make_error(Errc::batch_too_large, at() + ": " + std::to_string(h.total_size()) + " bytes exceeds the limit of " +
-                                                 std::to_string(max_batch_bytes));
+    return make_error(Errc::batch_too_large, at() + ": " + std::to_string(h.total_size()) +
+                                                 " bytes exceeds the limit of " + std::to_string(max_batch_bytes));
   }
   if (h.total_size() > b.size()) {
-    return make_error(Errc::truncated, at() + ": batch length says " + std::to_string(h.total_size()) + " bytes, only " +
-                                           std::to_string(b.size()) + " available");
+    return make_error(Errc::truncated, at() + ": batch length says " + std::to_string(h.total_size()) +
+                                           " bytes, only " + std::to_string(b.size()) + " available");
   }
   if (h.last_offset_delta < 0 || h.record_count < 0) {
     return make_error(Errc::corrupt_data, at() + ": negative last offset delta or record count");
@@ -160,15 +161,15 @@ Result<RecordReader> RecordReader::open(ByteSpan batch, size_t max_uncompressed_
   }
   ByteSpan body = batch.subspan(bf::kRecords, header->total_size() - bf::kRecords);
   switch (header->compression()) {
-    case Compression::none:
-      return RecordReader(*header, body, {});
+    case Compression::none: return RecordReader(*header, body, {});
     case Compression::zstd: {
       auto plain = zstd_decompress(body, max_uncompressed_bytes);
       if (!plain) return tl::unexpected(plain.error());
       return RecordReader(*header, {}, std::move(*plain));
     }
     default:
-      return make_error(Errc::unsupported, "compression codec " + std::to_string(static_cast<int>(header->compression())) +
+      return make_error(Errc::unsupported, "compression codec " +
+                                               std::to_string(static_cast<int>(header->compression())) +
                                                " is not supported (only none and zstd)");
   }
 }
@@ -189,12 +190,14 @@ Result<bool> RecordReader::next(Record& out) {
   auto ts_delta = r.get_varint();
   auto offset_delta = r.get_varint32();
   if (!attributes || !ts_delta || !offset_delta) return fail("truncated record fields");
-  if (*offset_delta <= previous_delta_) return make_error(Errc::offset_delta_not_monotonic, "record " + std::to_string(read_) +
-                                                              " of batch at offset " + std::to_string(header_.base_offset.value()) +
-                                                              ": offset delta " + std::to_string(*offset_delta) +
-                                                              " after " + std::to_string(previous_delta_));
-  if (*offset_delta > header_.last_offset_delta) return make_error(Errc::offset_delta_not_monotonic, "record offset delta " +
-                                                                       std::to_string(*offset_delta) + " beyond the batch's last offset delta");
+  if (*offset_delta <= previous_delta_)
+    return make_error(Errc::offset_delta_not_monotonic, "record " + std::to_string(read_) + " of batch at offset " +
+                                                            std::to_string(header_.base_offset.value()) +
+                                                            ": offset delta " + std::to_string(*offset_delta) +
+                                                            " after " + std::to_string(previous_delta_));
+  if (*offset_delta > header_.last_offset_delta)
+    return make_error(Errc::offset_delta_not_monotonic,
+                      "record offset delta " + std::to_string(*offset_delta) + " beyond the batch's last offset delta");
   auto read_nullable = [&](std::optional<ByteSpan>& dst) -> bool {
     auto len = r.get_varint32();
     if (!len || *len < -1) return false;
@@ -210,7 +213,8 @@ Result<bool> RecordReader::next(Record& out) {
   if (!read_nullable(out.key)) return fail("bad key");
   if (!read_nullable(out.value)) return fail("bad value");
   auto header_count = r.get_varint32();
-  if (!header_count || *header_count < 0 || static_cast<size_t>(*header_count) > r.remaining()) return fail("bad header count");
+  if (!header_count || *header_count < 0 || static_cast<size_t>(*header_count) > r.remaining())
+    return fail("bad header count");
   out.headers.clear();
   for (int32_t i = 0; i < *header_count; ++i) {
     auto key_len = r.get_varint32();
@@ -257,7 +261,8 @@ Status decode_records(ByteSpan batch, std::vector<Record>& out, Bytes& scratch) 
 Result<ControlRecord> parse_control_record(const Record& record) {
   if (!record.key || record.key->size() < 4) return make_error(Errc::corrupt_data, "control record key too short");
   int16_t type = load_be<int16_t>(record.key->data() + 2);
-  if (type != 0 && type != 1) return make_error(Errc::corrupt_data, "unknown control record type " + std::to_string(type));
+  if (type != 0 && type != 1)
+    return make_error(Errc::corrupt_data, "unknown control record type " + std::to_string(type));
   ControlRecord control{static_cast<ControlType>(type), 0};
   if (record.value && record.value->size() >= 6) control.coordinator_epoch = load_be<int32_t>(record.value->data() + 2);
   return control;

@@ -29,7 +29,9 @@ Segment::Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions op
       time_index_(index_capacity),
       next_offset_(base.value()) {}
 
-std::string Segment::path(std::string_view suffix) const { return dir_ + "/" + segment_file_name(base_offset_, suffix); }
+std::string Segment::path(std::string_view suffix) const {
+  return dir_ + "/" + segment_file_name(base_offset_, suffix);
+}
 
 Result<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::string& dir, Offset base_offset,
                                                  const SegmentOptions& options) {
@@ -69,8 +71,8 @@ bool Segment::load_indexes() {
   auto time_bytes = fs_.read_file(path(".timeindex"));
   if (!index_bytes || !time_bytes) return false;
   size_t capacity = index_.capacity();
-  auto index = OffsetIndex::parse(*index_bytes, capacity,
-                                  [&](const OffsetIndexEntry& e) { return e.position < file_size; });
+  auto index =
+      OffsetIndex::parse(*index_bytes, capacity, [&](const OffsetIndexEntry& e) { return e.position < file_size; });
   auto time_index = TimeIndex::parse(*time_bytes, capacity, [](const TimeIndexEntry&) { return true; });
   if (!index || !time_index) return false;
   // Both indexes gain an entry for the same batches, so they must pair up.
@@ -241,7 +243,8 @@ Status Segment::truncate_to(Offset offset) {
 }
 
 Status Segment::write_indexes(bool sync) {
-  for (auto [suffix, bytes] : {std::pair{".index", index_.serialize()}, std::pair{".timeindex", time_index_.serialize()}}) {
+  for (auto [suffix, bytes] :
+       {std::pair{".index", index_.serialize()}, std::pair{".timeindex", time_index_.serialize()}}) {
     if (sync) {
       if (auto s = fs_.write_file_atomic(path(suffix), bytes); !s) return s;
     } else {

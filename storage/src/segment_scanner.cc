@@ -59,7 +59,8 @@ Result<std::optional<ScannedBatch>> SegmentScanner::next() {
   out.bytes = ByteSpan(buffer_.data() + offset_in_buffer, h.total_size());
   auto valid = validate_batch_crc(out.bytes, max_batch_bytes_);
   if (!valid) {
-    out.status = make_error(valid.error().code, "at position " + std::to_string(out.position) + ": " + valid.error().message);
+    out.status =
+        make_error(valid.error().code, "at position " + std::to_string(out.position) + ": " + valid.error().message);
   }
   out.can_skip = true;
   position_ += h.total_size();

@@ -4,9 +4,10 @@
 
 #include <thread>
 
-#include "raw_client.h"
 #include "sluice/broker/embedded_broker.h"
 #include "sluice/storage/batch_builder.h"
+
+#include "raw_client.h"
 
 namespace sluice::broker {
 namespace {
@@ -111,7 +112,8 @@ TEST_F(BrokerProtocol, FetchLongPollWakesUpWhenDataArrives) {
   wire::FetchResponse resp;
   ASSERT_TRUE(wire::parse_message(reply->body, resp));
   EXPECT_GT(resp.partitions(0).records_size(), 0u);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15)) << "woke by the append, not the timeout";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15))
+      << "woke by the append, not the timeout";
 }
 
 TEST_F(BrokerProtocol, FetchWithNoDataWaitsMaxWaitThenReturnsEmpty) {
@@ -335,7 +337,8 @@ TEST_F(BrokerProtocol, GarbageBytesCloseTheConnectionOnly) {
   std::string garbage = std::string("\x00\x00\x00\x10", 4) + "this is not sluice";
   ASSERT_TRUE(c.send_bytes(as_bytes(garbage)));
   EXPECT_TRUE(c.closed_by_peer());
-  EXPECT_TRUE(other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{})) << "other clients unaffected";
+  EXPECT_TRUE(other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}))
+      << "other clients unaffected";
 }
 
 TEST_F(BrokerProtocol, ClientDisconnectingMidFrameLosesNothingElse) {

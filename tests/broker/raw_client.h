@@ -12,8 +12,9 @@
 #include <optional>
 #include <string>
 
-#include "sluice.pb.h"
 #include "sluice/proto/frame.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::testing {
 

@@ -17,9 +17,13 @@ TEST(TopicConfig, OverridesApplyOnTopOfDefaults) {
 }
 
 TEST(TopicConfig, BadValuesNameTheSetting) {
-  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"retention.ms", "soon"}, {"segment.bytes", "10"}, {"durability", "maybe"}, {"cleanup.policy", "shred"},
-           {"no.such", "1"}, {"retention.bytes", "-5"}, {"max.message.bytes", "12x"}}) {
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"retention.ms", "soon"},
+                                                                            {"segment.bytes", "10"},
+                                                                            {"durability", "maybe"},
+                                                                            {"cleanup.policy", "shred"},
+                                                                            {"no.such", "1"},
+                                                                            {"retention.bytes", "-5"},
+                                                                            {"max.message.bytes", "12x"}}) {
     auto c = apply_topic_config({}, {{key, value}});
     ASSERT_FALSE(c.has_value()) << key;
     EXPECT_NE(c.error().message.find(key), std::string::npos) << c.error().message;

@@ -131,7 +131,8 @@ TEST_F(ClientE2E, AcksZeroOneAndAllAllDeliver) {
     Producer producer(config);
     std::vector<std::future<Result<RecordMetadata>>> reports;
     for (int i = 0; i < 100; ++i) {
-      reports.push_back(producer.send({.topic = "acks", .value = "acks" + std::to_string(acks) + "-" + std::to_string(i)}));
+      reports.push_back(
+          producer.send({.topic = "acks", .value = "acks" + std::to_string(acks) + "-" + std::to_string(i)}));
     }
     producer.flush();
     for (auto& f : reports) {
@@ -161,7 +162,8 @@ TEST_F(ClientE2E, ZstdBatchesRoundTrip) {
   Producer producer(config);
   std::vector<std::future<Result<RecordMetadata>>> reports;
   for (int i = 0; i < 2000; ++i) {
-    reports.push_back(producer.send({.topic = "zstd", .key = std::to_string(i), .value = std::string(200, 'a' + i % 26)}));
+    reports.push_back(
+        producer.send({.topic = "zstd", .key = std::to_string(i), .value = std::string(200, 'a' + i % 26)}));
   }
   producer.flush();
   for (auto& f : reports) ASSERT_TRUE(f.get());
@@ -417,13 +419,15 @@ TEST_F(ClientE2E, ProducerAndConsumerSurviveABrokerRestart) {
   Producer producer(pc);
   Consumer c(consumer_config());
   c.assign({{"restart", 0}, {"restart", 1}});
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(producer.send({.topic = "restart", .key = std::to_string(i), .value = "a"}).get());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(producer.send({.topic = "restart", .key = std::to_string(i), .value = "a"}).get());
   EXPECT_EQ(consume(c, 100).size(), 100u);
 
   broker_.restart();
 
   std::vector<std::future<Result<RecordMetadata>>> reports;
-  for (int i = 0; i < 100; ++i) reports.push_back(producer.send({.topic = "restart", .key = std::to_string(i), .value = "b"}));
+  for (int i = 0; i < 100; ++i)
+    reports.push_back(producer.send({.topic = "restart", .key = std::to_string(i), .value = "b"}));
   producer.flush();
   for (auto& f : reports) {
     auto r = f.get();

@@ -16,8 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "sluice.pb.h"
 #include "sluice/common/bytes.h"
+
+#include "sluice.pb.h"
 
 namespace sluice::testing {
 

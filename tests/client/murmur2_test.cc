@@ -32,9 +32,7 @@ TEST(Murmur2, EveryTailLength) {
 
 // The expected values below are computed from the Java algorithm step by step
 // (int arithmetic wraps, bytes masked with 0xff, >>> is a logical shift).
-TEST(Murmur2, EmptyKeyIsTheSeedMix) {
-  EXPECT_EQ(murmur2(ByteSpan{}), 275646681);
-}
+TEST(Murmur2, EmptyKeyIsTheSeedMix) { EXPECT_EQ(murmur2(ByteSpan{}), 275646681); }
 
 TEST(Murmur2, HighBytesAreUnsigned) {
   // Java masks each byte with 0xff; a sign-extending port would differ here.

@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "fake_broker.h"
 #include "sluice/client/client_errors.h"
+
+#include "fake_broker.h"
 
 namespace sluice::client {
 namespace {
@@ -95,8 +96,9 @@ TEST(NetworkClient, BlockingRequest) {
   FakeBroker broker(echo);
   auto net = connect(broker.bootstrap());
   std::string body = "hello";
-  auto r = net->request(Api::metadata, Bytes(reinterpret_cast<const std::byte*>(body.data()),
-                                             reinterpret_cast<const std::byte*>(body.data()) + body.size()),
+  auto r = net->request(Api::metadata,
+                        Bytes(reinterpret_cast<const std::byte*>(body.data()),
+                              reinterpret_cast<const std::byte*>(body.data()) + body.size()),
                         5s);
   ASSERT_TRUE(r);
   EXPECT_EQ(body_of(r), "hello");

@@ -1,9 +1,9 @@
+#include "sluice/client/partitioner.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
-
-#include "sluice/client/partitioner.h"
 
 namespace sluice::client {
 namespace {

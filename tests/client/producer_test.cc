@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "fake_broker.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/partitioner.h"
+
+#include "fake_broker.h"
 
 namespace sluice::client {
 namespace {
@@ -62,7 +63,8 @@ TEST(Producer, KeyedRecordsGoWhereKafkaWouldPutThem) {
   FakeBroker broker([&](const FakeBroker::Request& r) { return log.handle(r); });
   Producer producer(config_for(broker));
   Reports reports;
-  for (int i = 0; i < 100; ++i) reports.push_back(producer.send({.topic = "t", .key = "k" + std::to_string(i), .value = "v"}));
+  for (int i = 0; i < 100; ++i)
+    reports.push_back(producer.send({.topic = "t", .key = "k" + std::to_string(i), .value = "v"}));
   producer.flush();
   for (int i = 0; i < 100; ++i) {
     auto md = reports[i].get();

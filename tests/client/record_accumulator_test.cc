@@ -235,9 +235,7 @@ TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
   ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
   EXPECT_TRUE(f.acc.drain(t0, {}, 1 << 20).empty());
-  std::thread waiter([&] {
-    (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms);
-  });
+  std::thread waiter([&] { (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms); });
   while (!f.budget.has_waiters()) std::this_thread::yield();
   EXPECT_EQ(f.acc.drain(t0, {}, 1 << 20).size(), 1u);  // sent early to free memory
   waiter.join();

@@ -7,10 +7,11 @@
 #include <map>
 #include <thread>
 
-#include "../broker/raw_client.h"
-#include "broker_process.h"
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/record_batch.h"
+
+#include "../broker/raw_client.h"
+#include "broker_process.h"
 
 namespace sluice {
 namespace {

@@ -8,10 +8,11 @@
 #include <map>
 #include <mutex>
 
-#include "broker_process.h"
 #include "sluice/client/admin.h"
 #include "sluice/client/producer.h"
 #include "sluice/consumer/consumer.h"
+
+#include "broker_process.h"
 
 namespace sluice {
 namespace {
@@ -77,7 +78,8 @@ class SdkEndToEnd : public ::testing::Test {
 
 // Checks that `records` hold exactly what was sent: per partition, in send order,
 // offsets 0.., keys, values and headers intact.
-void expect_same(const std::vector<ConsumerRecord>& records, const std::map<int32_t, std::vector<ProducerRecord>>& sent) {
+void expect_same(const std::vector<ConsumerRecord>& records,
+                 const std::map<int32_t, std::vector<ProducerRecord>>& sent) {
   std::map<int32_t, size_t> next;
   for (const auto& r : records) {
     auto it = sent.find(r.partition);
@@ -185,7 +187,8 @@ TEST_F(SdkEndToEnd, KillDashNineKeepsEveryAcknowledgedFsyncRecordAtItsOffset) {
   for (const auto& r : records) stored[{r.partition, r.offset}] = r.value.value_or("");
   for (const auto& [at, value] : snapshot) {
     auto it = stored.find(at);
-    ASSERT_NE(it, stored.end()) << "acknowledged record at partition " << at.first << " offset " << at.second << " lost";
+    ASSERT_NE(it, stored.end()) << "acknowledged record at partition " << at.first << " offset " << at.second
+                                << " lost";
     ASSERT_EQ(it->second, value);
   }
 }

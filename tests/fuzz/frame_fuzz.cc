@@ -4,9 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "sluice.pb.h"
 #include "sluice/proto/frame.h"
 #include "sluice/storage/record_batch.h"
+
+#include "sluice.pb.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice;
@@ -25,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ByteSpan rest = view->records.subspan(position, p.records_size());
       position += p.records_size();
       while (!rest.empty()) {
-        auto h = storage::validate_batch(rest, {.max_batch_bytes = 1 << 20, .check_records = true,
-                                                .max_uncompressed_bytes = 4 << 20});
+        auto h = storage::validate_batch(
+            rest, {.max_batch_bytes = 1 << 20, .check_records = true, .max_uncompressed_bytes = 4 << 20});
         if (!h) break;
         rest = rest.subspan(h->total_size());
       }

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "sluice/storage/partition_log.h"
+
 #include "test_support.h"
 
 namespace sluice::storage {
@@ -47,15 +48,24 @@ class LogModelRun {
       std::fprintf(stderr, "step %d op %d end %lld durable %lld\n", i, op, static_cast<long long>(model_end().value()),
                    static_cast<long long>(log_->durable_end_offset().value()));
     }
-    if (op < 45) append();
-    else if (op < 65) read_random();
-    else if (op < 70) ASSERT_TRUE(log_->roll().has_value());
-    else if (op < 76) truncate();
-    else if (op < 80) retention();
-    else if (op < 86) flush();
-    else if (op < 90) close_and_reopen();
-    else if (op < 95) crash();
-    else power_loss();
+    if (op < 45)
+      append();
+    else if (op < 65)
+      read_random();
+    else if (op < 70)
+      ASSERT_TRUE(log_->roll().has_value());
+    else if (op < 76)
+      truncate();
+    else if (op < 80)
+      retention();
+    else if (op < 86)
+      flush();
+    else if (op < 90)
+      close_and_reopen();
+    else if (op < 95)
+      crash();
+    else
+      power_loss();
     check();
   }
 

@@ -22,7 +22,8 @@ LogConfig small_config() {
   return config;
 }
 
-std::unique_ptr<PartitionLog> open_log(const std::string& dir, LogConfig config, Clock& clock = SystemClock::instance()) {
+std::unique_ptr<PartitionLog> open_log(const std::string& dir, LogConfig config,
+                                       Clock& clock = SystemClock::instance()) {
   auto log = PartitionLog::open(posix_file_system(), dir, config, clock);
   EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().to_string());
   return log ? std::move(*log) : nullptr;

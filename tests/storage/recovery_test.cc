@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "sluice/storage/partition_log.h"
+
 #include "test_support.h"
 
 namespace sluice::storage {
@@ -63,9 +64,7 @@ int64_t read_all(const PartitionLog& log) {
   return records;
 }
 
-std::string log_path(const TempDir& dir, int64_t base) {
-  return dir.sub(segment_file_name(Offset(base), ".log"));
-}
+std::string log_path(const TempDir& dir, int64_t base) { return dir.sub(segment_file_name(Offset(base), ".log")); }
 
 void flip_byte(const std::string& path, uint64_t position) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);

@@ -13,6 +13,7 @@
 #include "sluice/common/crc32c.h"
 #include "sluice/storage/partition_log.h"
 #include "sluice/storage/segment.h"
+
 #include "test_support.h"
 
 namespace sluice::storage {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sluice/broker/embedded_broker.h"
+
 #include "tool_runner.h"
 
 namespace sluice::testing {
@@ -196,8 +197,8 @@ TEST_F(SluiceCliTest, ConsumeOnePartitionFromAnOffset) {
   create_topic("events", 3);
   ASSERT_EQ(produce({"events", "--partition", "1"}, "a\nb\nc\nd\ne\n").exit_code, 0);
   ASSERT_EQ(produce({"events", "--partition", "2"}, "z\n").exit_code, 0);
-  auto run = sluice({"consume", "events", "--partition", "1", "--offset", "2", "--format", "%p:%o:%v",
-                     "--timeout-ms", "2000"});
+  auto run = sluice(
+      {"consume", "events", "--partition", "1", "--offset", "2", "--format", "%p:%o:%v", "--timeout-ms", "2000"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(lines_of(run.out), (std::vector<std::string>{"1:2:c", "1:3:d", "1:4:e"}));
 
@@ -209,8 +210,9 @@ TEST_F(SluiceCliTest, ConsumeOnePartitionFromAnOffset) {
 TEST_F(SluiceCliTest, ConsumeFromATimestamp) {
   create_topic("events", 1);
   ASSERT_EQ(produce({"events"}, "before\n").exit_code, 0);
-  auto cut = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count() + 5;
+  auto cut = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             5;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(produce({"events"}, "after\n").exit_code, 0);
   auto run = sluice({"consume", "events", "--timestamp", std::to_string(cut), "--timeout-ms", "2000"});

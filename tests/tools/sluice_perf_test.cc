@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sluice/broker/embedded_broker.h"
+
 #include "tool_runner.h"
 
 namespace sluice::testing {
@@ -75,8 +76,8 @@ TEST_F(SluicePerfTest, ProducesAndConsumes20000Records) {
 }
 
 TEST_F(SluicePerfTest, TextReportWithZstdAndAcks1) {
-  auto run = perf({"produce", "--topic", "bench", "--records", "5000", "--record-size", "1000", "--compression",
-                   "zstd", "--acks", "1", "--batch-bytes", "65536", "--linger-ms", "2", "--create-partitions", "2"});
+  auto run = perf({"produce", "--topic", "bench", "--records", "5000", "--record-size", "1000", "--compression", "zstd",
+                   "--acks", "1", "--batch-bytes", "65536", "--linger-ms", "2", "--create-partitions", "2"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   auto lines = lines_of(run.out);
   ASSERT_EQ(lines.size(), 2u) << run.out;

@@ -32,8 +32,8 @@ ToolRun run_tool(const std::string& path, const std::vector<std::string>& args, 
   ToolRun run;
   // Files, not pipes: nothing can block on a full pipe while we wait.
   static int counter = 0;
-  fs::path dir = fs::temp_directory_path() /
-                 ("sluice-tool-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+  fs::path dir =
+      fs::temp_directory_path() / ("sluice-tool-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
   fs::create_directories(dir);
   const std::string in_path = dir / "stdin", out_path = dir / "stdout", err_path = dir / "stderr";
   std::ofstream(in_path, std::ios::binary) << input.stdin_text;

@@ -1,10 +1,10 @@
 #include "cli_common.h"
 
-#include <CLI/CLI.hpp>
-
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "sluice/client/client_errors.h"
 #include "sluice/client/producer_config.h"
@@ -120,8 +120,8 @@ int fail(std::string_view what, const Error& error, std::string_view brokers) {
   auto reason = client::error_reason(error);
   if (reason == client::reason::kDisconnected || reason == client::reason::kMetadataTimeout ||
       reason == client::reason::kRequestTimedOut) {
-    std::cerr << program_name() << ": is a broker listening on " << brokers << "? Set --brokers or "
-              << kBrokersEnv << ".\n";
+    std::cerr << program_name() << ": is a broker listening on " << brokers << "? Set --brokers or " << kBrokersEnv
+              << ".\n";
   }
   return kFailed;
 }
@@ -137,11 +137,26 @@ void append_json_string(std::string& out, std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
     unsigned char c = static_cast<unsigned char>(bytes[i]);
     switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
       default: break;
     }
     if (c < 0x20 || c == 0x7F) {

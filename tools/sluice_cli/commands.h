@@ -5,14 +5,15 @@
 // Thread-safety: called from main() only.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 namespace sluice::tools {
 
 struct CliContext {
-  std::string brokers;        // --brokers / SLUICE_BROKERS
+  std::string brokers;          // --brokers / SLUICE_BROKERS
   std::function<int()> action;  // the chosen subcommand's work; returns the exit code
 };
 

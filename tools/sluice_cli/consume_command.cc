@@ -7,12 +7,13 @@
 #include <memory>
 #include <thread>
 
-#include "cli_common.h"
-#include "commands.h"
-#include "record_format.h"
 #include "sluice/client/admin.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/consumer/consumer.h"
+
+#include "cli_common.h"
+#include "commands.h"
+#include "record_format.h"
 
 namespace sluice::tools {
 namespace {

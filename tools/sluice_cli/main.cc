@@ -1,9 +1,10 @@
 // sluice: the command-line client of the Sluice broker. Creates, lists, describes
 // and deletes topics, produces lines from stdin, consumes records to stdout and
 // shows partition offsets. `sluice --help` and `sluice <command> --help` say how.
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "cli_common.h"
 #include "commands.h"

@@ -3,9 +3,10 @@
 #include <iostream>
 #include <memory>
 
+#include "sluice/client/admin.h"
+
 #include "cli_common.h"
 #include "commands.h"
-#include "sluice/client/admin.h"
 #include "table.h"
 
 namespace sluice::tools {
@@ -67,8 +68,8 @@ int offsets(const CliContext& context, const OffsetsOptions& options) {
   if (!latest) return fail(what, latest.error(), context.brokers);
   Table table({"PARTITION", "EARLIEST", "LATEST"});
   for (size_t i = 0; i < partitions.size(); ++i) {
-    table.add_row({std::to_string(partitions[i]), std::to_string((*earliest)[i].offset),
-                   std::to_string((*latest)[i].offset)});
+    table.add_row(
+        {std::to_string(partitions[i]), std::to_string((*earliest)[i].offset), std::to_string((*latest)[i].offset)});
   }
   table.print(std::cout);
   return kOk;
@@ -78,11 +79,11 @@ int offsets(const CliContext& context, const OffsetsOptions& options) {
 
 void add_offsets_command(CLI::App& app, CliContext& context) {
   auto options = std::make_shared<OffsetsOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "offsets",
-      "Show each partition's earliest offset (log start) and latest offset (log end: the next\n"
-      "record's offset), or with --timestamp the first offset whose record timestamp is >= MS\n"
-      "(-1 when there is none).");
+  CLI::App* cmd =
+      app.add_subcommand("offsets",
+                         "Show each partition's earliest offset (log start) and latest offset (log end: the next\n"
+                         "record's offset), or with --timestamp the first offset whose record timestamp is >= MS\n"
+                         "(-1 when there is none).");
   cmd->add_option("topic", options->topic, "Topic")->required();
   cmd->add_option("-p,--partition", options->partition, "Only this partition")->check(CLI::NonNegativeNumber);
   cmd->add_option("--timestamp", options->timestamp, "Look up the offset for this time (ms since the epoch)")

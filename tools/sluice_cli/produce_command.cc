@@ -8,9 +8,10 @@
 #include <memory>
 #include <mutex>
 
+#include "sluice/client/producer.h"
+
 #include "cli_common.h"
 #include "commands.h"
-#include "sluice/client/producer.h"
 
 namespace sluice::tools {
 namespace {
@@ -126,8 +127,8 @@ int produce(const CliContext& context, const ProduceOptions& options) {
                 (acked == 1 ? " record" : " records"));
   }
   if (tally.failed() > 0) {
-    std::cerr << "sluice: " << what << ": " << tally.failed() << " of " << sent << " records failed ("
-              << tally.acked() << " acknowledged); reading stopped at the first failure\n";
+    std::cerr << "sluice: " << what << ": " << tally.failed() << " of " << sent << " records failed (" << tally.acked()
+              << " acknowledged); reading stopped at the first failure\n";
     return fail(what, tally.first_error(), context.brokers);
   }
   if (tally.acked() != sent) {
@@ -140,10 +141,10 @@ int produce(const CliContext& context, const ProduceOptions& options) {
 
 void add_produce_command(CLI::App& app, CliContext& context) {
   auto options = std::make_shared<ProduceOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "produce",
-      "Send one record per stdin line to TOPIC. Exits 0 once every record is acknowledged;\n"
-      "on the first failure it stops reading, waits for the records already sent, and exits 1.");
+  CLI::App* cmd =
+      app.add_subcommand("produce",
+                         "Send one record per stdin line to TOPIC. Exits 0 once every record is acknowledged;\n"
+                         "on the first failure it stops reading, waits for the records already sent, and exits 1.");
   cmd->add_option("topic", options->topic, "Topic to write to")->required();
   cmd->add_option("-K,--key-separator", options->key_separator,
                   "Split each line at the first SEP into key and value (a line without SEP\n"

@@ -47,8 +47,8 @@ Result<RecordFormat> RecordFormat::parse(std::string_view spec) {
         case 'r': literal() += '\r'; break;
         case '\\': literal() += '\\'; break;
         default:
-          return make_error(Errc::invalid_argument, std::string("--format: unknown escape \\") + next +
-                                                        " (known: \\n \\t \\r \\\\)");
+          return make_error(Errc::invalid_argument,
+                            std::string("--format: unknown escape \\") + next + " (known: \\n \\t \\r \\\\)");
       }
       continue;
     }
@@ -63,8 +63,8 @@ Result<RecordFormat> RecordFormat::parse(std::string_view spec) {
       case 'T': field = Field::topic; break;
       case 'h': field = Field::headers; break;
       default:
-        return make_error(Errc::invalid_argument, std::string("--format: unknown placeholder %") + next +
-                                                      " (known: %k %v %p %o %t %T %h %%)");
+        return make_error(Errc::invalid_argument,
+                          std::string("--format: unknown placeholder %") + next + " (known: %k %v %p %o %t %T %h %%)");
     }
     format.pieces_.push_back({field, {}});
   }

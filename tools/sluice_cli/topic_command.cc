@@ -2,9 +2,10 @@
 #include <iostream>
 #include <memory>
 
+#include "sluice/client/admin.h"
+
 #include "cli_common.h"
 #include "commands.h"
-#include "sluice/client/admin.h"
 #include "table.h"
 
 namespace sluice::tools {
@@ -84,23 +85,28 @@ void add_topic_command(CLI::App& app, CliContext& context) {
   create_cmd->add_option("-p,--partitions", options->partitions, "Number of partitions")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  create_cmd->add_option("-c,--config", options->configs,
-                         "Topic setting key=value, repeatable: retention.ms, retention.bytes, segment.bytes, "
-                         "segment.ms, max.message.bytes, cleanup.policy (delete|compact), "
-                         "durability (fsync|interval|none), flush.ms, index.interval.bytes")
+  create_cmd
+      ->add_option("-c,--config", options->configs,
+                   "Topic setting key=value, repeatable: retention.ms, retention.bytes, segment.bytes, "
+                   "segment.ms, max.message.bytes, cleanup.policy (delete|compact), "
+                   "durability (fsync|interval|none), flush.ms, index.interval.bytes")
       ->allow_extra_args(false);
-  create_cmd->callback([&context, options] { context.action = [&context, options] { return create(context, *options); }; });
+  create_cmd->callback(
+      [&context, options] { context.action = [&context, options] { return create(context, *options); }; });
 
   CLI::App* list_cmd = topic->add_subcommand("list", "List topic names, one per line");
   list_cmd->callback([&context] { context.action = [&context] { return list(context); }; });
 
-  CLI::App* describe_cmd = topic->add_subcommand("describe", "Show a topic's partitions with their offsets, and its configs");
+  CLI::App* describe_cmd =
+      topic->add_subcommand("describe", "Show a topic's partitions with their offsets, and its configs");
   describe_cmd->add_option("name", options->name, "Topic name")->required();
-  describe_cmd->callback([&context, options] { context.action = [&context, options] { return describe(context, *options); }; });
+  describe_cmd->callback(
+      [&context, options] { context.action = [&context, options] { return describe(context, *options); }; });
 
   CLI::App* delete_cmd = topic->add_subcommand("delete", "Delete a topic and all its records");
   delete_cmd->add_option("name", options->name, "Topic name")->required();
-  delete_cmd->callback([&context, options] { context.action = [&context, options] { return remove(context, *options); }; });
+  delete_cmd->callback(
+      [&context, options] { context.action = [&context, options] { return remove(context, *options); }; });
 }
 
 }  // namespace sluice::tools

@@ -4,19 +4,21 @@
 #include <iostream>
 #include <thread>
 
-#include "cli_common.h"
-#include "perf_report.h"
-#include "perf_runs.h"
 #include "sluice/client/admin.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/consumer/consumer.h"
+
+#include "cli_common.h"
+#include "perf_report.h"
+#include "perf_runs.h"
 
 namespace sluice::tools {
 
 int run_consume_perf(const PerfOptions& options) {
   using Clock = std::chrono::steady_clock;
   using namespace std::chrono_literals;
-  if (auto s = ensure_topic(options); !s) return fail("create topic \"" + options.topic + "\"", s.error(), options.brokers);
+  if (auto s = ensure_topic(options); !s)
+    return fail("create topic \"" + options.topic + "\"", s.error(), options.brokers);
   const std::string what = "consume from \"" + options.topic + "\"";
 
   auto admin = client::Admin::create({.bootstrap = options.brokers, .client_id = "sluice-perf"});
@@ -40,9 +42,10 @@ int run_consume_perf(const PerfOptions& options) {
   if (auto s = consumer->seek_to_beginning(); !s) return fail(what, s.error(), options.brokers);
 
   const auto start = Clock::now();
-  const auto end = options.seconds ? start + std::chrono::duration_cast<Clock::duration>(
-                                                 std::chrono::duration<double>(*options.seconds))
-                                   : Clock::time_point::max();
+  const auto end =
+      options.seconds
+          ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*options.seconds))
+          : Clock::time_point::max();
   const auto idle_timeout = std::chrono::milliseconds(options.timeout_ms);
   auto last_record = start;
   auto next_progress = start + 5s;

@@ -39,7 +39,8 @@ void LatencyHistogram::record(uint64_t micros) {
 
 uint64_t LatencyHistogram::percentile(double percentile) const {
   if (count_ == 0) return 0;
-  auto target = static_cast<uint64_t>(std::ceil(std::clamp(percentile, 0.0, 100.0) / 100.0 * static_cast<double>(count_)));
+  auto target =
+      static_cast<uint64_t>(std::ceil(std::clamp(percentile, 0.0, 100.0) / 100.0 * static_cast<double>(count_)));
   target = std::max<uint64_t>(target, 1);
   uint64_t seen = 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {

@@ -5,8 +5,9 @@
 //
 // Exit status: 0 when every record was delivered (produce) or read (consume);
 // 1 otherwise or on an error; 2 on bad usage.
-#include <CLI/CLI.hpp>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "cli_common.h"
 #include "perf_options.h"
@@ -27,7 +28,9 @@ int main(int argc, char** argv) {
   PerfOptions options;
   options.brokers = std::string(kDefaultBrokers);
   std::string acks = "all";
-  app.add_option("-b,--brokers", options.brokers, "Broker address HOST:PORT")->envname(kBrokersEnv)->capture_default_str();
+  app.add_option("-b,--brokers", options.brokers, "Broker address HOST:PORT")
+      ->envname(kBrokersEnv)
+      ->capture_default_str();
   app.add_option("mode", options.mode, "produce or consume")->required()->check(CLI::IsMember({"produce", "consume"}));
   app.add_option("-t,--topic", options.topic, "Topic")->required();
   app.add_option("-n,--records", options.records, "Number of records")->check(CLI::PositiveNumber);

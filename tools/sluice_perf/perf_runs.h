@@ -4,8 +4,9 @@
 // Thread-safety: run from main() only.
 #pragma once
 
-#include "perf_options.h"
 #include "sluice/common/error.h"
+
+#include "perf_options.h"
 
 namespace sluice::tools {
 

@@ -12,12 +12,13 @@
 #include <mutex>
 #include <thread>
 
-#include "cli_common.h"
-#include "perf_report.h"
-#include "perf_runs.h"
 #include "sluice/client/admin.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/client/producer.h"
+
+#include "cli_common.h"
+#include "perf_report.h"
+#include "perf_runs.h"
 
 namespace sluice::tools {
 namespace {
@@ -90,7 +91,8 @@ Status ensure_topic(const PerfOptions& options) {
 int run_produce_perf(const PerfOptions& options) {
   auto compression = parse_compression(options.compression);
   if (!compression) return fail(compression.error().message, kUsage);
-  if (auto s = ensure_topic(options); !s) return fail("create topic \"" + options.topic + "\"", s.error(), options.brokers);
+  if (auto s = ensure_topic(options); !s)
+    return fail("create topic \"" + options.topic + "\"", s.error(), options.brokers);
 
   client::ProducerConfig config;
   config.bootstrap = options.brokers;
@@ -113,9 +115,10 @@ int run_produce_perf(const PerfOptions& options) {
   PayloadPool payload(options.record_size);
   Deliveries deliveries;
   const auto start = Clock::now();
-  const auto end = options.seconds ? start + std::chrono::duration_cast<Clock::duration>(
-                                                 std::chrono::duration<double>(*options.seconds))
-                                   : Clock::time_point::max();
+  const auto end =
+      options.seconds
+          ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*options.seconds))
+          : Clock::time_point::max();
   const double period_ns = options.rate > 0 ? 1e9 / options.rate : 0;
   auto next_progress = start + 5s;
   uint64_t last_progress_count = 0;

@@ -18,7 +18,8 @@ Response handle_create_topics(BrokerState& state, Request request) {
     if (auto s = validate_topic_name(t.name()); !s) {
       status = s, code = wire::INVALID_TOPIC;
     } else if (t.partitions() <= 0) {
-      status = make_error(Errc::invalid_argument, "partitions must be at least 1, got " + std::to_string(t.partitions()));
+      status =
+          make_error(Errc::invalid_argument, "partitions must be at least 1, got " + std::to_string(t.partitions()));
       code = wire::INVALID_PARTITIONS;
     } else if (auto c = apply_topic_config(state.config.topic_defaults, overrides); !c) {
       status = tl::unexpected(c.error()), code = wire::INVALID_CONFIG;

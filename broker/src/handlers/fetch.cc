@@ -1,13 +1,15 @@
+#include <chrono>
+
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <chrono>
+
+#include "sluice/storage/record_batch.h"
 
 #include "../request_context.h"
 #include "../wire_errors.h"
-#include "sluice/storage/record_batch.h"
 
 namespace sluice::broker {
 namespace {
@@ -21,8 +23,8 @@ struct Target {
 };
 
 // Reads every partition once into `body` and `records`; returns the bytes read.
-size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets,
-                 wire::FetchResponse& body, Bytes& records, bool& any_error) {
+size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wire::FetchResponse& body, Bytes& records,
+                 bool& any_error) {
   body.Clear();
   records.clear();
   any_error = false;
@@ -42,7 +44,8 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets,
       continue;
     }
     auto& log = t.partition->log();
-    size_t limit = t.request->partition_max_bytes() > 0 ? static_cast<size_t>(t.request->partition_max_bytes()) : (1u << 20);
+    size_t limit =
+        t.request->partition_max_bytes() > 0 ? static_cast<size_t>(t.request->partition_max_bytes()) : (1u << 20);
     // Past the first partition with data, stay within the request's budget (KIP-74: the
     // first batch is returned whole even if larger, so a consumer always progresses).
     if (!records.empty()) limit = std::min(limit, budget > records.size() ? budget - records.size() : 0);
@@ -78,8 +81,8 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
     }
     targets.push_back(std::move(t));
   }
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
   size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes(), 0));
   auto body = std::make_unique<wire::FetchResponse>();
   Response response;

@@ -2,9 +2,10 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "sluice/storage/record_batch.h"
+
 #include "../request_context.h"
 #include "../wire_errors.h"
-#include "sluice/storage/record_batch.h"
 
 namespace sluice::broker {
 namespace {
@@ -30,7 +31,8 @@ void append_partition(BrokerState& state, PartitionWrite& w) {
     // decompressed on the produce path (DESIGN §2), only framing and CRC.
     auto header = storage::read_batch_header(rest);
     bool compressed = header && header->compression() != storage::Compression::none;
-    auto valid = storage::validate_batch(rest, {.max_batch_bytes = config.max_batch_bytes, .check_records = !compressed});
+    auto valid =
+        storage::validate_batch(rest, {.max_batch_bytes = config.max_batch_bytes, .check_records = !compressed});
     if (!valid) {
       set_error(w.result->mutable_error(), valid.error());
       return;
@@ -104,7 +106,8 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
       co_await asio::post(state.storage_pool, asio::use_awaitable);
       for (auto& w : writes) {
         if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
-        if (auto s = w.partition->log().wait_durable(*w.next_offset); !s) set_error(w.result->mutable_error(), s.error());
+        if (auto s = w.partition->log().wait_durable(*w.next_offset); !s)
+          set_error(w.result->mutable_error(), s.error());
       }
     }
     co_await asio::post(io, asio::use_awaitable);

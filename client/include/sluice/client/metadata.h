@@ -45,7 +45,7 @@ Result<ClusterMetadata> fetch_metadata(NetworkClient& net, const std::vector<std
                                        std::chrono::milliseconds timeout);
 
 // The same, completing on the io thread.
-void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics,
-                          std::chrono::milliseconds timeout, std::function<void(Result<ClusterMetadata>)> done);
+void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics, std::chrono::milliseconds timeout,
+                          std::function<void(Result<ClusterMetadata>)> done);
 
 }  // namespace sluice::client

@@ -58,9 +58,9 @@ using ResponseHandler = std::function<void(Result<Response>)>;
 
 struct OutgoingRequest {
   Api api = Api::api_versions;
-  Bytes body;                            // the serialised request message
-  std::vector<ByteSpan> records;         // written after the body, not copied
-  std::shared_ptr<const void> keepalive; // owns the bytes `records` point into until they are written
+  Bytes body;                             // the serialised request message
+  std::vector<ByteSpan> records;          // written after the body, not copied
+  std::shared_ptr<const void> keepalive;  // owns the bytes `records` point into until they are written
   bool expect_response = true;
   std::chrono::milliseconds timeout{30'000};
   ResponseHandler on_done;

@@ -14,17 +14,17 @@ namespace sluice {
 enum class Errc {
   ok = 0,
   invalid_argument,
-  corrupt_data,       // bytes failed a structural or checksum check
-  crc_mismatch,       // a batch's stored CRC-32C differs from the computed one
-  wrong_magic,        // a record batch whose magic byte is not 2
-  truncated,          // a length points past the end of the available bytes
+  corrupt_data,  // bytes failed a structural or checksum check
+  crc_mismatch,  // a batch's stored CRC-32C differs from the computed one
+  wrong_magic,   // a record batch whose magic byte is not 2
+  truncated,     // a length points past the end of the available bytes
   record_count_mismatch,
   offset_delta_not_monotonic,
   batch_too_large,
   compression_error,
-  unsupported,        // a feature the format allows but Sluice does not implement
+  unsupported,  // a feature the format allows but Sluice does not implement
   offset_out_of_range,
-  not_batch_boundary, // an offset that does not start a batch where one is required
+  not_batch_boundary,  // an offset that does not start a batch where one is required
   io_error,
   not_found,
   already_exists,

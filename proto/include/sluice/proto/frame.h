@@ -4,10 +4,10 @@
 // Thread-safety: plain functions and value types.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <cstdint>
 #include <string>
-
-#include <google/protobuf/message_lite.h>
 
 #include "sluice/common/bytes.h"
 #include "sluice/common/error.h"

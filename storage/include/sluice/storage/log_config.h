@@ -18,14 +18,14 @@ std::string_view durability_name(Durability d);
 std::optional<Durability> parse_durability(std::string_view name);
 
 struct LogConfig {
-  uint64_t segment_bytes = 1ull << 30;     // roll when the next batch would pass this
+  uint64_t segment_bytes = 1ull << 30;          // roll when the next batch would pass this
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // roll a non-empty segment this old
   uint32_t index_interval_bytes = 4096;
-  size_t max_batch_bytes = 1 << 20;        // Kafka's message.max.bytes, plus some headroom
+  size_t max_batch_bytes = 1 << 20;  // Kafka's message.max.bytes, plus some headroom
   Durability durability = Durability::fsync;
-  int64_t flush_interval_ms = 1000;        // for Durability::interval
+  int64_t flush_interval_ms = 1000;               // for Durability::interval
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
-  int64_t retention_bytes = -1;            // -1: no size limit
+  int64_t retention_bytes = -1;                   // -1: no size limit
 };
 
 }  // namespace sluice::storage

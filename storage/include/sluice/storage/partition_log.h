@@ -47,16 +47,16 @@ struct AppendResult {
 };
 
 struct ReadResult {
-  size_t bytes = 0;        // whole batches copied to the front of the caller's buffer
+  size_t bytes = 0;  // whole batches copied to the front of the caller's buffer
   size_t batches = 0;
-  Offset next_offset;      // where the next read should start
+  Offset next_offset;  // where the next read should start
   Offset log_start_offset;
   Offset log_end_offset;
 };
 
 struct TimestampLookup {
-  Offset offset;           // first record with timestamp >= the target
-  int64_t timestamp = 0;   // that record's timestamp
+  Offset offset;          // first record with timestamp >= the target
+  int64_t timestamp = 0;  // that record's timestamp
 };
 
 struct RecoveryReport {

@@ -37,8 +37,8 @@ struct SegmentOptions {
 struct SegmentRecovery {
   uint64_t original_bytes = 0;
   uint64_t valid_bytes = 0;
-  bool truncated = false;   // bytes after valid_bytes were removed
-  std::string reason;       // why, when truncated
+  bool truncated = false;  // bytes after valid_bytes were removed
+  std::string reason;      // why, when truncated
 };
 
 std::string segment_file_name(Offset base_offset, std::string_view suffix);
