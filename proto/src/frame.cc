@@ -16,26 +16,6 @@ Result<FrameView> split_frame(ByteSpan frame) {
   return FrameView{*header, *body, frame.subspan(r.position())};
 }
 
-namespace {
-
-template <typename Records>
-void build(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
-           const Records& records, Bytes& out) {
-  size_t records_size = 0;
-  for (ByteSpan r : records) records_size += r.size();
-  build_frame_prefix(header, body, records_size, out);
-  size_t at = out.size();
-  out.resize(at + records_size);
-  std::byte* p = out.data() + at;
-  for (ByteSpan r : records) {
-    if (r.empty()) continue;  // an empty span may have a null data pointer
-    std::memcpy(p, r.data(), r.size());
-    p += r.size();
-  }
-}
-
-}  // namespace
-
 void build_frame_prefix(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
                         size_t records_size, Bytes& out) {
   size_t header_size = header.ByteSizeLong();
@@ -53,12 +33,17 @@ void build_frame_prefix(const google::protobuf::MessageLite& header, const googl
 
 void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
                  std::initializer_list<ByteSpan> records, Bytes& out) {
-  build(header, body, records, out);
-}
-
-void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
-                 const std::vector<ByteSpan>& records, Bytes& out) {
-  build(header, body, records, out);
+  size_t records_size = 0;
+  for (ByteSpan r : records) records_size += r.size();
+  build_frame_prefix(header, body, records_size, out);
+  size_t at = out.size();
+  out.resize(at + records_size);
+  std::byte* p = out.data() + at;
+  for (ByteSpan r : records) {
+    if (r.empty()) continue;  // an empty span may have a null data pointer
+    std::memcpy(p, r.data(), r.size());
+    p += r.size();
+  }
 }
 
 bool parse_message(ByteSpan bytes, google::protobuf::MessageLite& message) {

@@ -36,8 +36,7 @@ int offsets(const CliContext& context, const OffsetsOptions& options) {
                 std::to_string(topic->partitions.size()) + ")");
   }
 
-  // One request per kind of lookup: the client pairs results with queries by
-  // partition, so a partition may appear only once per request.
+  // One request per kind of lookup (earliest, latest or a timestamp) for every partition.
   auto lookup = [&](OffsetSpec spec) -> Result<std::vector<client::ListedOffset>> {
     std::vector<OffsetQuery> queries;
     for (int32_t p : partitions) queries.push_back({{options.topic, p}, spec});

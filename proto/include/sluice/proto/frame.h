@@ -28,11 +28,9 @@ struct FrameView {
 Result<FrameView> split_frame(ByteSpan frame);
 
 // Serialises header and body and appends `records` (one or more spans) into `out`,
-// length prefix included. `out` is cleared first.
+// length prefix included. `out` is overwritten.
 void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
                  std::initializer_list<ByteSpan> records, Bytes& out);
-void build_frame(const google::protobuf::MessageLite& header, const google::protobuf::MessageLite& body,
-                 const std::vector<ByteSpan>& records, Bytes& out);
 
 // Writes only the length prefix, header and body of a frame whose `records_size`
 // record bytes the caller sends right after (scatter-gather, without copying them).
