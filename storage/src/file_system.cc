@@ -179,6 +179,7 @@ struct FaultInjectionFileSystem::State {
   std::mutex mu;
   std::map<std::string, uint64_t> synced_size;  // every file opened through us
   std::atomic<uint64_t> syncs{0};
+  std::function<void(const std::string&)> after_sync;  // under mu; copied before a call
 
   void set_synced(const std::string& path, uint64_t size) {
     std::lock_guard lock(mu);
@@ -202,6 +203,12 @@ class FaultFile final : public File {
     if (auto s = base_->sync(); !s) return s;
     state_->set_synced(base_->path(), size);
     ++state_->syncs;
+    std::function<void(const std::string&)> hook;
+    {
+      std::lock_guard lock(state_->mu);
+      hook = state_->after_sync;
+    }
+    if (hook) hook(base_->path());
     return {};
   }
   Status truncate(uint64_t size) override {
@@ -283,5 +290,10 @@ Status FaultInjectionFileSystem::drop_unsynced() {
 }
 
 uint64_t FaultInjectionFileSystem::sync_count() const { return state_->syncs.load(); }
+
+void FaultInjectionFileSystem::set_after_sync(std::function<void(const std::string& path)> hook) {
+  std::lock_guard lock(state_->mu);
+  state_->after_sync = std::move(hook);
+}
 
 }  // namespace sluice::storage

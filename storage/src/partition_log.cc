@@ -241,6 +241,7 @@ Status PartitionLog::wait_durable(Offset next_offset) {
     }
     sync_running_ = true;
     int64_t synced_from = durable_end_;
+    uint64_t truncations = truncations_;
     lock.unlock();
     // Everything below `target` was written before we read it; syncing every
     // segment that may hold offsets >= synced_from covers it.
@@ -262,7 +263,7 @@ Status PartitionLog::wait_durable(Offset next_offset) {
       log::error("storage", "fsync_failed", {{"dir", dir_}, {"error", status.error().to_string()}});
       return status;
     }
-    durable_end_ = std::max(durable_end_, target);
+    if (truncations == truncations_) durable_end_ = std::max(durable_end_, target);
     sync_cv_.notify_all();
   }
   return {};
@@ -343,6 +344,13 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
         full = true;  // serve what was good; the next read reports the damage
         break;
       }
+      if (h->base_offset >= result.log_end_offset) {
+        // The writer publishes a segment's size before the log end offset; a batch past
+        // the end loaded above is not acknowledged yet, and the next read would reject
+        // the offset it leads to.
+        full = true;
+        break;
+      }
       used += h->total_size();
       result.next_offset = h->next_offset();
       ++result.batches;
@@ -415,6 +423,7 @@ Status PartitionLog::truncate_to(Offset offset) {
   {
     std::lock_guard sync_lock(sync_mu_);
     durable_end_ = std::min(durable_end_, offset.value());
+    ++truncations_;
   }
   // Never raise the recovery point here: segments below the truncated one may be unsynced.
   if (auto s = write_recovery_point(std::min({recovery_point_, list.back()->base_offset(), offset})); !s) return s;

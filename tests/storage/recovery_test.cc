@@ -2,7 +2,10 @@
 // lost index files and power loss.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "sluice/storage/partition_log.h"
 
@@ -207,6 +210,48 @@ TEST(Recovery, PowerLossWithoutFsyncLosesOnlyAnUnsyncedTail) {
   EXPECT_GE(log->log_end_offset(), Offset(50)) << "flushed records survive";
   EXPECT_LT(log->log_end_offset(), Offset(200)) << "unsynced records were dropped";
   EXPECT_EQ(read_all(*log), log->log_end_offset().value());
+}
+
+// A flush whose sync overlapped a truncation must not count the bytes written
+// after the truncation as synced: they did not exist when the sync ran.
+TEST(Recovery, SyncThatOverlapsATruncationDoesNotCoverLaterAppends) {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  {
+    auto log = open_log(fs, dir.path(), Durability::none);
+    std::vector<Offset> bases = fill(*log, 4);  // offsets [0, 20), one segment
+    std::mutex mu;
+    std::condition_variable cv;
+    bool in_sync = false;
+    bool release = false;
+    fs.set_after_sync([&](const std::string&) {
+      std::unique_lock lock(mu);
+      if (in_sync) return;  // hold only the first sync
+      in_sync = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    });
+    std::thread flusher([&] { EXPECT_TRUE(log->flush().has_value()); });
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_sync; });
+    }
+    // The sync recorded the file as it was; now the log is cut and refilled.
+    ASSERT_TRUE(log->truncate_to(bases[1]).has_value());
+    fill(*log, 3);  // offsets [5, 20) again, new bytes
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    flusher.join();
+    ASSERT_TRUE(log->flush().has_value());
+    fs.set_after_sync(nullptr);
+  }
+  ASSERT_TRUE(fs.drop_unsynced().has_value());
+  auto log = open_log(fs, dir.path(), Durability::none);
+  EXPECT_EQ(log->log_end_offset(), Offset(20)) << "every flushed batch survives power loss";
+  EXPECT_EQ(read_all(*log), 20);
 }
 
 TEST(Recovery, RecoveryPointLimitsTheScanToUnsyncedSegments) {

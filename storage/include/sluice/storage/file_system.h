@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   // process "died"); otherwise their cached sizes go stale.
   Status drop_unsynced();
   uint64_t sync_count() const;
+  // Runs after every successful File::sync, on the syncing thread, so a test can
+  // hold a sync "in flight" while it does other operations.
+  void set_after_sync(std::function<void(const std::string& path)> hook);
 
   struct State;
 

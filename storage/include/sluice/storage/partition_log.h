@@ -157,6 +157,10 @@ class PartitionLog {
   bool sync_running_ = false;  // under sync_mu_
   int64_t durable_end_ = 0;    // under sync_mu_
   uint64_t syncs_ = 0;         // under sync_mu_
+  // Bumped by truncate_to under sync_mu_. A sync that overlapped a truncation may
+  // have run before the bytes now at its target offsets were written, so it must
+  // not raise durable_end_.
+  uint64_t truncations_ = 0;  // under sync_mu_
 
   std::jthread flusher_;  // for Durability::interval
   std::condition_variable_any flusher_cv_;
