@@ -288,7 +288,7 @@ TEST_F(ClientE2E, BufferFullFailsAtOnceOrBlocksUntilMemoryFrees) {
       if (f.wait_for(0ms) == std::future_status::ready) {
         auto r = f.get();
         ASSERT_FALSE(r);
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms) << "no waiting when not blocking";
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "no waiting when not blocking";
         failure = r.error();
       } else {
         reports.push_back(std::move(f));

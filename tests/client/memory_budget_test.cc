@@ -26,7 +26,7 @@ TEST(MemoryBudget, FullFailsImmediatelyWithoutBlocking) {
   ASSERT_TRUE(m.reserve(80, false, Clock::now()));
   auto start = Clock::now();
   auto r = m.reserve(30, false, Clock::now() + 10s);
-  EXPECT_LT(Clock::now() - start, 100ms);
+  EXPECT_LT(Clock::now() - start, 1s);  // far below the 10 s deadline, with room for a loaded machine
   ASSERT_FALSE(r);
   EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
 }

@@ -246,7 +246,7 @@ TEST(Producer, AcksZeroGetsNoResponseAndReportsOffsetMinusOne) {
     EXPECT_EQ(md->offset, -1);
   }
   // Written, though nobody said so: wait for the fake broker to catch up.
-  for (int i = 0; i < 100 && log.records("t", 0).size() < 50; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && log.records("t", 0).size() < 50; ++i) std::this_thread::sleep_for(10ms);
   expect_log_in_order(log, "t", 0, 50);
 }
 
