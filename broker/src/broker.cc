@@ -1,6 +1,7 @@
 #include "sluice/broker/broker.h"
 
 #include <condition_variable>
+#include <csignal>
 #include <thread>
 
 #include <asio/co_spawn.hpp>
@@ -164,6 +165,13 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   if (!config.http.empty()) asio::co_spawn(raw->io, raw->http_loop(), on_error("http"));
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
   raw->io_thread = std::thread([raw] {
+    // sendfile to a socket the client closed raises SIGPIPE for this thread; a
+    // broker embedded in someone's process must not be killed by it (sluiced
+    // ignores it process-wide). The write still fails with EPIPE.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     auto guard = asio::make_work_guard(raw->io);
     raw->io.run();
   });

@@ -15,6 +15,7 @@
 
 #include "sluice/common/log.h"
 
+#include "file_region_sender.h"
 #include "wire_errors.h"
 
 namespace sluice::broker {
@@ -144,13 +145,17 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
       const auto& body =
           request->response.body ? *request->response.body : static_cast<const google::protobuf::MessageLite&>(empty);
-      // Header and body, then the record bytes straight from the response: one gathered write.
-      wire::build_frame_prefix(request->header, body, request->response.records.size(), out);
-      std::array<asio::const_buffer, 2> parts{
-          asio::buffer(out.data(), out.size()),
-          asio::buffer(request->response.records.data(), request->response.records.size())};
+      // Header and body, then the record bytes straight from the response in one
+      // gathered write, then file regions from the page cache.
+      const Response& response = request->response;
+      size_t records_size = response.records.size();
+      for (const auto& region : response.file_regions) records_size += static_cast<size_t>(region.size);
+      wire::build_frame_prefix(request->header, body, records_size, out);
+      std::array<asio::const_buffer, 2> parts{asio::buffer(out.data(), out.size()),
+                                              asio::buffer(response.records.data(), response.records.size())};
       std::error_code ec;
       co_await asio::async_write(socket, parts, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && !response.file_regions.empty()) ec = co_await send_file_regions(socket, response.file_regions);
       if (ec) {
         pipeline.write_failed = true;
         std::error_code ignored;
@@ -167,6 +172,15 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
 
 asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
                                   std::shared_ptr<asio::ip::tcp::socket> socket, const std::atomic<bool>& stopping) {
+  {
+    // sendfile on this socket must never block the I/O thread.
+    std::error_code ec;
+    socket->native_non_blocking(true, ec);
+    if (ec) {
+      log::warn("broker", "connection_refused", {{"reason", "cannot make the socket non-blocking: " + ec.message()}});
+      co_return;
+    }
+  }
   registry.add(socket);
   state.metrics.connection_opened();
   std::string peer;

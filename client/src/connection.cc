@@ -167,26 +167,27 @@ void Connection::read_length() {
 }
 
 void Connection::read_frame(uint32_t length) {
-  read_buf_.resize(length);
+  read_buf_ = RawBuffer(length);
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_read(socket_, asio::buffer(read_buf_), [this, self, gen](const std::error_code& ec, size_t) {
-    if (gen != generation_) return;
-    if (ec) {
-      close(client_error(Errc::io_error, reason::kDisconnected, "connection to " + peer() + " lost: " + ec.message()));
-      return;
-    }
-    on_frame();
-  });
+  asio::async_read(socket_, asio::buffer(read_buf_.data(), read_buf_.size()),
+                   [this, self, gen](const std::error_code& ec, size_t) {
+                     if (gen != generation_) return;
+                     if (ec) {
+                       close(client_error(Errc::io_error, reason::kDisconnected,
+                                          "connection to " + peer() + " lost: " + ec.message()));
+                       return;
+                     }
+                     on_frame();
+                   });
 }
 
 void Connection::on_frame() {
-  Bytes frame = std::move(read_buf_);
-  read_buf_ = Bytes();
+  RawBuffer frame = std::move(read_buf_);
   auto protocol_error = [&](const std::string& what) {
     close(client_error(Errc::corrupt_data, reason::kProtocolError, what + " (from " + peer() + ")"));
   };
-  auto view = wire::split_frame(frame);
+  auto view = wire::split_frame(frame.span());
   if (!view) return protocol_error("bad response frame: " + view.error().to_string());
   wire::ResponseHeader header;
   if (!wire::parse_message(view->header, header)) return protocol_error("undecodable response header");

@@ -109,7 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   WriteStorage write_storage_;
   std::vector<asio::const_buffer> write_buffers_;
   std::array<std::byte, 4> length_buf_{};
-  Bytes read_buf_;
+  RawBuffer read_buf_;  // the frame being read; uninitialised until the socket fills it
 };
 
 }  // namespace sluice::client

@@ -27,7 +27,8 @@ std::string_view api_name(Api api) {
   return "Unknown";
 }
 
-Response::Response(Bytes frame, uint64_t correlation_id, size_t body_offset, size_t body_size, size_t records_offset)
+Response::Response(RawBuffer frame, uint64_t correlation_id, size_t body_offset, size_t body_size,
+                   size_t records_offset)
     : frame_(std::move(frame)),
       correlation_id_(correlation_id),
       body_offset_(body_offset),

@@ -1,6 +1,7 @@
 #include "batch_decoder.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sluice/client/client_errors.h"
 #include "sluice/storage/record_batch.h"
@@ -48,17 +49,35 @@ Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset
   return {};
 }
 
+// Splits off the next whole batch by its length field; nullopt at the end or at a
+// batch cut short by the fetch's byte limit.
+std::optional<ByteSpan> next_whole_batch(ByteSpan& bytes) {
+  if (bytes.size() < bf::kLogOverhead) return std::nullopt;
+  int32_t length = load_be<int32_t>(bytes.data() + bf::kBatchLength);
+  if (length < 0 || static_cast<size_t>(length) + bf::kLogOverhead > bytes.size()) return std::nullopt;
+  ByteSpan batch = bytes.first(bf::kLogOverhead + static_cast<size_t>(length));
+  bytes = bytes.subspan(batch.size());
+  return batch;
+}
+
 }  // namespace
+
+int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
+  int64_t next = fetch_offset;
+  while (auto batch = next_whole_batch(bytes)) {
+    auto header = storage::read_batch_header(*batch);
+    if (!header) break;
+    next = std::max(next, header->next_offset().value());
+  }
+  return next;
+}
 
 Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
   bool any_batch = false;
-  while (bytes.size() >= bf::kLogOverhead) {
-    int32_t length = load_be<int32_t>(bytes.data() + bf::kBatchLength);
-    if (length < 0 || static_cast<size_t>(length) + bf::kLogOverhead > bytes.size()) break;  // cut short
-    ByteSpan batch = bytes.first(bf::kLogOverhead + static_cast<size_t>(length));
-    bytes = bytes.subspan(batch.size());
+  while (auto whole = next_whole_batch(bytes)) {
+    ByteSpan batch = *whole;
     auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size()) : storage::read_batch_header(batch);
     if (!header) {
       if (!any_batch) return tl::unexpected(corrupt(tp, header.error()));

@@ -31,4 +31,8 @@ struct DecodedRecords {
 // it), MESSAGE_TOO_LARGE when the bytes hold only part of one batch.
 Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs);
 
+// Where the next fetch starts, judged from the batch headers alone: what
+// decode_batches returns as next_offset when every whole batch is intact.
+int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset);
+
 }  // namespace sluice::consumer

@@ -137,14 +137,31 @@ struct Consumer::Impl {
     return out;
   }
 
-  // Applies a completed fetch. An error is returned only if nothing was buffered.
-  Status apply_fetch(Result<std::vector<PartitionFetch>> results) {
-    if (!results) return tl::unexpected(results.error());
+  // The state a fetch result applies to, or null if the partition was unassigned
+  // or sought since the fetch was sent.
+  PartitionState* state_for(const FetchTarget& target) {
+    auto it = partitions.find(target.partition);
+    if (it == partitions.end() || it->second.epoch != target.epoch) return nullptr;
+    return &it->second;
+  }
+
+  // Moves fetch offsets past the whole batches of a completed fetch, judged by
+  // their headers, so the next fetch can be sent while these bytes are decoded.
+  void advance_fetch_offsets(const std::vector<PartitionFetch>& results) {
+    for (const PartitionFetch& f : results) {
+      PartitionState* s = state_for(f.target);
+      if (s && !f.offset_out_of_range && f.bytes) s->fetch_offset = std::max(s->fetch_offset, f.next_offset);
+    }
+  }
+
+  // Decodes a completed fetch into the buffers. An error is returned only if
+  // nothing was buffered.
+  Status apply_fetch(std::vector<PartitionFetch>& results) {
     std::optional<Error> first_error;
-    for (PartitionFetch& f : *results) {
-      auto it = partitions.find(f.target.partition);
-      if (it == partitions.end() || it->second.epoch != f.target.epoch) continue;  // unassigned or sought since
-      PartitionState& s = it->second;
+    for (PartitionFetch& f : results) {
+      PartitionState* state = state_for(f.target);
+      if (!state) continue;
+      PartitionState& s = *state;
       if (f.offset_out_of_range) {
         log::warn("consumer", "offset_out_of_range",
                   {{"partition", f.target.partition.to_string()}, {"offset", f.target.offset}});
@@ -160,12 +177,23 @@ struct Consumer::Impl {
         }
         continue;
       }
-      if (!f.data) {
-        if (!first_error && !client::is_retriable(f.data.error())) first_error = f.data.error();
+      if (!f.bytes) {
+        if (!first_error && !client::is_retriable(f.bytes.error())) first_error = f.bytes.error();
         continue;
       }
-      for (auto& r : f.data->records) s.buffered.push_back(std::move(r));
-      s.fetch_offset = std::max(s.fetch_offset, f.data->next_offset);
+      auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config.check_crcs);
+      int64_t decoded_to = decoded ? decoded->next_offset : f.target.offset;
+      if (decoded_to != f.next_offset) {
+        // A batch failed its CRC or did not decode: the fetch sent past it is
+        // dropped, and the next one starts at the damage, which reports it again.
+        s.fetch_offset = decoded_to;
+        s.epoch = next_epoch++;
+      }
+      if (!decoded) {
+        if (!first_error) first_error = decoded.error();
+        continue;
+      }
+      for (auto& r : decoded->records) s.buffered.push_back(std::move(r));
       if (s.buffered.empty()) s.position = s.fetch_offset;  // only control batches or gaps
     }
     if (first_error && !has_buffered()) return tl::unexpected(*first_error);
@@ -187,9 +215,13 @@ struct Consumer::Impl {
       if (!fetch) return std::vector<ConsumerRecord>{};
       auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
       if (!fetch->wait(left)) return std::vector<ConsumerRecord>{};
-      auto results = fetch->take(config.check_crcs);
+      std::optional<FetchSession> completed = std::move(fetch);  // owns the bytes of `results`
       fetch.reset();
-      if (auto s = apply_fetch(std::move(results)); !s) return tl::unexpected(s.error());
+      auto results = completed->take();
+      if (!results) return tl::unexpected(results.error());
+      advance_fetch_offsets(*results);
+      maybe_fetch();  // the broker reads the next range while this one is decoded
+      if (auto s = apply_fetch(*results); !s) return tl::unexpected(s.error());
       if (!has_buffered() && Clock::now() >= deadline) return std::vector<ConsumerRecord>{};
     }
   }

@@ -25,7 +25,7 @@ FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& con
     p->set_partition_max_bytes(config.max_partition_fetch_bytes);
   }
   auto promise = std::make_shared<std::promise<Result<client::Response>>>();
-  response_ = promise->get_future();
+  pending_ = promise->get_future();
   client::OutgoingRequest out;
   out.api = client::Api::fetch;
   out.body = client::serialize_message(req);
@@ -36,18 +36,19 @@ FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& con
 }
 
 bool FetchSession::wait(std::chrono::milliseconds timeout) {
-  return response_.wait_for(std::max(timeout, std::chrono::milliseconds(0))) == std::future_status::ready;
+  return pending_.wait_for(std::max(timeout, std::chrono::milliseconds(0))) == std::future_status::ready;
 }
 
-Result<std::vector<PartitionFetch>> FetchSession::take(bool check_crcs) {
-  auto response = response_.get();
+Result<std::vector<PartitionFetch>> FetchSession::take() {
+  auto response = pending_.get();
   if (!response) return tl::unexpected(response.error());
+  response_ = std::move(*response);
   wire::FetchResponse body;
-  if (auto s = client::parse_body(response->body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
+  if (auto s = client::parse_body(response_.body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
 
   std::map<TopicPartition, const FetchTarget*> asked;
   for (const FetchTarget& t : targets_) asked[t.partition] = &t;
-  ByteSpan records = response->records();
+  ByteSpan records = response_.records();
   std::vector<PartitionFetch> out;
   for (const auto& p : body.partitions()) {
     if (p.records_size() > records.size()) {
@@ -58,15 +59,15 @@ Result<std::vector<PartitionFetch>> FetchSession::take(bool check_crcs) {
     records = records.subspan(p.records_size());
     auto it = asked.find(TopicPartition{p.topic(), p.partition()});
     if (it == asked.end()) continue;  // not asked for: ignore
-    PartitionFetch f{*it->second, false, DecodedRecords{{}, it->second->offset}};
+    PartitionFetch f{*it->second, false, bytes, it->second->offset};
     if (p.has_error() && p.error().code() != wire::NONE) {
       if (p.error().code() == wire::OFFSET_OUT_OF_RANGE) {
         f.offset_out_of_range = true;
       } else {
-        f.data = tl::unexpected(client::wire_error(p.error().code(), p.error().message()));
+        f.bytes = tl::unexpected(client::wire_error(p.error().code(), p.error().message()));
       }
     } else {
-      f.data = decode_batches(f.target.partition, bytes, f.target.offset, check_crcs);
+      f.next_offset = next_offset_after(bytes, f.target.offset);
     }
     out.push_back(std::move(f));
   }

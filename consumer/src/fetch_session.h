@@ -1,6 +1,7 @@
 // One FetchRequest in flight for the consumer: the partitions and offsets it
-// asked for, and the response when it arrives. Turns the response into a
-// per-partition outcome: records (decoded), OFFSET_OUT_OF_RANGE, or an error.
+// asked for, and the response when it arrives. Splits the response into a
+// per-partition outcome: record bytes (not yet decoded, so the consumer can send
+// its next fetch before spending time on them), OFFSET_OUT_OF_RANGE, or an error.
 // Thread-safety: used by the consumer's thread; the response is handed over
 // from the io thread through a future.
 #pragma once
@@ -26,7 +27,11 @@ struct FetchTarget {
 struct PartitionFetch {
   FetchTarget target;
   bool offset_out_of_range = false;
-  Result<DecodedRecords> data;  // an error other than OFFSET_OUT_OF_RANGE
+  // The partition's record bytes, pointing into the session's response; an error
+  // other than OFFSET_OUT_OF_RANGE.
+  Result<ByteSpan> bytes;
+  // Past the last whole batch by its header (no CRC check), or target.offset.
+  int64_t next_offset = 0;
 };
 
 class FetchSession {
@@ -36,12 +41,14 @@ class FetchSession {
 
   // True once the response (or failure) arrived; waits up to `timeout`.
   bool wait(std::chrono::milliseconds timeout);
-  // REQUIRES: wait() returned true. The outer error is a failed request.
-  Result<std::vector<PartitionFetch>> take(bool check_crcs);
+  // REQUIRES: wait() returned true; called once. The outer error is a failed
+  // request. The byte spans live as long as this session.
+  Result<std::vector<PartitionFetch>> take();
 
  private:
   std::vector<FetchTarget> targets_;
-  std::future<Result<client::Response>> response_;
+  std::future<Result<client::Response>> pending_;
+  client::Response response_;
 };
 
 }  // namespace sluice::consumer

@@ -69,6 +69,7 @@ class PosixFile final : public File {
 
   uint64_t size() const override { return size_.load(std::memory_order_acquire); }
   const std::string& path() const override { return path_; }
+  int native_handle() const override { return fd_; }
 
  private:
   int fd_;
@@ -220,6 +221,7 @@ class FaultFile final : public File {
   }
   uint64_t size() const override { return base_->size(); }
   const std::string& path() const override { return base_->path(); }
+  int native_handle() const override { return base_->native_handle(); }
 
  private:
   std::unique_ptr<File> base_;

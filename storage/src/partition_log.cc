@@ -234,7 +234,10 @@ Status PartitionLog::roll_locked(Offset next_base) {
 
 Status PartitionLog::wait_durable(Offset next_offset) {
   std::unique_lock lock(sync_mu_);
-  while (durable_end_ < next_offset.value()) {
+  // A truncation may pull the log end below `next_offset`; then the wait ends once
+  // everything up to the new end is synced, instead of syncing forever.
+  auto goal = [&] { return std::min(next_offset.value(), log_end_.load(std::memory_order_acquire)); };
+  while (durable_end_ < goal()) {
     if (sync_running_) {
       sync_cv_.wait(lock);
       continue;
@@ -354,7 +357,9 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
       used += h->total_size();
       result.next_offset = h->next_offset();
       ++result.batches;
+      result.records += h->record_count;
     }
+    if (used > 0) result.regions.push_back(FileRegion{(*list)[i], pos, used});
     result.bytes = at + used;
     if (used < *n || result.bytes >= max_bytes) full = true;
   }

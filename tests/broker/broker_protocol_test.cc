@@ -24,6 +24,19 @@ Bytes make_batch(int count, const std::string& prefix, storage::Compression comp
   return std::move(*builder.build());
 }
 
+// A fetch of one partition from `offset`.
+wire::FetchRequest fetch_request(const std::string& topic, int partition, int64_t offset, int max_wait_ms,
+                                 int32_t partition_max_bytes = 1 << 20) {
+  wire::FetchRequest fetch;
+  fetch.set_max_wait_ms(max_wait_ms);
+  auto* fp = fetch.add_partitions();
+  fp->set_topic(topic);
+  fp->set_partition(partition);
+  fp->set_fetch_offset(offset);
+  fp->set_partition_max_bytes(partition_max_bytes);
+  return fetch;
+}
+
 class BrokerProtocol : public ::testing::Test {
  protected:
   void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs = {}) {
@@ -71,13 +84,7 @@ TEST_F(BrokerProtocol, ProduceThenFetchReturnsTheSameBatchBytes) {
   EXPECT_EQ(produced.base_offset(), 0);
   EXPECT_EQ(produce(c, "orders", 1, make_batch(5, "w")).base_offset(), 10);
 
-  wire::FetchRequest fetch;
-  fetch.set_max_wait_ms(0);
-  auto* fp = fetch.add_partitions();
-  fp->set_topic("orders");
-  fp->set_partition(1);
-  fp->set_fetch_offset(0);
-  fp->set_partition_max_bytes(1 << 20);
+  wire::FetchRequest fetch = fetch_request("orders", 1, 0, 0);
   Bytes records;
   auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
   ASSERT_TRUE(resp);
@@ -92,14 +99,8 @@ TEST_F(BrokerProtocol, ProduceThenFetchReturnsTheSameBatchBytes) {
 TEST_F(BrokerProtocol, FetchLongPollWakesUpWhenDataArrives) {
   create_topic("events", 1);
   RawClient consumer(broker_.bootstrap());
-  wire::FetchRequest fetch;
-  fetch.set_max_wait_ms(20'000);
+  wire::FetchRequest fetch = fetch_request("events", 0, 0, 20'000);
   fetch.set_min_bytes(1);
-  auto* fp = fetch.add_partitions();
-  fp->set_topic("events");
-  fp->set_partition(0);
-  fp->set_fetch_offset(0);
-  fp->set_partition_max_bytes(1 << 20);
   ASSERT_TRUE(consumer.send_request(wire::FETCH, 7, fetch));
   auto started = std::chrono::steady_clock::now();
   std::thread producer([&] {
@@ -361,6 +362,55 @@ TEST_F(BrokerProtocol, ClientDisconnectingMidFrameLosesNothingElse) {
   }
   RawClient c(broker_.bootstrap());
   EXPECT_EQ(produce(c, "half", 0, make_batch(1, "ok")).base_offset(), 0) << "the half request was not applied";
+}
+
+// Fetched bytes go out from the segment files (sendfile); a fetch that spans
+// several segments returns every batch, in order, byte for byte.
+TEST_F(BrokerProtocol, FetchAcrossManySegmentsReturnsEveryBatchInOrder) {
+  create_topic("rolled", 1, {{"segment.bytes", "4096"}});
+  RawClient c(broker_.bootstrap());
+  Bytes produced;
+  for (int i = 0; i < 40; ++i) {
+    Bytes batch = make_batch(5, "value-" + std::to_string(i) + "-" + std::string(100, 'x'));
+    auto r = produce(c, "rolled", 0, batch);
+    ASSERT_EQ(r.error().code(), wire::NONE) << r.error().message();
+    ASSERT_EQ(r.base_offset(), i * 5);
+    storage::stamp_base_offset(batch, Offset(i * 5));
+    produced.insert(produced.end(), batch.begin(), batch.end());
+  }
+  wire::FetchRequest fetch = fetch_request("rolled", 0, 0, 0);
+  Bytes records;
+  auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->partitions(0).error().code(), wire::NONE);
+  EXPECT_EQ(records, produced);
+}
+
+// A consumer that goes away while a large response is being sent (the broker's
+// write fails with EPIPE and, in this process, would raise SIGPIPE) costs nothing
+// but its own connection.
+TEST_F(BrokerProtocol, ClientClosingDuringALargeFetchLosesNothingElse) {
+  create_topic("large", 1);
+  {
+    RawClient c(broker_.bootstrap());
+    for (int i = 0; i < 16; ++i) {
+      auto r = produce(c, "large", 0, make_batch(4, std::string(60'000, static_cast<char>('a' + i))));
+      ASSERT_EQ(r.error().code(), wire::NONE) << r.error().message();
+    }
+  }
+  wire::FetchRequest fetch = fetch_request("large", 0, 0, 0, 16 << 20);
+  for (int i = 0; i < 20; ++i) {
+    RawClient gone(broker_.bootstrap());
+    ASSERT_TRUE(gone.send_request(wire::FETCH, 1, fetch));
+    gone.close();  // about 4 MB are on their way to a closed socket
+  }
+  expect_serving();
+  RawClient c(broker_.bootstrap());
+  Bytes records;
+  auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->partitions(0).records_size(), records.size());
+  EXPECT_GT(records.size(), 3'000'000u);
 }
 
 TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {

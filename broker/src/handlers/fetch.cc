@@ -1,12 +1,11 @@
 #include <chrono>
+#include <vector>
 
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-
-#include "sluice/storage/record_batch.h"
 
 #include "../request_context.h"
 #include "../wire_errors.h"
@@ -22,16 +21,22 @@ struct Target {
   Partition* partition = nullptr;
 };
 
-// Reads every partition once into `body` and `records`; returns the bytes read.
-size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wire::FetchResponse& body, Bytes& records,
-                 bool& any_error) {
+// Reads every partition once into `body` and `regions` (file ranges of whole,
+// CRC-checked batches); returns the bytes read. `records` gets the record count
+// per target.
+size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wire::FetchResponse& body,
+                 std::vector<storage::FileRegion>& regions, std::vector<int64_t>& records, bool& any_error) {
   body.Clear();
-  records.clear();
+  regions.clear();
+  records.assign(targets.size(), 0);
   any_error = false;
+  size_t total = 0;
   size_t budget = req.max_bytes() > 0 ? static_cast<size_t>(req.max_bytes()) : (50u << 20);
-  // Reused across requests on this (I/O) thread, so reads do not re-allocate and zero it.
+  // The read checks every batch here; the bytes then go out from the page cache.
+  // Reused across requests on this (I/O) thread, so reads do not re-allocate it.
   thread_local Bytes buffer;
-  for (auto& t : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    Target& t = targets[i];
     auto* pd = body.add_partitions();
     pd->set_topic(t.request->topic());
     pd->set_partition(t.request->partition());
@@ -48,8 +53,8 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
         t.request->partition_max_bytes() > 0 ? static_cast<size_t>(t.request->partition_max_bytes()) : (1u << 20);
     // Past the first partition with data, stay within the request's budget (KIP-74: the
     // first batch is returned whole even if larger, so a consumer always progresses).
-    if (!records.empty()) limit = std::min(limit, budget > records.size() ? budget - records.size() : 0);
-    if (limit == 0 && !records.empty()) {
+    if (total > 0) limit = std::min(limit, budget > total ? budget - total : 0);
+    if (limit == 0 && total > 0) {
       pd->set_high_watermark(log.log_end_offset().value());
       pd->set_log_start_offset(log.log_start_offset().value());
       continue;
@@ -63,9 +68,11 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
       continue;
     }
     pd->set_records_size(static_cast<uint32_t>(r->bytes));
-    records.insert(records.end(), buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(r->bytes));
+    total += r->bytes;
+    records[i] = r->records;
+    for (auto& region : r->regions) regions.push_back(std::move(region));
   }
-  return records.size();
+  return total;
 }
 
 }  // namespace
@@ -86,6 +93,7 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
   size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes(), 0));
   auto body = std::make_unique<wire::FetchResponse>();
   Response response;
+  std::vector<int64_t> records;
   auto executor = co_await asio::this_coro::executor;
   while (true) {
     // Register for wake-ups before reading, so an append between the read and the
@@ -99,7 +107,7 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
         if (auto tm = weak.lock()) asio::post(executor, [tm] { tm->cancel(); });
       }));
     }
-    size_t bytes = read_once(req, targets, *body, response.records, response.error);
+    size_t bytes = read_once(req, targets, *body, response.file_regions, records, response.error);
     bool done = bytes >= min_bytes || response.error || std::chrono::steady_clock::now() >= deadline;
     if (!done) {
       std::error_code ec;
@@ -108,24 +116,13 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
     for (auto [partition, id] : waits) partition->cancel_wait(id);
     if (done) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      read_once(req, targets, *body, response.records, response.error);
+      read_once(req, targets, *body, response.file_regions, records, response.error);
       break;
     }
   }
-  // Count what is actually sent.
-  size_t position = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
     size_t size = body->partitions(static_cast<int>(i)).records_size();
-    if (size == 0) continue;
-    uint64_t count = 0;
-    ByteSpan rest(response.records.data() + position, size);
-    while (rest.size() >= storage::batch_format::kHeaderSize) {
-      auto h = storage::read_batch_header(rest);
-      count += static_cast<uint64_t>(h->record_count);
-      rest = rest.subspan(std::min(rest.size(), h->total_size()));
-    }
-    state.metrics.topic_out(targets[i].topic->name, size, count);
-    position += size;
+    if (size > 0) state.metrics.topic_out(targets[i].topic->name, size, static_cast<uint64_t>(records[i]));
   }
   response.body = std::move(body);
   co_return response;

@@ -13,6 +13,7 @@
 
 #include "sluice/common/bytes.h"
 #include "sluice/common/error.h"
+#include "sluice/common/raw_buffer.h"
 
 namespace google::protobuf {
 class MessageLite;
@@ -38,15 +39,15 @@ std::string_view api_name(Api api);
 class Response {
  public:
   Response() = default;
-  Response(Bytes frame, uint64_t correlation_id, size_t body_offset, size_t body_size, size_t records_offset);
+  Response(RawBuffer frame, uint64_t correlation_id, size_t body_offset, size_t body_size, size_t records_offset);
 
   uint64_t correlation_id() const { return correlation_id_; }
-  ByteSpan body() const { return ByteSpan(frame_).subspan(body_offset_, body_size_); }
-  ByteSpan records() const { return ByteSpan(frame_).subspan(records_offset_); }
+  ByteSpan body() const { return frame_.span().subspan(body_offset_, body_size_); }
+  ByteSpan records() const { return frame_.span().subspan(records_offset_); }
   bool empty() const { return frame_.empty(); }
 
  private:
-  Bytes frame_;
+  RawBuffer frame_;
   uint64_t correlation_id_ = 0;
   size_t body_offset_ = 0;
   size_t body_size_ = 0;

@@ -28,6 +28,8 @@ class File {
   virtual Status truncate(uint64_t size) = 0;
   virtual uint64_t size() const = 0;
   virtual const std::string& path() const = 0;
+  // The OS file descriptor, for zero-copy sends (sendfile); -1 if there is none.
+  virtual int native_handle() const { return -1; }
 };
 
 enum class OpenMode { create_or_open, must_exist };

@@ -46,10 +46,21 @@ struct AppendResult {
   int64_t max_timestamp = 0;
 };
 
+// Where bytes returned by a read lie in the segment files, so they can be sent
+// without copying them (sendfile). Holding the segment keeps its file open even
+// after retention removes it.
+struct FileRegion {
+  std::shared_ptr<const Segment> segment;
+  uint64_t position = 0;
+  uint64_t size = 0;
+};
+
 struct ReadResult {
   size_t bytes = 0;  // whole batches copied to the front of the caller's buffer
   size_t batches = 0;
-  Offset next_offset;  // where the next read should start
+  int64_t records = 0;              // in those batches
+  std::vector<FileRegion> regions;  // the same bytes, in order, as file ranges
+  Offset next_offset;               // where the next read should start
   Offset log_start_offset;
   Offset log_end_offset;
 };
