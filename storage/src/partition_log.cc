@@ -284,14 +284,114 @@ void PartitionLog::flusher_loop(std::stop_token stop) {
   }
 }
 
-Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& out) const {
+namespace {
+
+// Where one read stands while it walks the segments.
+struct ReadCursor {
+  ReadResult& result;
+  size_t max_bytes;
+  size_t max_batch_bytes;
+  bool full = false;  // stop: the byte limit, the log end, or damage was reached
+
+  // A batch that starts at `base` and brings the read to `bytes_after` bytes may
+  // be added: it is below the log end the read loaded (the writer publishes a
+  // segment's size before the log end, and a later read would reject the offset
+  // it leads to), and it is the first batch (returned whole even over max_bytes)
+  // or fits.
+  bool admits(Offset base, uint64_t bytes_after) {
+    if (base >= result.log_end_offset || (result.batches > 0 && bytes_after > max_bytes)) full = true;
+    return !full;
+  }
+  void add(const BatchHeader& h) {
+    result.next_offset = h.next_offset();
+    ++result.batches;
+    result.records += h.record_count;
+  }
+};
+
+// Reads [pos, end) of `segment` (up to the byte limit) into out[at...] and checks
+// every batch's CRC; returns the bytes of whole, good batches, and marks them
+// verified in the segment.
+Result<uint64_t> read_and_check(const Segment& segment, uint64_t pos, uint64_t end, Bytes& out, size_t at,
+                                ReadCursor& cursor) {
+  ReadResult& result = cursor.result;
+  uint64_t room = cursor.max_bytes > result.bytes ? cursor.max_bytes - result.bytes : 0;
+  auto want = static_cast<size_t>(std::min<uint64_t>(end - pos, room));
+  if (result.bytes == 0) {
+    // The first batch is returned whole even when it alone is over max_bytes.
+    std::byte length[batch_format::kLogOverhead];
+    auto n = segment.log_file().read_at(pos, length);
+    if (!n) return tl::unexpected(n.error());
+    if (*n == sizeof(length)) {
+      auto total = batch_format::kLogOverhead + static_cast<uint64_t>(std::max(load_be<int32_t>(length + 8), 0));
+      want = static_cast<size_t>(std::max<uint64_t>(want, std::min<uint64_t>(total, end - pos)));
+    }
+  }
+  if (want == 0) {
+    cursor.full = true;
+    return 0;
+  }
+  if (out.size() < at + want) out.resize(at + want);
+  auto n = segment.log_file().read_at(pos, MutableByteSpan(out.data() + at, want));
+  if (!n) return tl::unexpected(n.error());
+  size_t used = 0;
+  while (used < *n) {
+    ByteSpan rest(out.data() + at + used, *n - used);
+    auto h = validate_batch_crc(rest, cursor.max_batch_bytes);
+    if (!h) {
+      if (h.error().code != Errc::truncated && result.batches == 0) {
+        return make_error(Errc::corrupt_data, segment.log_file().path() + ": " + h.error().to_string());
+      }
+      // The buffer ends inside this batch, or it is damaged: serve what was good;
+      // the next read reports the damage.
+      cursor.full = true;
+      break;
+    }
+    if (!cursor.admits(h->base_offset, result.bytes + used + h->total_size())) break;
+    used += h->total_size();
+    cursor.add(*h);
+  }
+  segment.mark_verified(pos, pos + used);
+  if (used < *n || result.bytes + used >= cursor.max_bytes) cursor.full = true;
+  return used;
+}
+
+// Walks the batch headers of the verified part of [pos, end) without reading the
+// batches themselves; returns the bytes of whole batches found (up to the limit).
+Result<uint64_t> locate_verified(const Segment& segment, uint64_t pos, uint64_t end, ReadCursor& cursor) {
+  // Headers are read a few KiB at a time: small batches share one read, and a
+  // large batch costs one read of its header.
+  constexpr size_t kChunk = 4096;
+  std::byte chunk[kChunk];
+  uint64_t chunk_pos = 0;
+  size_t chunk_len = 0;
+  uint64_t verified = std::min(end, segment.verified_size());
+  uint64_t start = pos;
+  while (pos < verified && !cursor.full) {
+    if (pos < chunk_pos || pos + batch_format::kHeaderSize > chunk_pos + chunk_len) {
+      auto n = segment.log_file().read_at(pos, MutableByteSpan(chunk, std::min<uint64_t>(kChunk, end - pos)));
+      if (!n) return tl::unexpected(n.error());
+      chunk_pos = pos;
+      chunk_len = *n;
+      if (chunk_len < batch_format::kHeaderSize) break;  // cannot happen below a published size
+    }
+    auto h = read_batch_header(ByteSpan(chunk + (pos - chunk_pos), batch_format::kHeaderSize));
+    if (!h || pos + h->total_size() > verified) break;  // the rest is read and checked
+    if (!cursor.admits(h->base_offset, cursor.result.bytes + (pos - start) + h->total_size())) break;
+    pos += h->total_size();
+    cursor.add(*h);
+  }
+  return pos - start;
+}
+
+}  // namespace
+
+Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& out, ReadMode mode) const {
   auto list = segments();
   ReadResult result;
   result.log_start_offset = list->front()->base_offset();
   result.log_end_offset = log_end_offset();
   result.next_offset = offset;
-  // `out` is only grown, never cleared first: growing a vector zero-fills the new part,
-  // and a caller that reuses its buffer should not pay for that on every read.
   if (offset < result.log_start_offset || offset > result.log_end_offset) {
     return make_error(Errc::offset_out_of_range, "offset " + std::to_string(offset.value()) + " is outside [" +
                                                      std::to_string(result.log_start_offset.value()) + ", " +
@@ -300,70 +400,35 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
   auto it = std::upper_bound(list->begin(), list->end(), offset,
                              [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
   size_t first = static_cast<size_t>(std::max<ptrdiff_t>(it - list->begin() - 1, 0));
-  bool full = false;
-  for (size_t i = first; i < list->size() && !full; ++i) {
-    const Segment& segment = *(*list)[i];
-    uint64_t end = segment.size();
+  ReadCursor cursor{result, max_bytes, config_.max_batch_bytes};
+  for (size_t i = first; i < list->size() && !cursor.full; ++i) {
+    const std::shared_ptr<Segment>& segment = (*list)[i];
+    uint64_t end = segment->size();
     uint64_t pos = 0;
     if (i == first) {
-      auto p = segment.position_of(offset);
+      auto p = segment->position_of(offset);
       if (!p) return tl::unexpected(p.error());
       pos = *p;
     }
-    if (pos >= end) continue;
-    size_t want =
-        static_cast<size_t>(std::min<uint64_t>(end - pos, max_bytes > result.bytes ? max_bytes - result.bytes : 0));
-    if (result.bytes == 0) {
-      // The first batch is returned whole even when it alone is over max_bytes.
-      std::byte length[batch_format::kLogOverhead];
-      auto n = segment.log_file().read_at(pos, length);
-      if (!n) return tl::unexpected(n.error());
-      if (*n == sizeof(length)) {
-        auto total = batch_format::kLogOverhead + static_cast<uint64_t>(std::max(load_be<int32_t>(length + 8), 0));
-        want = static_cast<size_t>(std::max<uint64_t>(want, std::min<uint64_t>(total, end - pos)));
-      }
+    uint64_t region_start = pos;
+    if (mode == ReadMode::locate && pos < end) {
+      auto located = locate_verified(*segment, pos, end, cursor);
+      if (!located) return tl::unexpected(located.error());
+      pos += *located;
+      result.bytes += *located;
     }
-    if (want == 0) break;
-    size_t at = result.bytes;
-    if (out.size() < at + want) out.resize(at + want);
-    auto n = segment.log_file().read_at(pos, MutableByteSpan(out.data() + at, want));
-    if (!n) return tl::unexpected(n.error());
-    size_t used = 0;
-    while (used < *n) {
-      ByteSpan rest(out.data() + at + used, *n - used);
-      if (rest.size() < batch_format::kLogOverhead) {
-        full = true;
-        break;
-      }
-      auto h = validate_batch_crc(rest, config_.max_batch_bytes);
-      if (!h) {
-        if (h.error().code == Errc::truncated) {
-          full = true;  // the buffer ends inside this batch
-          break;
-        }
-        if (result.batches == 0) {
-          return make_error(Errc::corrupt_data, segment.log_file().path() + ": " + h.error().to_string());
-        }
-        full = true;  // serve what was good; the next read reports the damage
-        break;
-      }
-      if (h->base_offset >= result.log_end_offset) {
-        // The writer publishes a segment's size before the log end offset; a batch past
-        // the end loaded above is not acknowledged yet, and the next read would reject
-        // the offset it leads to.
-        full = true;
-        break;
-      }
-      used += h->total_size();
-      result.next_offset = h->next_offset();
-      ++result.batches;
-      result.records += h->record_count;
+    if (!cursor.full && pos < end) {
+      // `out` is only grown, never cleared first: growing a vector zero-fills the new
+      // part, and a caller that reuses its buffer should not pay for that on every read.
+      size_t at = mode == ReadMode::copy ? result.bytes : 0;
+      auto checked = read_and_check(*segment, pos, end, out, at, cursor);
+      if (!checked) return tl::unexpected(checked.error());
+      pos += *checked;
+      result.bytes += *checked;
     }
-    if (used > 0) result.regions.push_back(FileRegion{(*list)[i], pos, used});
-    result.bytes = at + used;
-    if (used < *n || result.bytes >= max_bytes) full = true;
+    if (pos > region_start) result.regions.push_back(FileRegion{segment, region_start, pos - region_start});
   }
-  out.resize(result.bytes);
+  if (mode == ReadMode::copy) out.resize(result.bytes);
   return result;
 }
 

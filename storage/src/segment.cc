@@ -149,6 +149,7 @@ Status Segment::rebuild(bool recover, SegmentRecovery* report) {
     report->truncated = valid < file_size;
     report->reason = reason;
   }
+  verified_.store(valid, std::memory_order_release);  // the scanner checked every CRC
   if (valid < file_size) {
     if (!recover) {
       // Only recovery may cut data; outside it a damaged segment is an error.
@@ -182,7 +183,14 @@ Status Segment::append(ByteSpan batch, const BatchHeader& header) {
   }
   index_batch(header, position);
   size_.store(position + batch.size(), std::memory_order_release);
+  mark_verified(position, position + batch.size());
   return {};
+}
+
+void Segment::mark_verified(uint64_t from, uint64_t to) const {
+  uint64_t current = verified_.load(std::memory_order_acquire);
+  while (current >= from && current < to && !verified_.compare_exchange_weak(current, to)) {
+  }
 }
 
 Result<uint64_t> Segment::position_of(Offset offset) const {
@@ -237,6 +245,7 @@ Status Segment::truncate_to(Offset offset) {
   }
   // Publish the shorter end first so readers stop before the bytes go away.
   size_.store(std::min(size(), *pos), std::memory_order_release);
+  verified_.store(std::min(verified_size(), *pos), std::memory_order_release);
   if (auto s = log_->truncate(*pos); !s) return s;
   // Rebuild in-memory state for what is left; cheap next to the rarity of truncation.
   return rebuild(false, nullptr);

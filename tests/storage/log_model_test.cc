@@ -99,9 +99,18 @@ class LogModelRun {
     if (batches_.empty()) return;
     Offset target = start_ + static_cast<int64_t>(rng_() % static_cast<uint64_t>(model_end() - start_ + 1));
     size_t max_bytes = 1 + rng_() % 3000;
+    bool locate = rng_() % 2 == 0;  // as the broker's fetch reads: headers only, bytes as file regions
     Bytes buffer;
-    auto r = log_->read(target, max_bytes, buffer);
+    auto r =
+        log_->read(target, max_bytes, buffer, locate ? PartitionLog::ReadMode::locate : PartitionLog::ReadMode::copy);
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    Bytes located = testing::region_bytes(*r);
+    ASSERT_EQ(located.size(), r->bytes);
+    if (locate) {
+      buffer = located;
+    } else {
+      ASSERT_EQ(located, buffer) << "the file regions hold the copied bytes";
+    }
     // Expected: the batch holding `target`, then as many whole batches as fit.
     Bytes expected;
     Offset next = target;

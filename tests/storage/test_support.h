@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sluice/storage/batch_builder.h"
+#include "sluice/storage/partition_log.h"
 #include "sluice/storage/record_batch.h"
 
 namespace sluice::storage::testing {
@@ -32,6 +33,18 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The bytes a read's file regions point at, read back from the segment files.
+inline Bytes region_bytes(const ReadResult& r) {
+  Bytes out;
+  for (const FileRegion& region : r.regions) {
+    size_t at = out.size();
+    out.resize(at + region.size);
+    auto n = region.segment->log_file().read_at(region.position, MutableByteSpan(out.data() + at, region.size));
+    EXPECT_TRUE(n.has_value() && *n == region.size);
+  }
+  return out;
+}
 
 // A batch of `count` records whose values are "<prefix>-<i>" and keys "k<i>".
 inline Bytes make_batch(int count, const std::string& prefix = "v", int64_t timestamp = 1000,

@@ -32,8 +32,9 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
   any_error = false;
   size_t total = 0;
   size_t budget = req.max_bytes() > 0 ? static_cast<size_t>(req.max_bytes()) : (50u << 20);
-  // The read checks every batch here; the bytes then go out from the page cache.
-  // Reused across requests on this (I/O) thread, so reads do not re-allocate it.
+  // The read walks batch headers (checking the CRC of bytes not checked before);
+  // the bytes then go out from the page cache. Scratch for those checks, reused
+  // across requests on this (I/O) thread so reads do not re-allocate it.
   thread_local Bytes buffer;
   for (size_t i = 0; i < targets.size(); ++i) {
     Target& t = targets[i];
@@ -59,7 +60,8 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
       pd->set_log_start_offset(log.log_start_offset().value());
       continue;
     }
-    auto r = log.read(Offset(t.request->fetch_offset()), std::max<size_t>(limit, 1), buffer);
+    auto r = log.read(Offset(t.request->fetch_offset()), std::max<size_t>(limit, 1), buffer,
+                      storage::PartitionLog::ReadMode::locate);
     pd->set_high_watermark(log.log_end_offset().value());
     pd->set_log_start_offset(log.log_start_offset().value());
     if (!r) {

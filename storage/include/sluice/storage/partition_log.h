@@ -97,11 +97,15 @@ class PartitionLog {
   enum class AwaitDurable : bool { no, yes };
   Result<AppendResult> append(MutableByteSpan batch, AwaitDurable await_durable = AwaitDurable::yes);
 
-  // Copies whole batches starting with the one that holds `offset` into `out`
-  // (resized as needed), at most max_bytes unless the first batch alone is larger.
-  // Reading at the log end returns no bytes. Every batch returned passed its CRC
-  // check; a damaged first batch is an error, a later one ends the read early.
-  Result<ReadResult> read(Offset offset, size_t max_bytes, Bytes& out) const;
+  // Whole batches starting with the one that holds `offset`, at most max_bytes
+  // unless the first batch alone is larger, as file regions and (ReadMode::copy)
+  // copied into `out` (resized as needed). Reading at the log end returns no
+  // bytes. Every batch returned passed its CRC check, in this read or an earlier
+  // one (ReadMode::locate reads only the headers of bytes checked before, and
+  // uses `out` as scratch for the rest). A damaged first batch is an error, a
+  // later one ends the read early.
+  enum class ReadMode : bool { copy, locate };
+  Result<ReadResult> read(Offset offset, size_t max_bytes, Bytes& out, ReadMode mode = ReadMode::copy) const;
 
   // The first record with timestamp >= `timestamp`, or nullopt if there is none.
   Result<std::optional<TimestampLookup>> offset_for_timestamp(int64_t timestamp) const;

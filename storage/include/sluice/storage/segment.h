@@ -62,9 +62,17 @@ class Segment {
   bool empty() const { return size() == 0; }
   // Largest batch max-timestamp in the segment; -1 when empty.
   int64_t max_timestamp() const { return max_timestamp_.load(std::memory_order_acquire); }
+  // [0, verified_size()) passed a CRC check in this process: at append, in a
+  // recovery scan, or in an earlier read. A segment opened after a clean shutdown
+  // starts unverified, so corruption at rest is still caught once.
+  uint64_t verified_size() const { return verified_.load(std::memory_order_acquire); }
+  // Records that [from, to) passed its check; extends the verified prefix if it
+  // reaches it.
+  void mark_verified(uint64_t from, uint64_t to) const;
 
   // --- writer ---
-  // REQUIRES: header describes `batch` and header.base_offset >= next_offset().
+  // REQUIRES: header describes `batch`, the batch passed its CRC check, and
+  // header.base_offset >= next_offset().
   Status append(ByteSpan batch, const BatchHeader& header);
   // Removes every batch at or after `offset`. REQUIRES: base_offset() <= offset.
   // Fails with not_batch_boundary if `offset` is inside a batch.
@@ -99,6 +107,7 @@ class Segment {
   OffsetIndex index_;
   TimeIndex time_index_;
   std::atomic<uint64_t> size_{0};
+  mutable std::atomic<uint64_t> verified_{0};
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   uint64_t bytes_since_index_entry_ = 0;  // writer only
