@@ -167,7 +167,7 @@ void Connection::read_length() {
 }
 
 void Connection::read_frame(uint32_t length) {
-  read_buf_ = RawBuffer(length);
+  read_buf_ = frame_buffers_->acquire(length);
   uint64_t gen = generation_;
   auto self = shared_from_this();
   asio::async_read(socket_, asio::buffer(read_buf_.data(), read_buf_.size()),

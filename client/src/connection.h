@@ -110,6 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<asio::const_buffer> write_buffers_;
   std::array<std::byte, 4> length_buf_{};
   RawBuffer read_buf_;  // the frame being read; uninitialised until the socket fills it
+  // Large response frames (fetches) reuse memory once their records are dropped.
+  std::shared_ptr<RawBufferPool> frame_buffers_ = RawBufferPool::create();
 };
 
 }  // namespace sluice::client

@@ -17,13 +17,21 @@ Error corrupt(const TopicPartition& tp, const Error& cause) {
                               "fetched batch of " + tp.to_string() + ": " + cause.to_string());
 }
 
+std::optional<std::string_view> view(const std::optional<ByteSpan>& b) {
+  if (!b) return std::nullopt;
+  return as_string_view(*b);
+}
+
 std::optional<std::string> owned(const std::optional<ByteSpan>& b) {
   if (!b) return std::nullopt;
   return std::string(as_string_view(*b));
 }
 
-// Appends the batch's records at or after `fetch_offset` to `out`.
-Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset, std::vector<ConsumerRecord>& out) {
+// Appends the batch's records at or after `fetch_offset` to `out`; their views
+// point into `batch` (owned by `bytes_owner`) or into the decompressed records.
+Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset,
+                  const std::shared_ptr<const void>& bytes_owner, std::vector<ConsumerRecord>& out) {
+  size_t first = out.size();
   auto reader = storage::RecordReader::open(batch);
   if (!reader) return tl::unexpected(corrupt(tp, reader.error()));
   const storage::BatchHeader& header = reader->header();
@@ -40,12 +48,16 @@ Status decode_one(const TopicPartition& tp, ByteSpan batch, int64_t fetch_offset
     r.offset = record.offset.value();
     r.timestamp = append_time ? header.max_timestamp : record.timestamp;
     r.timestamp_type = append_time ? TimestampType::log_append_time : TimestampType::create_time;
-    r.key = owned(record.key);
-    r.value = owned(record.value);
+    r.key = view(record.key);
+    r.value = view(record.value);
     r.headers.reserve(record.headers.size());
     for (const auto& h : record.headers) r.headers.push_back(Header{std::string(h.key), owned(h.value)});
     out.push_back(std::move(r));
   }
+  Bytes decompressed = reader->release_decompressed();
+  std::shared_ptr<const void> owner =
+      decompressed.empty() ? bytes_owner : std::make_shared<const Bytes>(std::move(decompressed));
+  for (size_t i = first; i < out.size(); ++i) out[i].storage = owner;
   return {};
 }
 
@@ -72,7 +84,8 @@ int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
   return next;
 }
 
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs) {
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs,
+                                      const std::shared_ptr<const void>& bytes_owner) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
   bool any_batch = false;
@@ -85,7 +98,7 @@ Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, 
     }
     size_t before = result.records.size();
     if (header->next_offset().value() > fetch_offset && !header->is_control()) {
-      if (auto s = decode_one(tp, batch, fetch_offset, result.records); !s) {
+      if (auto s = decode_one(tp, batch, fetch_offset, bytes_owner, result.records); !s) {
         if (!any_batch) return tl::unexpected(s.error());
         result.records.resize(before);
         break;

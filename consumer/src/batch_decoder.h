@@ -1,5 +1,5 @@
-// Turns the record bytes of one partition in a fetch response into owned
-// ConsumerRecords.
+// Turns the record bytes of one partition in a fetch response into
+// ConsumerRecords whose keys and values point into those bytes.
 //
 //   records := batch* partial-batch?
 //
@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sluice/common/bytes.h"
@@ -29,7 +30,10 @@ struct DecodedRecords {
 // Errors: CORRUPT_MESSAGE when the first whole batch fails its CRC or does not
 // decode (a later bad batch just ends the result early; the next fetch reports
 // it), MESSAGE_TOO_LARGE when the bytes hold only part of one batch.
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs);
+// `bytes_owner` keeps `bytes` alive; every record shares it (or, for a
+// compressed batch, the decompressed records).
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs,
+                                      const std::shared_ptr<const void>& bytes_owner);
 
 // Where the next fetch starts, judged from the batch headers alone: what
 // decode_batches returns as next_offset when every whole batch is intact.

@@ -156,7 +156,7 @@ struct Consumer::Impl {
 
   // Decodes a completed fetch into the buffers. An error is returned only if
   // nothing was buffered.
-  Status apply_fetch(std::vector<PartitionFetch>& results) {
+  Status apply_fetch(std::vector<PartitionFetch>& results, const std::shared_ptr<const void>& bytes_owner) {
     std::optional<Error> first_error;
     for (PartitionFetch& f : results) {
       PartitionState* state = state_for(f.target);
@@ -181,7 +181,7 @@ struct Consumer::Impl {
         if (!first_error && !client::is_retriable(f.bytes.error())) first_error = f.bytes.error();
         continue;
       }
-      auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config.check_crcs);
+      auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config.check_crcs, bytes_owner);
       int64_t decoded_to = decoded ? decoded->next_offset : f.target.offset;
       if (decoded_to != f.next_offset) {
         // A batch failed its CRC or did not decode: the fetch sent past it is
@@ -221,7 +221,7 @@ struct Consumer::Impl {
       if (!results) return tl::unexpected(results.error());
       advance_fetch_offsets(*results);
       maybe_fetch();  // the broker reads the next range while this one is decoded
-      if (auto s = apply_fetch(*results); !s) return tl::unexpected(s.error());
+      if (auto s = apply_fetch(*results, completed->response()); !s) return tl::unexpected(s.error());
       if (!has_buffered() && Clock::now() >= deadline) return std::vector<ConsumerRecord>{};
     }
   }

@@ -42,13 +42,13 @@ bool FetchSession::wait(std::chrono::milliseconds timeout) {
 Result<std::vector<PartitionFetch>> FetchSession::take() {
   auto response = pending_.get();
   if (!response) return tl::unexpected(response.error());
-  response_ = std::move(*response);
+  response_ = std::make_shared<const client::Response>(std::move(*response));
   wire::FetchResponse body;
-  if (auto s = client::parse_body(response_.body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
+  if (auto s = client::parse_body(response_->body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
 
   std::map<TopicPartition, const FetchTarget*> asked;
   for (const FetchTarget& t : targets_) asked[t.partition] = &t;
-  ByteSpan records = response_.records();
+  ByteSpan records = response_->records();
   std::vector<PartitionFetch> out;
   for (const auto& p : body.partitions()) {
     if (p.records_size() > records.size()) {

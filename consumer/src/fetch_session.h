@@ -42,13 +42,14 @@ class FetchSession {
   // True once the response (or failure) arrived; waits up to `timeout`.
   bool wait(std::chrono::milliseconds timeout);
   // REQUIRES: wait() returned true; called once. The outer error is a failed
-  // request. The byte spans live as long as this session.
+  // request. The byte spans live as long as response().
   Result<std::vector<PartitionFetch>> take();
+  const std::shared_ptr<const client::Response>& response() const { return response_; }
 
  private:
   std::vector<FetchTarget> targets_;
   std::future<Result<client::Response>> pending_;
-  client::Response response_;
+  std::shared_ptr<const client::Response> response_;
 };
 
 }  // namespace sluice::consumer

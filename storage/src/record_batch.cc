@@ -253,8 +253,7 @@ Status decode_records(ByteSpan batch, std::vector<Record>& out, Bytes& scratch) 
     if (!*more) break;
     out.push_back(record);
   }
-  // Keep the decompressed bytes alive for the caller; moving a vector keeps its buffer.
-  scratch = std::move(reader->decompressed_);
+  scratch = reader->release_decompressed();
   return {};
 }
 

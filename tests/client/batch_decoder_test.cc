@@ -29,6 +29,12 @@ Bytes make_batch(int64_t base, int count, storage::Compression compression = sto
   return *bytes;
 }
 
+// Decodes a copy of `bytes` that only the returned records keep alive.
+Result<DecodedRecords> decode(ByteSpan bytes, int64_t fetch_offset, bool check_crcs = true) {
+  auto owner = std::make_shared<const Bytes>(bytes.begin(), bytes.end());
+  return decode_batches(kTp, *owner, fetch_offset, check_crcs, owner);
+}
+
 Bytes concat(std::initializer_list<Bytes> parts) {
   Bytes out;
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
@@ -37,7 +43,7 @@ Bytes concat(std::initializer_list<Bytes> parts) {
 
 TEST(DecodeBatches, RecordsBelowTheFetchOffsetInTheFirstBatchAreSkipped) {
   Bytes bytes = concat({make_batch(10, 5), make_batch(15, 5)});
-  auto r = decode_batches(kTp, bytes, 12, true);
+  auto r = decode(bytes, 12);
   ASSERT_TRUE(r) << r.error().to_string();
   ASSERT_EQ(r->records.size(), 8u);
   EXPECT_EQ(r->records.front().offset, 12);
@@ -46,11 +52,13 @@ TEST(DecodeBatches, RecordsBelowTheFetchOffsetInTheFirstBatchAreSkipped) {
   EXPECT_EQ(r->next_offset, 20);
 }
 
-TEST(DecodeBatches, RecordsOwnTheirBytesAndKeepHeaders) {
+TEST(DecodeBatches, RecordsKeepTheirBytesAliveAndKeepHeaders) {
   Bytes bytes = make_batch(0, 2);
-  auto r = decode_batches(kTp, bytes, 0, true);
-  bytes.assign(bytes.size(), std::byte{0});  // the records must not point into the buffer
+  auto owner = std::make_shared<Bytes>(bytes);
+  auto r = decode_batches(kTp, *owner, 0, true, owner);
+  owner.reset();  // only the records hold the fetched bytes now
   ASSERT_TRUE(r);
+  EXPECT_EQ(r->records[0].storage, r->records[1].storage) << "records of one fetch share its bytes";
   const ConsumerRecord& rec = r->records[1];
   EXPECT_EQ(rec.topic, "t");
   EXPECT_EQ(rec.partition, 3);
@@ -66,7 +74,7 @@ TEST(DecodeBatches, RecordsOwnTheirBytesAndKeepHeaders) {
 TEST(DecodeBatches, ACutShortLastBatchIsLeftForTheNextFetch) {
   Bytes second = make_batch(5, 5);
   Bytes bytes = concat({make_batch(0, 5), Bytes(second.begin(), second.begin() + 30)});
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->records.size(), 5u);
   EXPECT_EQ(r->next_offset, 5);
@@ -74,13 +82,13 @@ TEST(DecodeBatches, ACutShortLastBatchIsLeftForTheNextFetch) {
 
 TEST(DecodeBatches, OnlyPartOfOneBatchIsMessageTooLarge) {
   Bytes batch = make_batch(0, 50);
-  auto r = decode_batches(kTp, ByteSpan(batch).first(batch.size() - 1), 0, true);
+  auto r = decode(ByteSpan(batch).first(batch.size() - 1), 0);
   ASSERT_FALSE(r);
   EXPECT_EQ(client::error_reason(r.error()), "MESSAGE_TOO_LARGE");
 }
 
 TEST(DecodeBatches, EmptyIsNothing) {
-  auto r = decode_batches(kTp, {}, 42, true);
+  auto r = decode({}, 42);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->records.empty());
   EXPECT_EQ(r->next_offset, 42);
@@ -88,7 +96,7 @@ TEST(DecodeBatches, EmptyIsNothing) {
 
 TEST(DecodeBatches, ZstdBatchesAreDecompressed) {
   Bytes bytes = concat({make_batch(0, 100, storage::Compression::zstd), make_batch(100, 3)});
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_TRUE(r) << r.error().to_string();
   ASSERT_EQ(r->records.size(), 103u);
   for (int i = 0; i < 103; ++i) EXPECT_EQ(*r->records[i].value, "v" + std::to_string(i));
@@ -98,7 +106,7 @@ TEST(DecodeBatches, ControlBatchesYieldNoRecordsButMoveTheOffset) {
   Bytes control = storage::make_control_batch(storage::ControlType::commit, 7, 0, 0, 5000);
   storage::stamp_base_offset(control, Offset(3));
   Bytes bytes = concat({make_batch(0, 3), control});
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->records.size(), 3u);
   EXPECT_EQ(r->next_offset, 4);
@@ -107,7 +115,7 @@ TEST(DecodeBatches, ControlBatchesYieldNoRecordsButMoveTheOffset) {
 TEST(DecodeBatches, ABadCrcInTheFirstBatchIsCorruptMessage) {
   Bytes bytes = make_batch(0, 3);
   bytes[bytes.size() - 2] ^= std::byte{0x40};
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::corrupt_data);
   EXPECT_EQ(client::error_reason(r.error()), "CORRUPT_MESSAGE");
@@ -117,7 +125,7 @@ TEST(DecodeBatches, ABadCrcLaterEndsTheResultBeforeIt) {
   Bytes second = make_batch(3, 3);
   second[second.size() - 2] ^= std::byte{0x40};
   Bytes bytes = concat({make_batch(0, 3), second});
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->records.size(), 3u);
   EXPECT_EQ(r->next_offset, 3) << "the next fetch starts at the bad batch and reports it";
@@ -129,7 +137,7 @@ TEST(DecodeBatches, LogAppendTimeUsesTheBatchTimestamp) {
   store_be<int16_t>(bytes.data() + bf::kAttributes, attributes);
   store_be<int64_t>(bytes.data() + bf::kMaxTimestamp, 777);
   store_be<uint32_t>(bytes.data() + bf::kCrc, crc32c(ByteSpan(bytes).subspan(bf::kAttributes)));
-  auto r = decode_batches(kTp, bytes, 0, true);
+  auto r = decode(bytes, 0);
   ASSERT_TRUE(r) << r.error().to_string();
   for (const auto& rec : r->records) {
     EXPECT_EQ(rec.timestamp, 777);

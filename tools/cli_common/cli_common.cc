@@ -176,7 +176,7 @@ void append_json_string(std::string& out, std::string_view bytes) {
   }
 }
 
-void append_json_optional(std::string& out, const std::optional<std::string>& bytes) {
+void append_json_optional(std::string& out, std::optional<std::string_view> bytes) {
   if (!bytes) {
     out += "null";
     return;

@@ -63,6 +63,6 @@ void set_program_name(std::string_view name);
 void append_json_string(std::string& out, std::string_view bytes);
 
 // `"..."` or `null`.
-void append_json_optional(std::string& out, const std::optional<std::string>& bytes);
+void append_json_optional(std::string& out, std::optional<std::string_view> bytes);
 
 }  // namespace sluice::tools

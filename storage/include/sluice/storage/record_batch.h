@@ -95,9 +95,12 @@ class RecordReader {
   Result<bool> next(Record& out);
   const BatchHeader& header() const { return header_; }
   int32_t records_read() const { return read_; }
+  // Hands over the decompressed records of a compressed batch (empty for an
+  // uncompressed one), which the spans from next() point into. Moving a vector
+  // keeps its buffer, so those spans stay valid in the returned vector.
+  Bytes release_decompressed() { return std::move(decompressed_); }
 
  private:
-  friend Status decode_records(ByteSpan batch, std::vector<Record>& out, Bytes& scratch);
   RecordReader(BatchHeader header, ByteSpan records, Bytes decompressed);
 
   BatchHeader header_;
