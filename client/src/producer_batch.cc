@@ -6,8 +6,11 @@
 
 namespace sluice::client {
 
-ProducerBatch::ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options, SteadyTime created)
-    : id_(id), partition_(std::move(partition)), created_(created), builder_(options) {}
+ProducerBatch::ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options, SteadyTime created,
+                             size_t capacity)
+    : id_(id), partition_(std::move(partition)), created_(created), builder_(options) {
+  builder_.reserve(capacity);
+}
 
 void ProducerBatch::add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
                         std::span<const storage::HeaderView> headers, DeliveryCallback on_delivery,

@@ -21,7 +21,10 @@ namespace sluice::client {
 
 class ProducerBatch {
  public:
-  ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options, SteadyTime created);
+  // `capacity`: the batch size it is expected to reach (batch_bytes), reserved up
+  // front so records are written once and never moved while the batch fills.
+  ProducerBatch(uint64_t id, TopicPartition partition, storage::BatchOptions options, SteadyTime created,
+                size_t capacity);
 
   void add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
            std::span<const storage::HeaderView> headers, DeliveryCallback on_delivery, size_t reserved_bytes);

@@ -44,7 +44,8 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
       return result;
     }
     uint64_t id = next_id_++;
-    queue.push_back(std::make_unique<ProducerBatch>(id, request.partition, batch_options_, now));
+    size_t capacity = std::max(config_.batch_bytes, storage::batch_format::kHeaderSize + estimate);
+    queue.push_back(std::make_unique<ProducerBatch>(id, request.partition, batch_options_, now, capacity));
     incomplete_.insert(id);
     open = queue.back().get();
     result.new_batch = true;

@@ -11,19 +11,28 @@ namespace bf = batch_format;
 
 BatchBuilder::BatchBuilder(BatchOptions options) : options_(options) {}
 
+void BatchBuilder::reserve(size_t bytes) { buffer_.reserve(std::max(bytes, bf::kHeaderSize)); }
+
 void BatchBuilder::add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
                        std::span<const HeaderView> headers) {
   if (count_ == 0) {
     base_timestamp_ = timestamp;
     max_timestamp_ = timestamp;
   }
+  if (buffer_.empty()) buffer_.resize(bf::kHeaderSize);
   max_timestamp_ = std::max(max_timestamp_, timestamp);
-  // Encode the body first to learn its length, then the length prefix and body.
-  scratch_.clear();
-  ByteWriter w(scratch_);
-  w.put_be<int8_t>(0);
-  w.put_varint(timestamp - base_timestamp_);
-  w.put_varint(count_);
+  // The record's length prefix comes first, so its size is worked out before
+  // anything is written; the fields then go straight into the buffer.
+  auto nullable_size = [](const std::optional<ByteSpan>& b) {
+    return b ? varint_size(static_cast<int64_t>(b->size())) + b->size() : varint_size(-1);
+  };
+  const int64_t timestamp_delta = timestamp - base_timestamp_;
+  size_t body = 1 + varint_size(timestamp_delta) + varint_size(count_) + nullable_size(key) + nullable_size(value) +
+                varint_size(static_cast<int64_t>(headers.size()));
+  for (const HeaderView& h : headers) {
+    body += varint_size(static_cast<int64_t>(h.key.size())) + h.key.size() + nullable_size(h.value);
+  }
+  ByteWriter w(buffer_);
   auto put_nullable = [&](const std::optional<ByteSpan>& b) {
     if (!b) {
       w.put_varint(-1);
@@ -32,6 +41,10 @@ void BatchBuilder::add(int64_t timestamp, std::optional<ByteSpan> key, std::opti
     w.put_varint(static_cast<int64_t>(b->size()));
     w.put_bytes(*b);
   };
+  w.put_varint(static_cast<int64_t>(body));
+  w.put_be<int8_t>(0);
+  w.put_varint(timestamp_delta);
+  w.put_varint(count_);
   put_nullable(key);
   put_nullable(value);
   w.put_varint(static_cast<int64_t>(headers.size()));
@@ -40,22 +53,23 @@ void BatchBuilder::add(int64_t timestamp, std::optional<ByteSpan> key, std::opti
     w.put_bytes(as_bytes(h.key));
     put_nullable(h.value);
   }
-  ByteWriter out(records_);
-  out.put_varint(static_cast<int64_t>(scratch_.size()));
-  out.put_bytes(scratch_);
   ++count_;
 }
 
 Result<Bytes> BatchBuilder::build() {
-  Bytes batch(bf::kHeaderSize);
+  if (buffer_.empty()) buffer_.resize(bf::kHeaderSize);
+  Bytes batch;
   if (options_.compression == Compression::zstd) {
-    batch.resize(bf::kHeaderSize + ZSTD_compressBound(records_.size()));
-    size_t n = ZSTD_compress(batch.data() + bf::kHeaderSize, batch.size() - bf::kHeaderSize, records_.data(),
-                             records_.size(), options_.zstd_level);
+    ByteSpan records = ByteSpan(buffer_).subspan(bf::kHeaderSize);
+    batch.resize(bf::kHeaderSize + ZSTD_compressBound(records.size()));
+    size_t n = ZSTD_compress(batch.data() + bf::kHeaderSize, batch.size() - bf::kHeaderSize, records.data(),
+                             records.size(), options_.zstd_level);
     if (ZSTD_isError(n)) return make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
     batch.resize(bf::kHeaderSize + n);
+    buffer_.clear();
   } else if (options_.compression == Compression::none) {
-    batch.insert(batch.end(), records_.begin(), records_.end());
+    batch = std::move(buffer_);
+    buffer_ = Bytes();
   } else {
     return make_error(Errc::unsupported, "only none and zstd compression are supported");
   }
@@ -76,7 +90,6 @@ Result<Bytes> BatchBuilder::build() {
   store_be<int32_t>(p + bf::kBaseSequence, options_.base_sequence);
   store_be<int32_t>(p + bf::kRecordCount, count_);
   store_be<uint32_t>(p + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
-  records_.clear();
   count_ = 0;
   return batch;
 }

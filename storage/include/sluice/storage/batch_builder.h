@@ -40,17 +40,23 @@ class BatchBuilder {
 
   int32_t record_count() const { return count_; }
   // Uncompressed bytes the batch would take, header included.
-  size_t estimated_size() const { return batch_format::kHeaderSize + records_.size(); }
+  size_t estimated_size() const { return batch_format::kHeaderSize + records_size(); }
   bool empty() const { return count_ == 0; }
+  // Makes room for a batch of `bytes` (header included), so adding records up to
+  // that size never moves the ones already added.
+  void reserve(size_t bytes);
 
   // Produces the batch with base offset 0 and resets the builder for reuse.
   // Fails only if compression fails.
   Result<Bytes> build();
 
  private:
+  size_t records_size() const { return buffer_.empty() ? 0 : buffer_.size() - batch_format::kHeaderSize; }
+
   BatchOptions options_;
-  Bytes records_;
-  Bytes scratch_;
+  // Room for the batch header, then the encoded records: an uncompressed batch is
+  // finished in place and handed over without copying its records.
+  Bytes buffer_;
   int32_t count_ = 0;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
