@@ -84,16 +84,17 @@ std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     auto& [partition, queue] = *entries[(start + i) % n];
-    if (queue.empty() || muted.contains(partition)) continue;
-    if (!ready(*queue.front(), queue, now, flushing)) continue;
-    size_t size = queue.front()->size_bytes();
-    if (!out.empty() && total + size > max_bytes) {
-      drain_start_ = (start + i) % n;  // start here next time
-      return out;
+    if (muted.contains(partition)) continue;
+    while (!queue.empty() && ready(*queue.front(), queue, now, flushing)) {
+      size_t size = queue.front()->size_bytes();
+      if (!out.empty() && total + size > max_bytes) {
+        drain_start_ = (start + i) % n;  // start here next time
+        return out;
+      }
+      total += size;
+      out.push_back(std::move(queue.front()));
+      queue.pop_front();
     }
-    total += size;
-    out.push_back(std::move(queue.front()));
-    queue.pop_front();
   }
   drain_start_ = start + 1;
   return out;

@@ -1,8 +1,8 @@
 // Per-partition queues of producer batches between send() and the sender.
 //
 // send() appends a record to the newest open batch of its partition, or starts
-// a new batch when it would not fit in batch_bytes. The sender drains the first
-// batch of every partition that is ready:
+// a new batch when it would not fit in batch_bytes. The sender drains, from the
+// front of every partition's queue, the batches that are ready:
 //
 //   ready = full (or a newer batch exists behind it)
 //         | linger_ms passed since its first record
@@ -74,8 +74,10 @@ class RecordAccumulator {
   // Fails (BUFFER_FULL) when memory cannot be reserved in time.
   Result<AppendResult> append(const AppendRequest& request, DeliveryCallback& on_delivery, SteadyTime now);
 
-  // Takes the first ready batch of each partition not in `muted`, up to
-  // `max_bytes` in total (at least one batch), starting where the last drain stopped.
+  // Takes the ready batches at the front of each partition's queue (in queue
+  // order, so one request can carry a partition's batches in order) for the
+  // partitions not in `muted`, up to `max_bytes` in total (at least one batch),
+  // starting where the last drain stopped.
   std::vector<BatchPtr> drain(SteadyTime now, const std::set<TopicPartition>& muted, size_t max_bytes);
   // The earliest time a queued batch of an unmuted partition becomes ready;
   // nullopt if none is queued. A time <= now means ready now.

@@ -91,15 +91,27 @@ void Sender::send_request(std::vector<BatchPtr> batches) {
   req.set_timeout_ms(static_cast<int32_t>(config_.request_timeout.count()));
   auto request = std::make_shared<InFlight>();
   OutgoingRequest out;
+  // One entry per partition, its batches back to back in drain (queue) order.
+  std::vector<TopicPartition> order;
+  std::map<TopicPartition, std::vector<BatchPtr>> by_partition;
   for (auto& batch : batches) {
-    auto* p = req.add_partitions();
-    p->set_topic(batch->partition().topic);
-    p->set_partition(batch->partition().partition);
-    p->set_records_size(static_cast<uint32_t>(batch->bytes().size()));
-    out.records.emplace_back(batch->bytes());
-    if (config_.preserve_order) muted_.insert(batch->partition());
+    auto& list = by_partition[batch->partition()];
+    if (list.empty()) order.push_back(batch->partition());
+    list.push_back(std::move(batch));
   }
-  request->batches = std::move(batches);
+  for (const TopicPartition& tp : order) {
+    auto* p = req.add_partitions();
+    p->set_topic(tp.topic);
+    p->set_partition(tp.partition);
+    size_t size = 0;
+    for (auto& batch : by_partition[tp]) {
+      size += batch->bytes().size();
+      out.records.emplace_back(batch->bytes());
+    }
+    p->set_records_size(static_cast<uint32_t>(size));
+    if (config_.preserve_order) muted_.insert(tp);
+    request->partitions.emplace_back(tp, std::move(by_partition[tp]));
+  }
   out.api = Api::produce;
   out.body = serialize_message(req);
   out.keepalive = request;
@@ -112,43 +124,65 @@ void Sender::send_request(std::vector<BatchPtr> batches) {
 
 void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Response> response) {
   --in_flight_;
-  auto batches = std::move(request->batches);
+  auto partitions = std::move(request->partitions);
+  auto each_batch = [&](auto&& action) {
+    for (auto& [tp, batches] : partitions) {
+      for (auto& batch : batches) action(std::move(batch));
+    }
+  };
   if (!response) {
-    for (auto& batch : batches) retry_or_fail(std::move(batch), response.error());
+    each_batch([&](BatchPtr batch) { retry_or_fail(std::move(batch), response.error()); });
     run();
     return;
   }
   if (config_.acks == 0) {
-    for (auto& batch : batches) finish(std::move(batch), -1);
+    each_batch([&](BatchPtr batch) { finish(std::move(batch), -1); });
     run();
     return;
   }
   wire::ProduceResponse body;
   if (auto s = parse_body(response->body(), body, "ProduceResponse"); !s) {
-    for (auto& batch : batches) fail(std::move(batch), s.error());
+    each_batch([&](BatchPtr batch) { fail(std::move(batch), s.error()); });
     run();
     return;
   }
   std::map<TopicPartition, const wire::ProduceResponse::PartitionResult*> results;
   for (const auto& r : body.results()) results[TopicPartition{r.topic(), r.partition()}] = &r;
-  for (auto& batch : batches) {
-    auto it = results.find(batch->partition());
+  for (auto& [tp, batches] : partitions) {
+    auto it = results.find(tp);
     if (it == results.end()) {
-      fail(std::move(batch), client_error(Errc::corrupt_data, reason::kProtocolError,
-                                          "ProduceResponse has no result for " + batch->partition().to_string()));
+      for (auto& batch : batches) {
+        fail(std::move(batch), client_error(Errc::corrupt_data, reason::kProtocolError,
+                                            "ProduceResponse has no result for " + tp.to_string()));
+      }
       continue;
     }
     const auto& r = *it->second;
-    if (!r.has_error() || r.error().code() == wire::NONE) {
-      finish(std::move(batch), r.base_offset());
+    bool ok = !r.has_error() || r.error().code() == wire::NONE;
+    // The batches appended, each with its base offset; a broker that lists none
+    // appended a lone batch at base_offset.
+    std::vector<int64_t> bases(r.batch_base_offsets().begin(), r.batch_base_offsets().end());
+    if (bases.empty() && ok && batches.size() == 1) bases.push_back(r.base_offset());
+    if (ok && bases.size() != batches.size()) {
+      for (auto& batch : batches) {
+        fail(std::move(batch),
+             client_error(Errc::corrupt_data, reason::kProtocolError,
+                          "ProduceResponse for " + tp.to_string() + " lists " + std::to_string(bases.size()) +
+                              " batch offsets for " + std::to_string(batches.size()) + " batches"));
+      }
       continue;
     }
+    size_t appended = std::min(bases.size(), batches.size());
+    for (size_t i = 0; i < appended; ++i) finish(std::move(batches[i]), bases[i]);
+    if (ok) continue;
     Error error = wire_error(r.error().code(), r.error().message());
-    if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(batch->partition().topic);
-    if (is_retriable_wire_code(r.error().code())) {
-      retry_or_fail(std::move(batch), error);
-    } else {
-      fail(std::move(batch), error);
+    if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(tp.topic);
+    for (size_t i = appended; i < batches.size(); ++i) {
+      if (is_retriable_wire_code(r.error().code())) {
+        retry_or_fail(std::move(batches[i]), error);
+      } else {
+        fail(std::move(batches[i]), error);
+      }
     }
   }
   run();

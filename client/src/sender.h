@@ -52,8 +52,9 @@ class Sender {
 
  private:
   using BatchPtr = RecordAccumulator::BatchPtr;
+  // A produce request's batches, per partition in request order.
   struct InFlight {
-    std::vector<BatchPtr> batches;
+    std::vector<std::pair<TopicPartition, std::vector<BatchPtr>>> partitions;
   };
 
   void run();

@@ -206,7 +206,7 @@ FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
     auto* r = resp.add_results();
     r->set_topic(pd.topic());
     r->set_partition(pd.partition());
-    ByteSpan batch = rest.first(pd.records_size());
+    ByteSpan batches = rest.first(pd.records_size());
     rest = rest.subspan(pd.records_size());
     auto it = topics_.find(pd.topic());
     if (it == topics_.end() || pd.partition() >= static_cast<int32_t>(it->second.size())) {
@@ -214,23 +214,29 @@ FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
       r->mutable_error()->set_message("no partition " + pd.topic() + "-" + std::to_string(pd.partition()));
       continue;
     }
-    auto valid = storage::validate_batch(batch);
-    if (!valid) {
-      r->mutable_error()->set_code(wire::CORRUPT_MESSAGE);
-      r->mutable_error()->set_message(valid.error().to_string());
-      continue;
-    }
     auto& log = it->second[static_cast<size_t>(pd.partition())];
-    r->set_base_offset(static_cast<int64_t>(log.size()));
-    std::vector<storage::Record> decoded;
-    Bytes scratch;
-    (void)storage::decode_records(batch, decoded, scratch);
-    batch_sizes_.push_back(static_cast<int32_t>(decoded.size()));
-    for (const auto& rec : decoded) {
-      StoredRecord s;
-      if (rec.key) s.key = std::string(as_string_view(*rec.key));
-      if (rec.value) s.value = std::string(as_string_view(*rec.value));
-      log.push_back(std::move(s));
+    // Like the broker: every batch in order, stopping at the first bad one.
+    while (!batches.empty()) {
+      auto valid = storage::validate_batch(batches);
+      if (!valid) {
+        r->mutable_error()->set_code(wire::CORRUPT_MESSAGE);
+        r->mutable_error()->set_message(valid.error().to_string());
+        break;
+      }
+      ByteSpan batch = batches.first(valid->total_size());
+      batches = batches.subspan(batch.size());
+      if (r->batch_base_offsets_size() == 0) r->set_base_offset(static_cast<int64_t>(log.size()));
+      r->add_batch_base_offsets(static_cast<int64_t>(log.size()));
+      std::vector<storage::Record> decoded;
+      Bytes scratch;
+      (void)storage::decode_records(batch, decoded, scratch);
+      batch_sizes_.push_back(static_cast<int32_t>(decoded.size()));
+      for (const auto& rec : decoded) {
+        StoredRecord s;
+        if (rec.key) s.key = std::string(as_string_view(*rec.key));
+        if (rec.value) s.value = std::string(as_string_view(*rec.value));
+        log.push_back(std::move(s));
+      }
     }
   }
   if (req.acks() == 0) return FakeBroker::Reply::silence();

@@ -11,6 +11,7 @@
 
 #include "sluice/client/client_errors.h"
 #include "sluice/client/partitioner.h"
+#include "sluice/storage/record_batch.h"
 
 #include "fake_broker.h"
 
@@ -123,6 +124,7 @@ TEST(Producer, RetriesKeepPartitionOrder) {
   auto c = config_for(broker);
   c.linger_ms = 0;
   c.batch_bytes = 256;
+  c.max_request_bytes = 1024;  // a few batches per request: enough requests to hit the failures
   Producer producer(c);
   Reports reports;
   for (int i = 0; i < 500; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
@@ -134,6 +136,53 @@ TEST(Producer, RetriesKeepPartitionOrder) {
   }
   expect_log_in_order(log, "t", 0, 500);
   EXPECT_GE(broker.connections(), 2);
+}
+
+// With order preserved, one request carries every ready batch of a partition.
+// When the broker appends only the first of them and fails the rest (as it does
+// at a bad batch), the first is delivered with its offsets and the others are
+// retried behind it: no loss, no duplicate, no reordering.
+TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<int> multi_batch_requests{0};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() != wire::PRODUCE) return log.handle(r);
+    wire::ProduceRequest req;
+    req.ParseFromArray(r.body.data(), static_cast<int>(r.body.size()));
+    auto first = storage::validate_batch(r.records);
+    bool several = first && req.partitions_size() == 1 && first->total_size() < r.records.size();
+    if (!several || ++multi_batch_requests > 1) return log.handle(r);
+    // Append only the first batch, then report a retriable error for the partition.
+    FakeBroker::Request only_first = r;
+    only_first.records.resize(first->total_size());
+    req.mutable_partitions(0)->set_records_size(static_cast<uint32_t>(first->total_size()));
+    only_first.body.resize(req.ByteSizeLong());
+    req.SerializeToArray(only_first.body.data(), static_cast<int>(only_first.body.size()));
+    log.handle(only_first);
+    wire::ProduceResponse resp;
+    auto* result = resp.add_results();
+    result->set_topic("t");
+    result->set_partition(0);
+    result->set_base_offset(static_cast<int64_t>(log.records("t", 0).size()) - first->record_count);
+    result->add_batch_base_offsets(result->base_offset());
+    *result->mutable_error() = wire_err(wire::REQUEST_TIMED_OUT);
+    return FakeBroker::Reply::with(resp);
+  });
+  auto c = config_for(broker);
+  c.linger_ms = 200;  // batches pile up behind the first request
+  c.batch_bytes = 256;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 300; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (int i = 0; i < 300; ++i) {
+    auto md = reports[i].get();
+    ASSERT_TRUE(md) << md.error().to_string();
+    EXPECT_EQ(md->offset, i);
+  }
+  expect_log_in_order(log, "t", 0, 300);
+  EXPECT_GE(multi_batch_requests.load(), 1) << "some request carried several batches of the partition";
 }
 
 TEST(Producer, PipelinesAcrossPartitionsUpToMaxInFlight) {

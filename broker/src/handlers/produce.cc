@@ -45,6 +45,7 @@ void append_partition(BrokerState& state, PartitionWrite& w) {
     }
     if (first) w.result->set_base_offset(appended->base_offset.value());
     first = false;
+    w.result->add_batch_base_offsets(appended->base_offset.value());
     w.next_offset = appended->last_offset + 1;
     records += static_cast<uint64_t>(valid->record_count);
     bytes += batch.size();
