@@ -69,6 +69,10 @@ run_sluice() {  # one round: produce then consume, durability=none (no fsync per
         --acks 1 --batch-bytes 262144 --linger-ms 5 --json)
   c=$("$perf" --brokers "$addr" consume --topic perf --records "$records" --json)
   stop_broker
+  # Free the round's page cache, as the peers free their memory when they exit:
+  # otherwise every round writes into memory the VM has not touched yet, which is
+  # slower here (bench/RESULTS.md) and makes later rounds unlike earlier ones.
+  rm -rf "$work/data-$1"
   python3 - "$p" "$c" <<'PY'
 import json, sys
 p, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
