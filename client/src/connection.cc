@@ -20,7 +20,7 @@ std::shared_ptr<Connection> Connection::create(asio::io_context& io, ConnectionO
 }
 
 Connection::Connection(asio::io_context& io, ConnectionOptions options)
-    : io_(io), options_(std::move(options)), resolver_(io), socket_(io), timer_(io) {}
+    : options_(std::move(options)), resolver_(io), socket_(io), timer_(io) {}
 
 Connection::~Connection() = default;
 

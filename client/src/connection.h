@@ -87,7 +87,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail_all(const Error& reason, uint64_t timed_out_correlation_id = 0, const Error* timeout_error = nullptr);
   std::string peer() const { return options_.broker.to_string(); }
 
-  asio::io_context& io_;
   ConnectionOptions options_;
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;

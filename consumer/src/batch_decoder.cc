@@ -77,7 +77,7 @@ std::optional<ByteSpan> next_whole_batch(ByteSpan& bytes) {
 int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
   int64_t next = fetch_offset;
   while (auto batch = next_whole_batch(bytes)) {
-    auto header = storage::read_batch_header(*batch);
+    auto header = storage::validate_batch_framing(*batch, batch->size());
     if (!header) break;
     next = std::max(next, header->next_offset().value());
   }
@@ -91,7 +91,8 @@ Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, 
   bool any_batch = false;
   while (auto whole = next_whole_batch(bytes)) {
     ByteSpan batch = *whole;
-    auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size()) : storage::read_batch_header(batch);
+    auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size())
+                             : storage::validate_batch_framing(batch, batch.size());
     if (!header) {
       if (!any_batch) return tl::unexpected(corrupt(tp, header.error()));
       break;

@@ -34,7 +34,7 @@ Result<BatchHeader> read_batch_header(ByteSpan b) {
   return h;
 }
 
-Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
+Result<BatchHeader> validate_batch_framing(ByteSpan b, size_t max_batch_bytes) {
   auto header = read_batch_header(b);
   if (!header) return header;
   const BatchHeader& h = *header;
@@ -62,6 +62,14 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
   if (h.base_offset.value() > INT64_MAX - 1 - h.last_offset_delta) {
     return make_error(Errc::corrupt_data, at() + ": base offset plus last offset delta overflows int64");
   }
+  return header;
+}
+
+Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
+  auto header = validate_batch_framing(b, max_batch_bytes);
+  if (!header) return header;
+  const BatchHeader& h = *header;
+  auto at = [&] { return "batch at offset " + std::to_string(h.base_offset.value()); };
   uint32_t computed = crc32c(b.subspan(bf::kAttributes, h.total_size() - bf::kAttributes));
   if (computed != h.crc) {
     char buf[96];

@@ -112,6 +112,19 @@ TEST(DecodeBatches, ControlBatchesYieldNoRecordsButMoveTheOffset) {
   EXPECT_EQ(r->next_offset, 4);
 }
 
+// The base offset is outside the CRC: a broker could send one whose last offset
+// overflows int64. Found by fetch_records_fuzz; an error, never undefined behaviour.
+TEST(DecodeBatches, ABaseOffsetWhoseLastOffsetOverflowsIsCorrupt) {
+  Bytes batch = make_batch(0, 5);
+  storage::stamp_base_offset(batch, Offset(INT64_MAX - 2));
+  for (bool check_crcs : {true, false}) {
+    auto r = decode(batch, 0, check_crcs);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::corrupt_data);
+  }
+  EXPECT_EQ(next_offset_after(batch, 7), 7) << "the header walk stops at it too";
+}
+
 TEST(DecodeBatches, ABadCrcInTheFirstBatchIsCorruptMessage) {
   Bytes bytes = make_batch(0, 3);
   bytes[bytes.size() - 2] ^= std::byte{0x40};

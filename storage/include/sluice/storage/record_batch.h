@@ -62,7 +62,11 @@ struct ValidationOptions {
 // Returns the header on success; trailing bytes after the batch are ignored.
 Result<BatchHeader> validate_batch(ByteSpan bytes, const ValidationOptions& options = {});
 
-// Checks only structure and CRC (no record decode): what recovery and reads need.
+// Checks only the framing: magic, lengths, non-negative counts, and offsets whose
+// next_offset() cannot overflow. Not the CRC, not the records.
+Result<BatchHeader> validate_batch_framing(ByteSpan bytes, size_t max_batch_bytes);
+
+// Checks framing and CRC (no record decode): what recovery and reads need.
 Result<BatchHeader> validate_batch_crc(ByteSpan bytes, size_t max_batch_bytes);
 
 // Overwrites base offset in the batch bytes; the CRC stays valid.
