@@ -20,7 +20,9 @@ namespace sluice::testing {
 
 class RawClient {
  public:
-  explicit RawClient(const std::string& host_port) {
+  // `receive_buffer_bytes` > 0 caps the socket's receive buffer (and so the TCP
+  // window), for a client that reads slowly or not at all.
+  explicit RawClient(const std::string& host_port, int receive_buffer_bytes = 0) {
     auto colon = host_port.rfind(':');
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -29,6 +31,9 @@ class RawClient {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{10, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (receive_buffer_bytes > 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof(receive_buffer_bytes));
+    }
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   }
   ~RawClient() { close(); }
@@ -112,6 +117,12 @@ class RawClient {
     if (!wire::parse_message(reply->body, body)) return std::nullopt;
     if (response_records) *response_records = reply->records;
     return body;
+  }
+
+  // Reads only a response's length prefix, leaving the rest unread; 0 on failure.
+  uint32_t read_length_only() {
+    std::byte length[4];
+    return read_exact(length, 4) ? load_be<uint32_t>(length) : 0;
   }
 
  private:

@@ -72,6 +72,14 @@ class BrokerProcess {
   int stop(int sig = SIGTERM) {
     if (pid_ <= 0) return -1;
     ::kill(pid_, sig);
+    return wait_exit();
+  }
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  // Waits for the process to exit; returns the exit status (or -signal).
+  int wait_exit() {
+    if (pid_ <= 0) return -1;
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -80,6 +88,16 @@ class BrokerProcess {
   }
   void kill_now() {
     if (pid_ > 0) stop(SIGKILL);
+  }
+
+  // Polls the log until it contains `text`; false after `timeout`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the log file for a condition
+    }
+    return false;
   }
 
   const std::string& address() const { return address_; }

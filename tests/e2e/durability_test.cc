@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "sluice/storage/batch_builder.h"
@@ -148,6 +149,74 @@ TEST(Durability, SigtermClosesCleanlySoTheNextStartNeedsNoRecovery) {
   RawClient c(broker.address());
   EXPECT_EQ(read_all(c, "clean").size(), 20u);
   EXPECT_EQ(broker.stop(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
+// Fills a topic with about 10 MB and leaves a client with a 4 KiB receive window
+// holding a fetch of all of it, unread: the broker cannot finish that response,
+// so a graceful stop cannot finish either. Returns the client (keep it open).
+std::unique_ptr<RawClient> stall_shutdown(const BrokerProcess& broker, const std::string& topic) {
+  {
+    RawClient c(broker.address());
+    create_topic(c, topic, "none");
+    for (int n = 0; n < 40; ++n) {
+      storage::BatchBuilder builder;
+      std::string value(60'000, static_cast<char>('a' + n % 26));
+      for (int i = 0; i < 4; ++i) builder.add(1'700'000'000'000 + n, std::nullopt, as_bytes(value));
+      Bytes batch = std::move(*builder.build());
+      wire::ProduceRequest req;
+      req.set_acks(1);
+      auto* p = req.add_partitions();
+      p->set_topic(topic);
+      p->set_partition(0);
+      p->set_records_size(static_cast<uint32_t>(batch.size()));
+      auto resp = c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch);
+      EXPECT_TRUE(resp && resp->results(0).error().code() == wire::NONE);
+    }
+  }
+  auto stuck = std::make_unique<RawClient>(broker.address(), 4096);
+  wire::FetchRequest fetch;
+  auto* fp = fetch.add_partitions();
+  fp->set_topic(topic);
+  fp->set_partition(0);
+  fp->set_partition_max_bytes(16 << 20);
+  EXPECT_TRUE(stuck->send_request(wire::FETCH, 1, fetch));
+  // The response has started (and cannot finish): only its length is read.
+  EXPECT_GT(stuck->read_length_only(), 9'000'000u);
+  return stuck;
+}
+
+TEST(Durability, ShutdownTimeoutForcesTheExitAndTheNextStartRecovers) {
+  std::string dir = temp_dir("sluice-stall");
+  BrokerProcess broker(SLUICED_PATH, dir, {"--shutdown-timeout-ms", "1000"});
+  ASSERT_TRUE(broker.start());
+  auto stuck = stall_shutdown(broker, "stalled");
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(broker.stop(SIGTERM), 1) << broker.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_NE(broker.log().find("forced_exit reason=\"shutdown timeout\""), std::string::npos) << broker.log();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/stalled-0/clean-shutdown"));
+  stuck.reset();
+  ASSERT_TRUE(broker.start());
+  RawClient c(broker.address());
+  EXPECT_EQ(read_all(c, "stalled").size(), 40u) << "every acknowledged batch is back after recovery";
+  EXPECT_EQ(broker.stop(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
+TEST(Durability, SecondSignalForcesTheExit) {
+  std::string dir = temp_dir("sluice-second");
+  BrokerProcess broker(SLUICED_PATH, dir, {"--shutdown-timeout-ms", "600000"});
+  ASSERT_TRUE(broker.start());
+  auto stuck = stall_shutdown(broker, "stalled");
+  broker.signal(SIGTERM);
+  ASSERT_TRUE(broker.wait_for_log("broker stopping", std::chrono::seconds(20))) << broker.log();
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(broker.stop(SIGINT), 130) << broker.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  EXPECT_NE(broker.log().find("forced_exit reason=\"second signal\""), std::string::npos) << broker.log();
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
 }
