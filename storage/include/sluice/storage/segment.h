@@ -2,9 +2,11 @@
 // `<base>.timeindex`, all named by the 20-digit base offset.
 //
 // Invariants: batches are stored back to back with increasing offsets, all >= the
-// base offset; [0, size()) holds only whole, CRC-checked batches; the index files
-// on disk are written when the segment stops being active (roll) and on clean
-// close, and rebuilt whenever they are missing, damaged or may be stale.
+// base offset; [0, size()) holds only whole batches, and [0, verified_size()) only
+// batches whose CRC this process has checked (after a clean shutdown nothing is
+// checked at open: readers check on first read); the index files on disk are
+// written when the segment stops being active (roll) and on clean close, and
+// rebuilt whenever they are missing, damaged or may be stale.
 //
 // Thread-safety: one writer (the partition log's appender) calls the mutating
 // methods; any number of readers call the const ones concurrently, without locks.
