@@ -41,8 +41,8 @@ struct Request {
 
 struct Response {
   std::unique_ptr<google::protobuf::MessageLite> body;
-  Bytes records;  // raw batch bytes after the body
-  // Then these file ranges, sent from the page cache without copying (sendfile).
+  // Record batches after the body: file ranges sent from the page cache without
+  // copying (sendfile).
   std::vector<storage::FileRegion> file_regions;
   bool send = true;    // false: no response frame (produce with acks=0)
   bool error = false;  // for metrics

@@ -1,6 +1,5 @@
 #include "session.h"
 
-#include <array>
 #include <chrono>
 #include <deque>
 
@@ -145,16 +144,13 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
       const auto& body =
           request->response.body ? *request->response.body : static_cast<const google::protobuf::MessageLite&>(empty);
-      // Header and body, then the record bytes straight from the response in one
-      // gathered write, then file regions from the page cache.
+      // Header and body, then the record bytes from the page cache.
       const Response& response = request->response;
-      size_t records_size = response.records.size();
+      size_t records_size = 0;
       for (const auto& region : response.file_regions) records_size += static_cast<size_t>(region.size);
       wire::build_frame_prefix(request->header, body, records_size, out);
-      std::array<asio::const_buffer, 2> parts{asio::buffer(out.data(), out.size()),
-                                              asio::buffer(response.records.data(), response.records.size())};
       std::error_code ec;
-      co_await asio::async_write(socket, parts, asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
       if (!ec && !response.file_regions.empty()) ec = co_await send_file_regions(socket, response.file_regions);
       if (ec) {
         pipeline.write_failed = true;

@@ -58,6 +58,20 @@ void expect_log_in_order(const FakeLog& log, const std::string& topic, int32_t p
   for (int i = 0; i < count; ++i) ASSERT_EQ(*records[i].value, std::to_string(i)) << "at offset " << i;
 }
 
+// Sends values "0".."count-1" to partition 0 of "t", flushes, and checks that
+// record i was acknowledged at offset i and stored there exactly once.
+void send_in_order_and_expect_delivered(Producer& producer, const FakeLog& log, int count) {
+  Reports reports;
+  for (int i = 0; i < count; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (int i = 0; i < count; ++i) {
+    auto md = reports[i].get();
+    ASSERT_TRUE(md) << md.error().to_string();
+    EXPECT_EQ(md->offset, i);
+  }
+  expect_log_in_order(log, "t", 0, count);
+}
+
 TEST(Producer, KeyedRecordsGoWhereKafkaWouldPutThem) {
   FakeLog log;
   log.add_topic("t", 6);
@@ -126,15 +140,7 @@ TEST(Producer, RetriesKeepPartitionOrder) {
   c.batch_bytes = 256;
   c.max_request_bytes = 1024;  // a few batches per request: enough requests to hit the failures
   Producer producer(c);
-  Reports reports;
-  for (int i = 0; i < 500; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
-  producer.flush();
-  for (int i = 0; i < 500; ++i) {
-    auto md = reports[i].get();
-    ASSERT_TRUE(md) << md.error().to_string();
-    EXPECT_EQ(md->offset, i);
-  }
-  expect_log_in_order(log, "t", 0, 500);
+  send_in_order_and_expect_delivered(producer, log, 500);
   EXPECT_GE(broker.connections(), 2);
 }
 
@@ -173,15 +179,7 @@ TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest
   c.linger_ms = 200;  // batches pile up behind the first request
   c.batch_bytes = 256;
   Producer producer(c);
-  Reports reports;
-  for (int i = 0; i < 300; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
-  producer.flush();
-  for (int i = 0; i < 300; ++i) {
-    auto md = reports[i].get();
-    ASSERT_TRUE(md) << md.error().to_string();
-    EXPECT_EQ(md->offset, i);
-  }
-  expect_log_in_order(log, "t", 0, 300);
+  send_in_order_and_expect_delivered(producer, log, 300);
   EXPECT_GE(multi_batch_requests.load(), 1) << "some request carried several batches of the partition";
 }
 

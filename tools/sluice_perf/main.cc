@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
       ->capture_default_str();
   app.add_option("--preserve-order", options.preserve_order,
-                 "Keep one batch per partition in flight (true) or pipeline several (false) (produce)");
+                 "Keep one request per partition in flight (true) or pipeline several (false) (produce)");
   app.add_option("--linger-ms", options.linger_ms, "Producer linger in ms (produce)")
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}))
       ->capture_default_str();

@@ -32,10 +32,11 @@ struct ProducerConfig {
 
   // Produce requests awaiting a response on the connection.
   int32_t max_in_flight = 5;
-  // At most one batch per partition in flight, so a retried batch can never be
+  // At most one request per partition in flight (it carries every batch of the
+  // partition that is ready, in order), so a retried batch can never be
   // overtaken by a later one: per-partition order holds with retries. Requests
   // for different partitions still pipeline up to max_in_flight. Set false to
-  // pipeline batches of one partition too (order may break on a retry; until
+  // pipeline requests of one partition too (order may break on a retry; until
   // idempotence lands there is no sequence number to restore it).
   bool preserve_order = true;
 
