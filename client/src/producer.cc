@@ -58,7 +58,7 @@ struct Producer::Impl {
     memory.set_on_wait([this] { sender.wakeup(); });
   }
 
-  void send(ProducerRecord record, DeliveryCallback on_delivery);
+  void send(const ProducerRecord& record, DeliveryCallback on_delivery);
   void flush();
   void close(milliseconds timeout);
 
@@ -77,7 +77,7 @@ struct Producer::Impl {
   bool shut_down = false;
 };
 
-void Producer::Impl::send(ProducerRecord record, DeliveryCallback on_delivery) {
+void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_delivery) {
   auto fail_now = [&](Error error) {
     if (on_delivery) on_delivery(Result<RecordMetadata>(tl::unexpected(std::move(error))));
   };
@@ -209,15 +209,15 @@ Producer::~Producer() {
   if (impl_) impl_->close(milliseconds::max());
 }
 
-std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
+std::future<Result<RecordMetadata>> Producer::send(const ProducerRecord& record) {
   auto promise = std::make_shared<std::promise<Result<RecordMetadata>>>();
   auto future = promise->get_future();
-  impl_->send(std::move(record), [promise](const Result<RecordMetadata>& r) { promise->set_value(r); });
+  impl_->send(record, [promise](const Result<RecordMetadata>& r) { promise->set_value(r); });
   return future;
 }
 
-void Producer::send(ProducerRecord record, DeliveryCallback on_delivery) {
-  impl_->send(std::move(record), std::move(on_delivery));
+void Producer::send(const ProducerRecord& record, DeliveryCallback on_delivery) {
+  impl_->send(record, std::move(on_delivery));
 }
 
 void Producer::flush() { impl_->flush(); }

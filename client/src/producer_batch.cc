@@ -44,9 +44,12 @@ void ProducerBatch::deliver(Delivery& d, const Result<RecordMetadata>& result) {
 void ProducerBatch::complete(int64_t base_offset) {
   if (done_) return;
   done_ = true;
+  // One report, updated per record: the topic name is copied once per batch.
+  Result<RecordMetadata> result(RecordMetadata{partition_.topic, partition_.partition, -1, -1});
   for (size_t i = 0; i < deliveries_.size(); ++i) {
-    int64_t offset = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
-    deliver(deliveries_[i], RecordMetadata{partition_.topic, partition_.partition, offset, deliveries_[i].timestamp});
+    result->offset = base_offset < 0 ? -1 : base_offset + static_cast<int64_t>(i);
+    result->timestamp = deliveries_[i].timestamp;
+    deliver(deliveries_[i], result);
   }
 }
 

@@ -50,8 +50,12 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
     open = queue.back().get();
     result.new_batch = true;
   }
+  const bool was_full = open->size_bytes() >= config_.batch_bytes;
   open->add(request.timestamp, request.key, request.value, request.headers, std::move(on_delivery), estimate);
-  result.batch_ready = queue.size() > 1 || open->size_bytes() >= config_.batch_bytes;
+  // Only a change of readiness needs the sender: waking it on every record while
+  // earlier batches wait for a free request slot costs more than the record.
+  result.batch_ready =
+      (result.new_batch && queue.size() > 1) || (!was_full && open->size_bytes() >= config_.batch_bytes);
   return result;
 }
 

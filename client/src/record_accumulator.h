@@ -65,7 +65,7 @@ class RecordAccumulator {
   struct AppendResult {
     bool aborted_for_new_batch = false;  // nothing appended, the callback not taken
     bool new_batch = false;              // the record started a batch
-    bool batch_ready = false;            // a batch of this partition is now full
+    bool batch_ready = false;            // a batch of this partition became ready by this record
   };
 
   RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory);

@@ -148,6 +148,9 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
   }
   std::map<TopicPartition, const wire::ProduceResponse::PartitionResult*> results;
   for (const auto& r : body.results()) results[TopicPartition{r.topic(), r.partition()}] = &r;
+  // Appended batches are completed only after the next request is on its way:
+  // their callbacks then run while the broker works on it, instead of delaying it.
+  std::vector<std::pair<BatchPtr, int64_t>> appended_batches;
   for (auto& [tp, batches] : partitions) {
     auto it = results.find(tp);
     if (it == results.end()) {
@@ -173,7 +176,10 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
       continue;
     }
     size_t appended = std::min(bases.size(), batches.size());
-    for (size_t i = 0; i < appended; ++i) finish(std::move(batches[i]), bases[i]);
+    for (size_t i = 0; i < appended; ++i) {
+      muted_.erase(tp);
+      appended_batches.emplace_back(std::move(batches[i]), bases[i]);
+    }
     if (ok) continue;
     Error error = wire_error(r.error().code(), r.error().message());
     if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(tp.topic);
@@ -186,6 +192,7 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     }
   }
   run();
+  for (auto& [batch, base_offset] : appended_batches) finish(std::move(batch), base_offset);
 }
 
 void Sender::retry_or_fail(BatchPtr batch, const Error& error) {

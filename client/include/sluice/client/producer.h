@@ -65,9 +65,10 @@ class Producer {
   ~Producer();
 
   // Queues a record. May block up to max_block_ms for buffer memory (when
-  // block_on_buffer_full) or the topic's first metadata.
-  std::future<Result<RecordMetadata>> send(ProducerRecord record);
-  void send(ProducerRecord record, DeliveryCallback on_delivery);
+  // block_on_buffer_full) or the topic's first metadata. The record's bytes are
+  // copied into a batch before send() returns, so the caller may reuse `record`.
+  std::future<Result<RecordMetadata>> send(const ProducerRecord& record);
+  void send(const ProducerRecord& record, DeliveryCallback on_delivery);
 
   // Sends everything queued so far at once (ignoring linger_ms) and blocks until
   // all of it is acknowledged or failed, callbacks included.
