@@ -13,6 +13,7 @@
 #include <asio/write.hpp>
 
 #include "sluice/common/log.h"
+#include "sluice/common/raw_buffer.h"
 
 #include "file_region_sender.h"
 #include "wire_errors.h"
@@ -80,7 +81,7 @@ namespace {
 
 // One request from the moment its frame is read until its response is written.
 struct InFlight {
-  Bytes frame;
+  RawBuffer frame;
   wire::ResponseHeader header;
   Response response;
   const char* api = "unknown";
@@ -189,6 +190,9 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
   Pipeline pipeline(executor);
   // Appends of this connection run in request order on one strand of the storage pool.
   auto appends = asio::make_strand(state.storage_pool);
+  // Request frames are filled at once from the socket: reusing a few (not zeroing,
+  // not faulting in fresh pages per produce request) saves a pass over each.
+  auto frames = RawBufferPool::create(64 << 10, 4);
   asio::co_spawn(executor, write_responses(state, *socket, pipeline), [&pipeline](std::exception_ptr e) {
     // The writer only ends after every request it owes is done; an exception here
     // (out of memory building a frame) leaves handlers holding `pipeline`: give up.
@@ -215,12 +219,12 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       break;
     }
     auto request = std::make_shared<InFlight>();
-    request->frame.resize(length);
+    request->frame = frames->acquire(length);
     co_await asio::async_read(*socket, asio::buffer(request->frame.data(), request->frame.size()),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;  // disconnected mid-request: nothing was applied
     request->started = std::chrono::steady_clock::now();
-    auto view = wire::split_frame(request->frame);
+    auto view = wire::split_frame(request->frame.span());
     wire::RequestHeader header;
     if (!view || !wire::parse_message(view->header, header)) {
       log::warn("broker", "malformed_frame",

@@ -15,14 +15,14 @@ std::optional<Result<int32_t>> MetadataCache::cached(const std::string& topic) c
   return it->second.partitions;
 }
 
-Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime deadline) {
+Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime now, SteadyTime deadline) {
   std::optional<Result<int32_t>> hit;
   bool stale = false;
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(topic);
     if (it != entries_.end()) {
-      auto age = std::chrono::steady_clock::now() - it->second.updated;
+      auto age = now - it->second.updated;
       if (it->second.partitions) {
         hit = it->second.partitions;  // a stale count is still used while it is refreshed
         stale = age >= options_.max_age;
@@ -39,7 +39,7 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime d
                      "no metadata cached for topic \"" + topic + "\", and a delivery callback cannot wait for it"));
   }
   for (;;) {
-    auto now = std::chrono::steady_clock::now();
+    now = std::chrono::steady_clock::now();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (left.count() <= 0) {
       return tl::unexpected(client_error(Errc::io_error, reason::kMetadataTimeout,

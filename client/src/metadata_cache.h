@@ -30,9 +30,10 @@ class MetadataCache {
   MetadataCache(NetworkClient& net, Options options);
 
   // The partition count of `topic`: cached, or fetched (blocking until
-  // `deadline`). A stale entry is returned at once and refreshed in the background.
+  // `deadline`). A stale entry (by the caller's `now`, read once per send) is
+  // returned at once and refreshed in the background.
   // REQUIRES for a fetch: not on the io thread (it then fails instead of blocking).
-  Result<int32_t> partitions(const std::string& topic, SteadyTime deadline);
+  Result<int32_t> partitions(const std::string& topic, SteadyTime now, SteadyTime deadline);
 
   // Cached state only: partition count, or the error the broker gave, or nullopt if unknown.
   std::optional<Result<int32_t>> cached(const std::string& topic) const;

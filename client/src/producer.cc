@@ -87,7 +87,7 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
   SteadyTime now = std::chrono::steady_clock::now();
   SteadyTime deadline = deadline_after(milliseconds(config.max_block_ms), now);
 
-  auto partitions = metadata.partitions(record.topic, deadline);
+  auto partitions = metadata.partitions(record.topic, now, deadline);
   if (!partitions) return fail_now(partitions.error());
   const int32_t n = *partitions;
 
@@ -225,7 +225,8 @@ void Producer::flush() { impl_->flush(); }
 void Producer::close(milliseconds timeout) { impl_->close(timeout); }
 
 Result<int32_t> Producer::partition_count(const std::string& topic) {
-  return impl_->metadata.partitions(topic, deadline_after(milliseconds(impl_->config.max_block_ms)));
+  SteadyTime now = std::chrono::steady_clock::now();
+  return impl_->metadata.partitions(topic, now, deadline_after(milliseconds(impl_->config.max_block_ms), now));
 }
 
 const ProducerConfig& Producer::config() const { return impl_->config; }

@@ -47,6 +47,21 @@ TEST(RawBufferPool, ATooSmallFreeBufferIsNotUsed) {
   std::memset(b.data(), 1, b.size());  // the whole size is writable (ASan checks)
 }
 
+TEST(RawBufferPool, ABufferServesTheNextRequestOfAboutTheSameSize) {
+  // Produce requests differ by a few bytes; a buffer sized exactly to the first
+  // would miss every slightly larger one and each would map fresh memory.
+  auto pool = RawBufferPool::create(1024, 2);
+  std::byte* first = nullptr;
+  {
+    RawBuffer a = pool->acquire(100'000);
+    first = a.data();
+  }
+  RawBuffer b = pool->acquire(100'100);
+  EXPECT_EQ(b.data(), first);
+  EXPECT_EQ(b.size(), 100'100u);
+  std::memset(b.data(), 1, b.size());
+}
+
 TEST(RawBufferPool, BuffersMayOutliveThePoolAndMoveAcrossThreads) {
   RawBuffer kept;
   {

@@ -47,7 +47,7 @@ class PayloadPool {
   }
 
   std::vector<client::ProducerRecord> records(const std::string& topic) const {
-    const size_t count = std::clamp<size_t>((4u << 20) / std::max<size_t>(record_size_, 1), 1, 4096);
+    const size_t count = std::clamp<size_t>(pool_.size() / std::max<size_t>(record_size_, 1), 1, 1024);
     const size_t span = pool_.size() - record_size_ + 1;
     std::vector<client::ProducerRecord> out;
     out.reserve(count);

@@ -80,8 +80,11 @@ class RawBufferPool : public std::enable_shared_from_this<RawBufferPool> {
       }
     }
     if (!buffer.data_) {
-      buffer.data_ = std::make_unique_for_overwrite<std::byte[]>(size);
-      buffer.capacity_ = size;
+      // Rounded up, so that a buffer fits the next request of about the same size
+      // instead of missing it by a few bytes.
+      const size_t capacity = (size + min_pooled_bytes_ - 1) / min_pooled_bytes_ * min_pooled_bytes_;
+      buffer.data_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+      buffer.capacity_ = capacity;
     }
     buffer.size_ = size;
     buffer.pool_ = weak_from_this();
