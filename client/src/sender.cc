@@ -192,7 +192,11 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     }
   }
   run();
-  for (auto& [batch, base_offset] : appended_batches) finish(std::move(batch), base_offset);
+  // Not finish(): the partition may be muted again, by the request run() just sent.
+  for (auto& [batch, base_offset] : appended_batches) {
+    batch->complete(base_offset);
+    accumulator_.done(*batch);
+  }
 }
 
 void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
