@@ -43,6 +43,12 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
       result.aborted_for_new_batch = true;
       return result;
     }
+    // The batch before the new one is complete: finish it (header and CRC) here, so
+    // the sender, which waits on the broker, only has to send it. Compression stays
+    // with the sender: it would hold the lock for too long.
+    if (!queue.empty() && !queue.back()->sealed() && batch_options_.compression == storage::Compression::none) {
+      (void)queue.back()->seal();  // on an error it stays open; the sender seals again and fails it
+    }
     uint64_t id = next_id_++;
     size_t capacity = std::max(config_.batch_bytes, storage::batch_format::kHeaderSize + estimate);
     queue.push_back(std::make_unique<ProducerBatch>(id, request.partition, batch_options_, now, capacity));

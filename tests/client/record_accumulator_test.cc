@@ -88,6 +88,30 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   EXPECT_EQ(f.acc.queued_batches(), 1u);
 }
 
+// The appending thread finishes a full uncompressed batch when the next one
+// starts, so the sender only sends it; compression is left to the sender.
+TEST(RecordAccumulator, AFullUncompressedBatchIsSealedWhenTheNextOneStarts) {
+  for (auto compression : {CompressionType::none, CompressionType::zstd}) {
+    Fixture f({.batch_bytes = 1000, .linger = 1000ms, .compression = compression});
+    const std::string value(100, 'v');
+    int batches = 0;
+    while (batches < 2) {
+      auto r = f.add(kP0, value, t0);
+      ASSERT_TRUE(r);
+      if (r->new_batch) ++batches;
+    }
+    auto drained = f.acc.drain(t0, {}, 1 << 20);
+    ASSERT_EQ(drained.size(), 1u);
+    EXPECT_EQ(drained[0]->sealed(), compression == CompressionType::none);
+    ASSERT_TRUE(drained[0]->seal());
+    auto header = storage::validate_batch(drained[0]->bytes());
+    ASSERT_TRUE(header) << header.error().to_string();
+    EXPECT_EQ(header->record_count, drained[0]->record_count());
+    drained[0]->complete(0);
+    f.acc.done(*drained[0]);
+  }
+}
+
 TEST(RecordAccumulator, LingerHoldsAPartialBatchUntilItExpires) {
   Fixture f({.batch_bytes = 16384, .linger = 50ms});
   ASSERT_TRUE(f.add(kP0, "a", t0));
