@@ -60,22 +60,30 @@ stop_broker() {
   broker_pid=""
 }
 
-run_sluice() {  # one round: produce then consume, durability=none (no fsync per ack, like the peers)
+# One round of Sluice: produce then consume, durability=none (no fsync per ack, like
+# the peers), acks=1, on a fresh broker. $2 is the producer's preserve_order:
+#   false: up to 5 requests of the partition in flight, as Kafka's producer with
+#          acks=1 (max.in.flight 5, idempotence off): order holds unless a request
+#          is retried after an error (none happen in this benchmark);
+#   true:  Sluice's default, one request per partition in flight, so order holds
+#          through retries too.
+run_sluice() {
   start_broker "$1"
   "$sluice" --brokers "$addr" topic create perf --partitions 1 --config durability=none >/dev/null
-  local p c
+  local p c mode
   p=$("$perf" --brokers "$addr" produce --topic perf --records "$records" --record-size "$size" \
-        --acks 1 --batch-bytes 262144 --linger-ms 5 --json)
+        --acks 1 --batch-bytes 262144 --linger-ms 5 --preserve-order "$2" --json)
   c=$("$perf" --brokers "$addr" consume --topic perf --records "$records" --json)
   stop_broker
   # Free the round's page cache, as the peers free their memory when they exit:
   # otherwise every round writes into memory the VM has not touched yet, which is
   # slower here (bench/RESULTS.md) and makes later rounds unlike earlier ones.
   rm -rf "$work/data-$1"
-  python3 - "$p" "$c" <<'PY'
+  if [[ "$2" == false ]]; then mode="none-acks1-5-in-flight"; else mode="none-acks1-ordered"; fi
+  python3 - "$p" "$c" "$mode" <<'PY'
 import json, sys
 p, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(json.dumps({"peer": "sluice", "mode": "durability-none-acks1", "record_size": p["record_size"],
+print(json.dumps({"peer": "sluice", "mode": sys.argv[3], "record_size": p["record_size"],
                   "records": p["records"], "produce_records_per_sec": p["records_per_sec"],
                   "produce_mb_per_sec": p["mb_per_sec"], "consume_records_per_sec": c["records_per_sec"],
                   "consume_mb_per_sec": c["mb_per_sec"], "produce_p99_ms": p.get("p99")}))
@@ -102,7 +110,8 @@ for round in $(seq 1 "$rounds"); do
     echo "compare: round $round/$rounds (attempt $attempt)" >&2
     read -r t0 s0 < <(cpu_ticks)
     : > "$work/round.jsonl"
-    run_sluice "$round" >> "$work/round.jsonl"
+    run_sluice "$round" false >> "$work/round.jsonl"
+    run_sluice "$round" true >> "$work/round.jsonl"
     if [[ -x "$peers/redis-streams.sh" ]]; then
       "$peers/redis-streams.sh" --record-size "$size" --records "$records" --repeat 1 >> "$work/round.jsonl" || echo "compare: redis failed" >&2
     fi
@@ -141,27 +150,29 @@ print("|---|---|---:|---:|---:|---:|---:|")
 base = {}
 for (peer, mode), rs in by.items():
     vals = [med(rs, k) for k in ("produce_records_per_sec", "produce_mb_per_sec", "consume_records_per_sec", "consume_mb_per_sec")]
-    base[peer] = vals
+    base[(peer, mode)] = vals
     print(f"| {peer} | {mode} | {vals[0]:,.0f} | {vals[1]:,.1f} | {vals[2]:,.0f} | {vals[3]:,.1f} | {len(rs)} |")
-if "sluice" in base:
-    # Ratios within each round: both sides saw the same minute of this shared machine.
-    round_rows, current = {}, None
-    for r in rows:
-        if "round" in r:
-            current = r["round"]
-            round_rows[current] = {"meta": r}
-        elif current is not None and "peer" in r and not r.get("mode", "").startswith("latency"):
-            round_rows[current][r["peer"]] = r
-    for peer in (p for p in base if p != "sluice"):
-        s, vals = base["sluice"], base[peer]
-        print(f"\nSluice / {peer}: produce {s[0]/vals[0]:.2f}x, consume {s[2]/vals[2]:.2f}x (medians)")
-        ratios = [(n, rr["sluice"]["produce_records_per_sec"] / rr[peer]["produce_records_per_sec"],
-                   rr["sluice"]["consume_records_per_sec"] / rr[peer]["consume_records_per_sec"], rr["meta"])
-                  for n, rr in sorted(round_rows.items()) if "sluice" in rr and peer in rr]
+# Ratios within each round: both sides saw the same minute of this shared machine.
+round_rows, current = {}, None
+for r in rows:
+    if "round" in r:
+        current = r["round"]
+        round_rows[current] = {"meta": r}
+    elif current is not None and "peer" in r and not r.get("mode", "").startswith("latency"):
+        round_rows[current][(r["peer"], r["mode"])] = r
+ours = [k for k in base if k[0] == "sluice"]
+peers = [k for k in base if k[0] != "sluice"]
+for peer in peers:
+    for mine in ours:
+        s, vals = base[mine], base[peer]
+        print(f"\nSluice ({mine[1]}) / {peer[0]}: produce {s[0]/vals[0]:.2f}x, consume {s[2]/vals[2]:.2f}x (medians)")
+        ratios = [(n, rr[mine]["produce_records_per_sec"] / rr[peer]["produce_records_per_sec"],
+                   rr[mine]["consume_records_per_sec"] / rr[peer]["consume_records_per_sec"], rr["meta"])
+                  for n, rr in sorted(round_rows.items()) if mine in rr and peer in rr]
         if ratios:
-            print(f"Per round vs {peer} (produce / consume): " + ", ".join(
+            print("  per round (produce / consume): " + ", ".join(
                 f"{n}: {p:.2f}x / {c:.2f}x (steal {m['steal_pct']}%, attempt {m['attempts']})" for n, p, c, m in ratios))
-            print(f"Median of the per-round produce ratios vs {peer}: {statistics.median(p for _, p, _, _ in ratios):.2f}x")
+            print(f"  median of the per-round produce ratios: {statistics.median(p for _, p, _, _ in ratios):.2f}x")
 for r in rows:
     if r.get("mode", "").startswith("latency"):
         l = r["result"]

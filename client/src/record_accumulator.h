@@ -10,6 +10,8 @@
 //         | some send() is waiting for buffer memory
 //   and, for a batch being retried, its backoff has passed.
 //
+// A full uncompressed batch is sealed (header, CRC) by the append that starts
+// the next one, under the lock; the sender seals the rest when it drains them.
 // A batch that failed retriably goes back to the front of its queue, in batch
 // id order, so per-partition order survives retries.
 // Memory: every record reserves its estimated size from the MemoryBudget before
