@@ -66,8 +66,11 @@ void Sender::run() {
           continue;
         }
         if (known && *known && batch->partition().partition >= **known) {
-          fail(std::move(batch), client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION",
-                                              "partition " + batch->partition().to_string() + " no longer exists"));
+          // The error first: the order in which call arguments are evaluated is
+          // unspecified, and the moved-from `batch` must not be read.
+          Error gone = client_error(Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION",
+                                    "partition " + batch->partition().to_string() + " no longer exists");
+          fail(std::move(batch), gone);
           continue;
         }
       }
@@ -206,12 +209,12 @@ void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
   SteadyTime now = std::chrono::steady_clock::now();
   auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
   if (now + backoff >= batch->created() + config_.delivery_timeout) {
-    return fail(
-        std::move(batch),
+    Error timed_out =
         client_error(Errc::io_error, reason::kDeliveryTimeout,
                      std::to_string(batch->record_count()) + " record(s) for " + batch->partition().to_string() +
                          " not acknowledged within delivery_timeout_ms " +
-                         std::to_string(config_.delivery_timeout.count()) + "; last error: " + error.to_string()));
+                         std::to_string(config_.delivery_timeout.count()) + "; last error: " + error.to_string());
+    return fail(std::move(batch), timed_out);
   }
   ++batch->attempts;
   batch->retry_at = now + backoff;
