@@ -8,7 +8,7 @@ packages=(
   libasio-dev protobuf-compiler libprotobuf-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libexpected-dev libcli11-dev libtomlplusplus-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy clang-format
 )
 
 missing=()

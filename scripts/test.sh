@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the release build, then the whole suite again under
-# ASan + UBSan, then a bounded fuzzing run of every decoder.
+# ASan + UBSan, then a bounded fuzzing run of every decoder, then clang-tidy.
 #   scripts/test.sh            # everything (what CI runs)
 #   SLUICE_QUICK=1 scripts/test.sh   # release build and tests only
 set -euo pipefail
@@ -38,7 +38,10 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SLU
 step "fuzzing"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" scripts/fuzz.sh
 
+step "clang-format and clang-tidy"
+scripts/tidy.sh build/default
+
 read -r total_r failed_r < <(counts release)
 read -r total_a failed_a < <(counts asan)
-step "summary: release ${total_r} tests, asan ${total_a} tests, fuzzing passed"
+step "summary: release ${total_r} tests, asan ${total_a} tests, fuzzing and clang-tidy passed"
 echo "$(( total_r + total_a - failed_r - failed_a )) passed, $(( failed_r + failed_a )) failed"

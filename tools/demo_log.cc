@@ -15,6 +15,8 @@
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/partition_log.h"
 
+#include "main_guard.h"
+
 namespace {
 using namespace sluice;
 using namespace sluice::storage;
@@ -75,7 +77,8 @@ Status write_demo(PartitionLog& log, int& batches) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   std::string dir;
   uint64_t segment_bytes = 4096;
   CLI::App app{"Writes a small demo partition log into DIR (which must be new or empty).", "sluice-demo-log"};
@@ -112,4 +115,9 @@ int main(int argc, char** argv) {
   std::cout << "wrote " << (*log)->log_end_offset().value() << " records in " << batches << " batches ("
             << (*log)->segment_count() << " segments) to " << dir << '\n';
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sluice::tools::run_guarded("sluice-demo-log", [&] { return run(argc, argv); });
 }

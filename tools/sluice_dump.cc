@@ -25,13 +25,17 @@
 #include "sluice/storage/sparse_index.h"
 
 #include "dump_format.h"
+#include "main_guard.h"
 
 namespace sluice::tools {
 namespace {
 using namespace storage;
 namespace fs = std::filesystem;
 
-enum ExitCode : int { kClean = 0, kDamaged = 1, kError = 2 };
+// Exit codes: no damage found, damage found, could not read.
+constexpr int kClean = 0;
+constexpr int kDamaged = 1;
+constexpr int kError = 2;
 
 struct Options {
   bool records = false;
@@ -307,7 +311,8 @@ class Dumper {
 }  // namespace
 }  // namespace sluice::tools
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   using namespace sluice::tools;
   Options options;
   CLI::App app{
@@ -332,4 +337,9 @@ int main(int argc, char** argv) {
   for (const std::string& path : options.paths) worst = std::max(worst, dumper.dump_path(path));
   std::cout.flush();
   return worst;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sluice::tools::run_guarded("sluice-dump", [&] { return run(argc, argv); });
 }

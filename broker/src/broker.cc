@@ -41,7 +41,7 @@ struct Broker::Impl {
   bool done = false;
   Status close_status;
 
-  void log_exception(std::exception_ptr e, const char* what) {
+  void log_exception(const std::exception_ptr& e, const char* what) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -61,7 +61,7 @@ struct Broker::Impl {
       }
       socket->set_option(asio::ip::tcp::no_delay(true), ec);
       ++running_sessions;
-      asio::co_spawn(io, run_session(state, sessions, socket, stopping), [this](std::exception_ptr e) {
+      asio::co_spawn(io, run_session(state, sessions, socket, stopping), [this](const std::exception_ptr& e) {
         log_exception(e, "session");
         if (--running_sessions == 0 && stopping) finish_stop();
       });
@@ -78,7 +78,7 @@ struct Broker::Impl {
         continue;
       }
       asio::co_spawn(io, serve_http(state, std::move(socket)),
-                     [this](std::exception_ptr e) { log_exception(e, "http"); });
+                     [this](const std::exception_ptr& e) { log_exception(e, "http"); });
     }
   }
 
@@ -159,7 +159,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
 
   Impl* raw = impl.get();
   auto on_error = [raw](const char* what) {
-    return [raw, what](std::exception_ptr e) { raw->log_exception(e, what); };
+    return [raw, what](const std::exception_ptr& e) { raw->log_exception(e, what); };
   };
   asio::co_spawn(raw->io, raw->accept_loop(), on_error("accept"));
   if (!config.http.empty()) asio::co_spawn(raw->io, raw->http_loop(), on_error("http"));

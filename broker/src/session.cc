@@ -193,7 +193,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
   // Request frames are filled at once from the socket: reusing a few (not zeroing,
   // not faulting in fresh pages per produce request) saves a pass over each.
   auto frames = RawBufferPool::create(64 << 10, 4);
-  asio::co_spawn(executor, write_responses(state, *socket, pipeline), [&pipeline](std::exception_ptr e) {
+  asio::co_spawn(executor, write_responses(state, *socket, pipeline), [&pipeline](const std::exception_ptr& e) {
     // The writer only ends after every request it owes is done; an exception here
     // (out of memory building a frame) leaves handlers holding `pipeline`: give up.
     if (e) {
@@ -246,7 +246,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       continue;
     }
     asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header),
-                   [request, &pipeline](std::exception_ptr e) {
+                   [request, &pipeline](const std::exception_ptr& e) {
                      if (!e) return;
                      log::error("broker", "handler_failed", {{"api", request->api}});
                      request->response.error = true;

@@ -118,7 +118,7 @@ Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32
   auto topic = open_topic(name, partitions, overrides);
   if (!topic) return tl::unexpected(topic.error());
   std::string meta = "partitions=" + std::to_string(partitions) + "\n";
-  for (const auto& [k, v] : overrides) meta += k + "=" + v + "\n";
+  for (const auto& [k, v] : overrides) meta.append(k).append("=").append(v).append("\n");
   if (auto s = fs().write_file_atomic(meta_path(name), as_bytes(meta)); !s) return tl::unexpected(s.error());
   {
     std::unique_lock lock(mu_);

@@ -79,7 +79,7 @@ void Connection::start_connect() {
   auto self = shared_from_this();
   resolver_.async_resolve(
       options_.broker.host, std::to_string(options_.broker.port),
-      [this, self, gen](const std::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+      [this, self, gen](const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
         if (gen != generation_) return;
         if (ec) {
           close(client_error(Errc::io_error, reason::kDisconnected, "cannot resolve " + peer() + ": " + ec.message()));

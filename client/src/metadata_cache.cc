@@ -84,7 +84,7 @@ void MetadataCache::refresh_async(const std::string& topic) {
     std::lock_guard lock(mutex_);
     if (!refreshing_.insert(topic).second) return;
   }
-  fetch_metadata_async(net_, {topic}, options_.request_timeout, [this, topic](Result<ClusterMetadata> metadata) {
+  fetch_metadata_async(net_, {topic}, options_.request_timeout, [this, topic](const Result<ClusterMetadata>& metadata) {
     if (metadata) store(topic, metadata);
     std::lock_guard lock(mutex_);
     refreshing_.erase(topic);

@@ -89,12 +89,12 @@ uint32_t shift(const ShiftTable& t, uint32_t crc) {
 }
 
 const ShiftTable& long_shift() {
-  static const ShiftTable table = make_shift_table(kLongBlock);
-  return table;
+  static const ShiftTable kTable = make_shift_table(kLongBlock);
+  return kTable;
 }
 const ShiftTable& short_shift() {
-  static const ShiftTable table = make_shift_table(kShortBlock);
-  return table;
+  static const ShiftTable kTable = make_shift_table(kShortBlock);
+  return kTable;
 }
 
 uint64_t load64(const unsigned char* p) {

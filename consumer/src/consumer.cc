@@ -66,6 +66,7 @@ struct Consumer::Impl {
   Status seek_to(const std::vector<TopicPartition>& tps, OffsetSpec spec) {
     if (tps.empty()) return {};
     std::vector<OffsetQuery> queries;
+    queries.reserve(tps.size());
     for (const auto& tp : tps) queries.push_back(OffsetQuery{tp, spec});
     auto listed = client::list_offsets(*net, queries, request_timeout());
     if (!listed) return tl::unexpected(listed.error());

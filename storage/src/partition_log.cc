@@ -51,7 +51,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
   if (config.durability == Durability::interval) {
-    log->flusher_ = std::jthread([raw = log.get()](std::stop_token stop) { raw->flusher_loop(stop); });
+    log->flusher_ = std::jthread([raw = log.get()](const std::stop_token& stop) { raw->flusher_loop(stop); });
   }
   return log;
 }
@@ -274,7 +274,7 @@ Status PartitionLog::wait_durable(Offset next_offset) {
 
 Status PartitionLog::flush() { return wait_durable(log_end_offset()); }
 
-void PartitionLog::flusher_loop(std::stop_token stop) {
+void PartitionLog::flusher_loop(const std::stop_token& stop) {
   std::unique_lock lock(flusher_mu_);
   while (!stop.stop_requested()) {
     flusher_cv_.wait_for(lock, stop, std::chrono::milliseconds(config_.flush_interval_ms), [] { return false; });

@@ -30,7 +30,7 @@ Result<std::optional<ScannedBatch>> SegmentScanner::next() {
   ScannedBatch out;
   out.position = position_;
   uint64_t left = end_ - position_;
-  auto torn = [&](Errc code, std::string why) -> Result<std::optional<ScannedBatch>> {
+  auto torn = [&](Errc code, const std::string& why) -> Result<std::optional<ScannedBatch>> {
     out.status = make_error(code, "at position " + std::to_string(out.position) + ": " + why);
     out.can_skip = false;
     stopped_ = true;

@@ -39,7 +39,7 @@ wire::FetchRequest fetch_request(const std::string& topic, int partition, int64_
 
 class BrokerProtocol : public ::testing::Test {
  protected:
-  void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs = {}) {
+  void create_topic(const std::string& name, int partitions, const std::map<std::string, std::string>& configs = {}) {
     RawClient c(broker_.bootstrap());
     wire::CreateTopicsRequest req;
     auto* t = req.add_topics();
@@ -182,7 +182,7 @@ TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
   RawClient c(broker_.bootstrap());
   create_topic("dup", 1);
   wire::CreateTopicsRequest req;
-  auto add = [&](const std::string& name, int partitions, std::map<std::string, std::string> configs = {}) {
+  auto add = [&](const std::string& name, int partitions, const std::map<std::string, std::string>& configs = {}) {
     auto* t = req.add_topics();
     t->set_name(name);
     t->set_partitions(partitions);

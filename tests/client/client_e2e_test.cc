@@ -25,7 +25,6 @@ using client::Producer;
 using client::ProducerConfig;
 using client::ProducerRecord;
 using client::RecordMetadata;
-using client::TopicPartition;
 using consumer::Consumer;
 using consumer::ConsumerConfig;
 using consumer::ConsumerRecord;
@@ -83,7 +82,7 @@ TEST_F(ClientE2E, TenThousandKeyedRecordsReadBackPerPartitionInOrder) {
                      .value = "order-" + std::to_string(i),
                      .headers = {{"seq", std::to_string(i)}, {"nullable", std::nullopt}}};
     sent.push_back(r);
-    reports.push_back(producer.send(std::move(r)));
+    reports.push_back(producer.send(r));
   }
   producer.flush();
 

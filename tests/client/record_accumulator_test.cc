@@ -39,7 +39,7 @@ struct Fixture {
   std::vector<int64_t> delivered;
 };
 
-const SteadyTime t0 = SteadyTime() + std::chrono::hours(1);
+const SteadyTime kT0 = SteadyTime() + std::chrono::hours(1);
 
 TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   Fixture f({.batch_bytes = 1000, .linger = 1000ms});
@@ -48,7 +48,7 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   int ready_at = -1;
   int ready_reports = 0;
   for (int i = 0; i < 20; ++i) {
-    auto r = f.add(kP0, value, t0);
+    auto r = f.add(kP0, value, kT0);
     ASSERT_TRUE(r);
     if (r->new_batch) ++batches;
     if (r->batch_ready && ready_at < 0) ready_at = i;
@@ -62,7 +62,7 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   EXPECT_EQ(ready_reports, batches - 1);
   EXPECT_EQ(f.acc.queued_batches(), static_cast<size_t>(batches));
   // Full batches drain before linger; the last, partly filled one waits.
-  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, {}, 1 << 20);
   // Every full batch of the partition, in order, in one drain.
   ASSERT_EQ(drained.size(), static_cast<size_t>(batches - 1));
   for (size_t i = 0; i < drained.size(); ++i) {
@@ -82,7 +82,7 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
       b->complete(0);
       f.acc.done(*b);
     }
-    drained = f.acc.drain(t0, {}, 1 << 20);
+    drained = f.acc.drain(kT0, {}, 1 << 20);
   }
   EXPECT_EQ(total, static_cast<size_t>(batches - 1));
   EXPECT_EQ(f.acc.queued_batches(), 1u);
@@ -96,11 +96,11 @@ TEST(RecordAccumulator, AFullUncompressedBatchIsSealedWhenTheNextOneStarts) {
     const std::string value(100, 'v');
     int batches = 0;
     while (batches < 2) {
-      auto r = f.add(kP0, value, t0);
+      auto r = f.add(kP0, value, kT0);
       ASSERT_TRUE(r);
       if (r->new_batch) ++batches;
     }
-    auto drained = f.acc.drain(t0, {}, 1 << 20);
+    auto drained = f.acc.drain(kT0, {}, 1 << 20);
     ASSERT_EQ(drained.size(), 1u);
     EXPECT_EQ(drained[0]->sealed(), compression == CompressionType::none);
     ASSERT_TRUE(drained[0]->seal());
@@ -114,30 +114,30 @@ TEST(RecordAccumulator, AFullUncompressedBatchIsSealedWhenTheNextOneStarts) {
 
 TEST(RecordAccumulator, LingerHoldsAPartialBatchUntilItExpires) {
   Fixture f({.batch_bytes = 16384, .linger = 50ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  ASSERT_TRUE(f.add(kP0, "b", t0 + 10ms));
-  EXPECT_TRUE(f.acc.drain(t0 + 49ms, {}, 1 << 20).empty());
-  auto next = f.acc.next_ready_time(t0 + 10ms, {});
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  ASSERT_TRUE(f.add(kP0, "b", kT0 + 10ms));
+  EXPECT_TRUE(f.acc.drain(kT0 + 49ms, {}, 1 << 20).empty());
+  auto next = f.acc.next_ready_time(kT0 + 10ms, {});
   ASSERT_TRUE(next);
-  EXPECT_EQ(*next, t0 + 50ms);  // linger counts from the first record
-  auto drained = f.acc.drain(t0 + 50ms, {}, 1 << 20);
+  EXPECT_EQ(*next, kT0 + 50ms);  // linger counts from the first record
+  auto drained = f.acc.drain(kT0 + 50ms, {}, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   EXPECT_EQ(drained[0]->record_count(), 2);
 }
 
 TEST(RecordAccumulator, ZeroLingerIsReadyAtOnce) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  EXPECT_EQ(f.acc.drain(t0, {}, 1 << 20).size(), 1u);
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  EXPECT_EQ(f.acc.drain(kT0, {}, 1 << 20).size(), 1u);
 }
 
 TEST(RecordAccumulator, FlushMakesEveryBatchReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  ASSERT_TRUE(f.add(kP1, "b", t0));
-  EXPECT_TRUE(f.acc.drain(t0, {}, 1 << 20).empty());
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  ASSERT_TRUE(f.add(kP1, "b", kT0));
+  EXPECT_TRUE(f.acc.drain(kT0, {}, 1 << 20).empty());
   uint64_t target = f.acc.begin_flush();
-  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, {}, 1 << 20);
   EXPECT_EQ(drained.size(), 2u);
   EXPECT_FALSE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
   for (auto& b : drained) f.acc.done(*b);
@@ -147,41 +147,41 @@ TEST(RecordAccumulator, FlushMakesEveryBatchReady) {
 
 TEST(RecordAccumulator, MutedPartitionsAreNotDrained) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  ASSERT_TRUE(f.add(kP1, "b", t0));
-  auto drained = f.acc.drain(t0, {kP0}, 1 << 20);
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  ASSERT_TRUE(f.add(kP1, "b", kT0));
+  auto drained = f.acc.drain(kT0, {kP0}, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   EXPECT_EQ(drained[0]->partition(), kP1);
-  EXPECT_FALSE(f.acc.next_ready_time(t0, {kP0}));
+  EXPECT_FALSE(f.acc.next_ready_time(kT0, {kP0}));
 }
 
 TEST(RecordAccumulator, DrainStopsAtMaxBytesButTakesAtLeastOneBatch) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
   const std::string big(3000, 'x');
-  ASSERT_TRUE(f.add(kP0, big, t0));
-  ASSERT_TRUE(f.add(kP1, big, t0));
-  auto first = f.acc.drain(t0, {}, 1000);
+  ASSERT_TRUE(f.add(kP0, big, kT0));
+  ASSERT_TRUE(f.add(kP1, big, kT0));
+  auto first = f.acc.drain(kT0, {}, 1000);
   EXPECT_EQ(first.size(), 1u);
-  auto second = f.acc.drain(t0, {}, 1000);
+  auto second = f.acc.drain(kT0, {}, 1000);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_NE(first[0]->partition(), second[0]->partition());
 }
 
 TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
   Fixture f({.batch_bytes = 200, .linger = 0ms});
-  ASSERT_TRUE(f.add(kP0, std::string(100, 'a'), t0));
-  auto first = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_TRUE(f.add(kP0, std::string(100, 'a'), kT0));
+  auto first = f.acc.drain(kT0, {}, 1 << 20);
   ASSERT_EQ(first.size(), 1u);
   uint64_t first_id = first[0]->id();
   ASSERT_TRUE(first[0]->seal());
   first[0]->attempts = 1;
-  first[0]->retry_at = t0 + 100ms;
+  first[0]->retry_at = kT0 + 100ms;
   f.acc.reenqueue(std::move(first[0]));
-  ASSERT_TRUE(f.add(kP0, std::string(100, 'b'), t0));  // a newer batch, ready at once
+  ASSERT_TRUE(f.add(kP0, std::string(100, 'b'), kT0));  // a newer batch, ready at once
   // The retry blocks the partition until its backoff passes: the newer batch may not overtake it.
-  EXPECT_TRUE(f.acc.drain(t0 + 50ms, {}, 1 << 20).empty());
-  EXPECT_EQ(*f.acc.next_ready_time(t0 + 50ms, {}), t0 + 100ms);
-  auto again = f.acc.drain(t0 + 100ms, {}, 1 << 20);
+  EXPECT_TRUE(f.acc.drain(kT0 + 50ms, {}, 1 << 20).empty());
+  EXPECT_EQ(*f.acc.next_ready_time(kT0 + 50ms, {}), kT0 + 100ms);
+  auto again = f.acc.drain(kT0 + 100ms, {}, 1 << 20);
   ASSERT_EQ(again.size(), 2u) << "the retry, then the newer batch behind it";
   EXPECT_EQ(again[0]->id(), first_id);
   EXPECT_GT(again[1]->id(), first_id);
@@ -189,12 +189,12 @@ TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
 
 TEST(RecordAccumulator, NewRecordsNeverJoinASealedRetryBatch) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  auto drained = f.acc.drain(kT0, {}, 1 << 20);
   ASSERT_TRUE(drained[0]->seal());
   drained[0]->attempts = 1;
   f.acc.reenqueue(std::move(drained[0]));
-  auto r = f.add(kP0, "b", t0);
+  auto r = f.add(kP0, "b", kT0);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->new_batch);
   EXPECT_EQ(f.acc.queued_batches(), 2u);
@@ -202,49 +202,49 @@ TEST(RecordAccumulator, NewRecordsNeverJoinASealedRetryBatch) {
 
 TEST(RecordAccumulator, AbortOnNewBatchLeavesNothingBehind) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms}, 10'000);
-  auto r = f.add(kP0, "a", t0, /*abort_on_new_batch=*/true);
+  auto r = f.add(kP0, "a", kT0, /*abort_on_new_batch=*/true);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->aborted_for_new_batch);
   EXPECT_EQ(f.acc.queued_batches(), 0u);
   EXPECT_EQ(f.budget.available(), 10'000u);  // the reservation was returned
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  r = f.add(kP0, "b", t0, true);  // fits in the open batch: no abort
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  r = f.add(kP0, "b", kT0, true);  // fits in the open batch: no abort
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->aborted_for_new_batch);
 }
 
 TEST(RecordAccumulator, ExpireRemovesBatchesPastTheDeliveryTimeout) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
-  ASSERT_TRUE(f.add(kP0, "a", t0));
-  ASSERT_TRUE(f.add(kP1, "b", t0 + 500ms));
-  EXPECT_TRUE(f.acc.expire(t0 + 999ms, 1000ms).empty());
-  auto expired = f.acc.expire(t0 + 1000ms, 1000ms);
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  ASSERT_TRUE(f.add(kP1, "b", kT0 + 500ms));
+  EXPECT_TRUE(f.acc.expire(kT0 + 999ms, 1000ms).empty());
+  auto expired = f.acc.expire(kT0 + 1000ms, 1000ms);
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0]->partition(), kP0);
 }
 
 TEST(RecordAccumulator, MemoryIsReservedPerRecordAndReleasedPerBatch) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms}, 10'000);
-  ASSERT_TRUE(f.add(kP0, std::string(1000, 'x'), t0));
+  ASSERT_TRUE(f.add(kP0, std::string(1000, 'x'), kT0));
   size_t after_one = f.budget.available();
   EXPECT_LT(after_one, 9'000u);
-  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, {}, 1 << 20);
   f.acc.done(*drained[0]);
   EXPECT_EQ(f.budget.available(), 10'000u);
 }
 
 TEST(RecordAccumulator, BufferFullFailsAtOnceWhenNotBlocking) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms}, 3'000);
-  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
-  auto r = f.add(kP0, std::string(2000, 'y'), t0);
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
+  auto r = f.add(kP0, std::string(2000, 'y'), kT0);
   ASSERT_FALSE(r);
   EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
 }
 
 TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms}, 3'000);
-  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
-  auto drained = f.acc.drain(t0, {}, 1 << 20);
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
+  auto drained = f.acc.drain(kT0, {}, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   std::atomic<bool> appended{false};
   std::thread sender_thread([&] {
@@ -255,7 +255,7 @@ TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
     req.may_block = true;
     req.block_deadline = std::chrono::steady_clock::now() + 5s;
     DeliveryCallback cb = [](const Result<RecordMetadata>&) {};
-    auto r = f.acc.append(req, cb, t0);
+    auto r = f.acc.append(req, cb, kT0);
     EXPECT_TRUE(r) << r.error().to_string();
     appended = true;
   });
@@ -269,11 +269,11 @@ TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
 
 TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
-  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), t0));
-  EXPECT_TRUE(f.acc.drain(t0, {}, 1 << 20).empty());
+  ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
+  EXPECT_TRUE(f.acc.drain(kT0, {}, 1 << 20).empty());
   std::thread waiter([&] { (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms); });
   while (!f.budget.has_waiters()) std::this_thread::yield();
-  EXPECT_EQ(f.acc.drain(t0, {}, 1 << 20).size(), 1u);  // sent early to free memory
+  EXPECT_EQ(f.acc.drain(kT0, {}, 1 << 20).size(), 1u);  // sent early to free memory
   waiter.join();
 }
 

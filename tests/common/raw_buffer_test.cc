@@ -16,7 +16,7 @@ TEST(RawBuffer, HasTheAskedSizeAndMovesOwnership) {
   RawBuffer b = std::move(a);
   EXPECT_EQ(b.data(), bytes);
   EXPECT_EQ(b.size(), 100u);
-  EXPECT_TRUE(a.empty());
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is what is tested
   EXPECT_EQ(b.span()[99], std::byte{7});
 }
 

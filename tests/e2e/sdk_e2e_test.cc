@@ -65,7 +65,7 @@ class SdkEndToEnd : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::remove(dir_ + ".log");
   }
-  void create_topic(const std::string& name, int partitions, std::map<std::string, std::string> configs) {
+  void create_topic(const std::string& name, int partitions, const std::map<std::string, std::string>& configs) {
     auto admin = client::Admin::create({.bootstrap = broker_->address()});
     ASSERT_TRUE(admin.has_value());
     auto s = admin->create_topic(name, partitions, configs);

@@ -156,18 +156,18 @@ TEST(Recovery, CrcFlippedAfterCleanShutdownIsNeverLocated) {
   size_t size_of_batch = write_then_damage_the_third_batch(dir);
   auto log = open_log(posix_file_system(), dir.path());
   Bytes scratch;
-  constexpr auto locate = PartitionLog::ReadMode::locate;
+  constexpr auto kLocate = PartitionLog::ReadMode::locate;
   for (int round = 0; round < 2; ++round) {  // the second round walks bytes the first one checked
     SCOPED_TRACE("round " + std::to_string(round));
-    auto before = log->read(Offset(0), 1 << 20, scratch, locate);
+    auto before = log->read(Offset(0), 1 << 20, scratch, kLocate);
     ASSERT_TRUE(before.has_value());
     EXPECT_EQ(before->next_offset, Offset(10));
     EXPECT_EQ(before->bytes, 2 * size_of_batch);
-    auto at = log->read(Offset(10), 1 << 20, scratch, locate);
+    auto at = log->read(Offset(10), 1 << 20, scratch, kLocate);
     ASSERT_FALSE(at.has_value());
     EXPECT_EQ(at.error().code, Errc::corrupt_data);
   }
-  EXPECT_TRUE(log->read(Offset(15), 1 << 20, scratch, locate).has_value());
+  EXPECT_TRUE(log->read(Offset(15), 1 << 20, scratch, kLocate).has_value());
 }
 
 TEST(Recovery, DeletedIndexFileIsRebuilt) {
@@ -200,7 +200,8 @@ TEST(Recovery, GarbageIndexFileIsRebuilt) {
   }
   {
     std::ofstream f(dir.sub(segment_file_name(Offset(0), ".index")), std::ios::binary | std::ios::trunc);
-    f << "\xff\xff\xff\xff\x00\x00\x00\x01 garbage";
+    static constexpr char kGarbage[] = "\xff\xff\xff\xff\x00\x00\x00\x01 garbage";
+    f.write(kGarbage, sizeof(kGarbage) - 1);  // all of it: `<<` would stop at the first NUL
   }
   auto log = open_log(posix_file_system(), dir.path());
   EXPECT_EQ(read_all(*log), 200);
@@ -295,7 +296,7 @@ TEST(Recovery, WaitForATruncatedOffsetEnds) {
   auto result = done->get_future();
   std::thread([done, raw = log.get()] { done->set_value(raw->wait_durable(Offset(20)).has_value()); }).detach();
   if (result.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
-    log.release();  // still used by the stuck thread
+    [[maybe_unused]] PartitionLog* leaked = log.release();  // still used by the stuck thread
     FAIL() << "wait_durable(20) after truncating to 5 did not return";
   }
   EXPECT_TRUE(result.get());

@@ -52,7 +52,7 @@ ToolRun run_tool(const std::string& path, const std::vector<std::string>& args, 
     if (!input.env.contains(name)) env_storage.push_back(entry);
   }
   for (const auto& [name, value] : input.env) {
-    if (!value.empty()) env_storage.push_back(name + "=" + value);
+    if (!value.empty()) env_storage.push_back(std::string(name).append("=").append(value));
   }
   std::vector<char*> envp;
   for (auto& e : env_storage) envp.push_back(e.data());

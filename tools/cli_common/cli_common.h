@@ -22,7 +22,9 @@ namespace sluice::tools {
 // Exit codes of every tool: 0 success, 1 a failed operation (the broker said no,
 // a record was not delivered, ...), 2 bad usage. Commands may add their own
 // above these (documented in their --help).
-enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2 };
+inline constexpr int kOk = 0;
+inline constexpr int kFailed = 1;
+inline constexpr int kUsage = 2;
 
 inline constexpr std::string_view kDefaultBrokers = "127.0.0.1:7400";
 inline constexpr const char* kBrokersEnv = "SLUICE_BROKERS";

@@ -6,10 +6,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../main_guard.h"
 #include "cli_common.h"
 #include "commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   using namespace sluice::tools;
   set_program_name("sluice");
   CLI::App app{"sluice: command-line client of the Sluice event log broker"};
@@ -31,4 +33,9 @@ int main(int argc, char** argv) {
   if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (!context.action) return fail("no command given; see sluice --help", kUsage);
   return context.action();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sluice::tools::run_guarded("sluice", [&] { return run(argc, argv); });
 }

@@ -39,6 +39,7 @@ int offsets(const CliContext& context, const OffsetsOptions& options) {
   // One request per kind of lookup (earliest, latest or a timestamp) for every partition.
   auto lookup = [&](OffsetSpec spec) -> Result<std::vector<client::ListedOffset>> {
     std::vector<OffsetQuery> queries;
+    queries.reserve(partitions.size());
     for (int32_t p : partitions) queries.push_back({{options.topic, p}, spec});
     auto listed = admin->list_offsets(queries);
     if (!listed) return tl::unexpected(listed.error());

@@ -115,7 +115,7 @@ int produce(const CliContext& context, const ProduceOptions& options) {
     } else {
       record.value = std::move(line);
     }
-    producer->send(std::move(record), [&tally](const Result<RecordMetadata>& r) { tally.on_delivery(r); });
+    producer->send(record, [&tally](const Result<RecordMetadata>& r) { tally.on_delivery(r); });
     ++sent;
   }
   producer->flush();

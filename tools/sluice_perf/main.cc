@@ -9,11 +9,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "../main_guard.h"
 #include "cli_common.h"
 #include "perf_options.h"
 #include "perf_runs.h"
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
   using namespace sluice::tools;
   set_program_name("sluice-perf");
   CLI::App app{
@@ -66,4 +68,9 @@ int main(int argc, char** argv) {
   if (!parsed_acks) return fail(parsed_acks.error().message, kUsage);
   options.acks = *parsed_acks;
   return options.mode == "produce" ? run_produce_perf(options) : run_consume_perf(options);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sluice::tools::run_guarded("sluice-perf", [&] { return run(argc, argv); });
 }

@@ -14,7 +14,7 @@ struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
 
-  auto operator<=>(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads it
   std::string to_string() const { return topic + "-" + std::to_string(partition); }
 };
 

@@ -15,7 +15,8 @@ class StrongInt {
   constexpr StrongInt() = default;
   constexpr explicit StrongInt(Rep v) : value_(v) {}
   constexpr Rep value() const { return value_; }
-  constexpr auto operator<=>(const StrongInt&) const = default;
+  constexpr auto operator<=>(const StrongInt&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads it
   constexpr StrongInt operator+(Rep d) const { return StrongInt(value_ + d); }
   constexpr StrongInt operator-(Rep d) const { return StrongInt(value_ - d); }
   constexpr Rep operator-(StrongInt o) const { return value_ - o.value_; }

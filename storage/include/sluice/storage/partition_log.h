@@ -149,7 +149,7 @@ class PartitionLog {
   Status write_recovery_point(Offset offset);
   std::shared_ptr<const SegmentList> segments() const { return segments_.load(std::memory_order_acquire); }
   void publish(SegmentList list) { segments_.store(std::make_shared<const SegmentList>(std::move(list))); }
-  void flusher_loop(std::stop_token stop);
+  void flusher_loop(const std::stop_token& stop);
   SegmentOptions segment_options() const;
 
   FileSystem& fs_;
