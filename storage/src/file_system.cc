@@ -23,8 +23,9 @@ tl::unexpected<Error> io_error(const std::string& what, const std::string& path,
 // kReserveStep steps, with fallocate(FALLOC_FL_KEEP_SIZE): ext4 then skips its
 // delayed-allocation bookkeeping on every write, about a quarter of a write's
 // CPU (bench/RESULTS.md). The file's size still ends at the data, so readers and
-// recovery see no difference; the unused reserve is released when the file is
-// closed (after a crash it stays allocated past the end until the file goes).
+// recovery see no difference; the unused reserve is released when the segment
+// rolls or the file is closed (after a crash it can stay allocated past the end
+// until the file is removed).
 constexpr uint64_t kReserveFrom = 1u << 20;
 constexpr uint64_t kReserveStep = 8u << 20;
 
@@ -33,11 +34,17 @@ class PosixFile final : public File {
   PosixFile(int fd, std::string path, uint64_t size)
       : fd_(fd), path_(std::move(path)), size_(size), reserved_end_(size) {}
   ~PosixFile() override {
-    if (reserved_end_ > size_.load(std::memory_order_relaxed)) {
-      // Best effort: a failure leaves blocks allocated past the end, nothing else.
-      [[maybe_unused]] int rc = ::ftruncate(fd_, static_cast<off_t>(size_.load(std::memory_order_relaxed)));
-    }
+    release_reserve();
     ::close(fd_);
+  }
+
+  void release_reserve() override {
+    uint64_t size = size_.load(std::memory_order_relaxed);
+    if (reserved_end_ <= size) return;
+    // ftruncate to the current size frees the blocks past it. A failure leaves
+    // them allocated past the end, nothing else.
+    [[maybe_unused]] int rc = ::ftruncate(fd_, static_cast<off_t>(size));
+    reserved_end_ = size;
   }
 
   Status append(ByteSpan data) override {

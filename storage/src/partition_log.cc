@@ -220,6 +220,7 @@ Status PartitionLog::roll_locked(Offset next_base) {
     }
   }
   if (auto s = old->write_indexes(durable); !s) return s;
+  old->release_reserve();
   auto segment = Segment::create(fs_, dir_, next_base, segment_options());
   if (!segment) return tl::unexpected(segment.error());
   if (durable) {

@@ -70,6 +70,25 @@ TEST(PosixFile, AppendsReserveBlocksAheadButTheSizeEndsAtTheData) {
   EXPECT_LT(allocated_bytes(path), written + (64u << 10));
 }
 
+// A full file gives its reserve back at once and still takes appends.
+TEST(PosixFile, ReleasingTheReserveKeepsTheData) {
+  TempDir dir;
+  const std::string path = dir.sub("00000000000000000000.log");
+  std::vector<std::byte> chunk(256 << 10, std::byte{3});
+  auto file = posix_file_system().open(path, OpenMode::create_or_open);
+  ASSERT_TRUE(file);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE((*file)->append(chunk));
+  (*file)->release_reserve();
+  EXPECT_LT(allocated_bytes(path), 8 * chunk.size() + (64u << 10));
+  EXPECT_EQ(size_on_disk(path), 8 * chunk.size());
+  ASSERT_TRUE((*file)->append(chunk));
+  EXPECT_EQ((*file)->size(), 9 * chunk.size());
+  std::vector<std::byte> back(chunk.size());
+  auto n = (*file)->read_at(8 * chunk.size(), back);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(back, chunk);
+}
+
 // Small files (markers, configs) never reserve anything.
 TEST(PosixFile, SmallFilesDoNotReserve) {
   TempDir dir;

@@ -1,6 +1,7 @@
 #include "sluice/storage/partition_log.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <thread>
@@ -153,6 +154,21 @@ TEST(PartitionLog, RollExactlyAtTheSizeLimit) {
   append(*log, make_batch(10));
   EXPECT_EQ(log->segment_count(), 2u);
   EXPECT_TRUE(std::filesystem::exists(dir.sub("00000000000000000020.log")));
+}
+
+// A rolled segment keeps no disk reserved for growth: with many partitions,
+// 8 MiB per finished segment would add up while the broker runs.
+TEST(PartitionLog, ARolledSegmentGivesBackItsReservedBlocks) {
+  TempDir dir;
+  LogConfig config = small_config();
+  config.segment_bytes = 3 << 20;  // past the 1 MiB where files start reserving
+  auto log = open_log(dir.path(), config);
+  Bytes batch = make_batch(16, "v", 1000, Compression::none, 16 << 10);  // ~256 KiB
+  while (log->segment_count() < 2) ASSERT_TRUE(log->append(batch));
+  const std::string first = dir.sub(segment_file_name(Offset(0), ".log"));
+  struct stat st {};
+  ASSERT_EQ(::stat(first.c_str(), &st), 0);
+  EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, static_cast<uint64_t>(st.st_size) + (64u << 10));
 }
 
 TEST(PartitionLog, ReadAcrossSegmentBoundary) {

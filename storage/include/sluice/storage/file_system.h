@@ -30,6 +30,9 @@ class File {
   virtual const std::string& path() const = 0;
   // The OS file descriptor, for zero-copy sends (sendfile); -1 if there is none.
   virtual int native_handle() const { return -1; }
+  // Gives back the blocks a growing file reserved past its end (see PosixFile in
+  // file_system.cc), once it will grow no more. Best effort; data is untouched.
+  virtual void release_reserve() {}
 };
 
 enum class OpenMode { create_or_open, must_exist };

@@ -91,6 +91,8 @@ class Segment {
   // Position of the first batch whose max timestamp is >= `timestamp`, or size().
   Result<uint64_t> position_of_timestamp(int64_t timestamp) const;
   const File& log_file() const { return *log_; }
+  // The segment is full: give back the disk its log file reserved for growth.
+  void release_reserve() { log_->release_reserve(); }
   const OffsetIndex& offset_index() const { return index_; }
 
  private:
