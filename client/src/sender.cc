@@ -1,6 +1,7 @@
 #include "sender.h"
 
 #include <map>
+#include <utility>
 
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
@@ -153,7 +154,10 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
   for (const auto& r : body.results()) results[TopicPartition{r.topic(), r.partition()}] = &r;
   // Appended batches are completed only after the next request is on its way:
   // their callbacks then run while the broker works on it, instead of delaying it.
+  // Failures meanwhile (the rest of a partly appended request, expiries in run())
+  // concern later batches: they are reported after the appended ones.
   std::vector<std::pair<BatchPtr, int64_t>> appended_batches;
+  defer_failures_ = true;
   for (auto& [tp, batches] : partitions) {
     auto it = results.find(tp);
     if (it == results.end()) {
@@ -195,9 +199,14 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     }
   }
   run();
+  defer_failures_ = false;
   // Not finish(): the partition may be muted again, by the request run() just sent.
   for (auto& [batch, base_offset] : appended_batches) {
     batch->complete(base_offset);
+    accumulator_.done(*batch);
+  }
+  for (auto& [batch, error] : std::exchange(deferred_failures_, {})) {
+    batch->fail(error);
     accumulator_.done(*batch);
   }
 }
@@ -235,6 +244,10 @@ void Sender::finish(BatchPtr batch, int64_t base_offset) {
 
 void Sender::fail(BatchPtr batch, const Error& error) {
   muted_.erase(batch->partition());
+  if (defer_failures_) {
+    deferred_failures_.emplace_back(std::move(batch), error);
+    return;
+  }
   batch->fail(error);
   accumulator_.done(*batch);
 }

@@ -73,6 +73,11 @@ class Sender {
   SteadyTime timer_at_ = SteadyTime::max();
   std::atomic<bool> wakeup_pending_{false};
   std::set<TopicPartition> muted_;
+  // While a response's appended batches wait to be completed (on_response sends
+  // the next request first), failures are queued here and reported after them,
+  // so a partition's delivery reports keep their order.
+  bool defer_failures_ = false;
+  std::vector<std::pair<BatchPtr, Error>> deferred_failures_;
   int in_flight_ = 0;
   bool closed_ = false;
   Error close_error_;

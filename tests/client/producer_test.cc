@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -144,6 +147,32 @@ TEST(Producer, RetriesKeepPartitionOrder) {
   EXPECT_GE(broker.connections(), 2);
 }
 
+// For a produce request carrying several batches of one partition of "t":
+// appends only the first batch to `log` and answers with `error` for the rest,
+// as the broker does at a bad batch. Other requests: nullopt.
+std::optional<FakeBroker::Reply> append_only_the_first_batch(FakeLog& log, const FakeBroker::Request& r,
+                                                             wire::ErrorCode error) {
+  wire::ProduceRequest req;
+  req.ParseFromArray(r.body.data(), static_cast<int>(r.body.size()));
+  auto first = storage::validate_batch(r.records);
+  bool several = first && req.partitions_size() == 1 && first->total_size() < r.records.size();
+  if (!several) return std::nullopt;
+  FakeBroker::Request only_first = r;
+  only_first.records.resize(first->total_size());
+  req.mutable_partitions(0)->set_records_size(static_cast<uint32_t>(first->total_size()));
+  only_first.body.resize(req.ByteSizeLong());
+  req.SerializeToArray(only_first.body.data(), static_cast<int>(only_first.body.size()));
+  log.handle(only_first);
+  wire::ProduceResponse resp;
+  auto* result = resp.add_results();
+  result->set_topic("t");
+  result->set_partition(0);
+  result->set_base_offset(static_cast<int64_t>(log.records("t", 0).size()) - first->record_count);
+  result->add_batch_base_offsets(result->base_offset());
+  *result->mutable_error() = wire_err(error);
+  return FakeBroker::Reply::with(resp);
+}
+
 // With order preserved, one request carries every ready batch of a partition.
 // When the broker appends only the first of them and fails the rest (as it does
 // at a bad batch), the first is delivered with its offsets and the others are
@@ -153,27 +182,11 @@ TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest
   log.add_topic("t", 1);
   std::atomic<int> multi_batch_requests{0};
   FakeBroker broker([&](const FakeBroker::Request& r) {
-    if (r.header.api() != wire::PRODUCE) return log.handle(r);
-    wire::ProduceRequest req;
-    req.ParseFromArray(r.body.data(), static_cast<int>(r.body.size()));
-    auto first = storage::validate_batch(r.records);
-    bool several = first && req.partitions_size() == 1 && first->total_size() < r.records.size();
-    if (!several || ++multi_batch_requests > 1) return log.handle(r);
-    // Append only the first batch, then report a retriable error for the partition.
-    FakeBroker::Request only_first = r;
-    only_first.records.resize(first->total_size());
-    req.mutable_partitions(0)->set_records_size(static_cast<uint32_t>(first->total_size()));
-    only_first.body.resize(req.ByteSizeLong());
-    req.SerializeToArray(only_first.body.data(), static_cast<int>(only_first.body.size()));
-    log.handle(only_first);
-    wire::ProduceResponse resp;
-    auto* result = resp.add_results();
-    result->set_topic("t");
-    result->set_partition(0);
-    result->set_base_offset(static_cast<int64_t>(log.records("t", 0).size()) - first->record_count);
-    result->add_batch_base_offsets(result->base_offset());
-    *result->mutable_error() = wire_err(wire::REQUEST_TIMED_OUT);
-    return FakeBroker::Reply::with(resp);
+    if (r.header.api() != wire::PRODUCE || multi_batch_requests.load() > 0) return log.handle(r);
+    auto reply = append_only_the_first_batch(log, r, wire::REQUEST_TIMED_OUT);
+    if (!reply) return log.handle(r);
+    ++multi_batch_requests;
+    return *reply;
   });
   auto c = config_for(broker);
   c.linger_ms = 200;  // batches pile up behind the first request
@@ -181,6 +194,42 @@ TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest
   Producer producer(c);
   send_in_order_and_expect_delivered(producer, log, 300);
   EXPECT_GE(multi_batch_requests.load(), 1) << "some request carried several batches of the partition";
+}
+
+// Delivery reports of one partition run in record order, also when a request is
+// only partly appended and the rest fails for good: the appended batch's reports
+// (deferred until the next request is sent) come before the failed batch's.
+TEST(Producer, DeliveryReportsKeepRecordOrderWhenARequestIsPartlyAppended) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<bool> failed_once{false};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() != wire::PRODUCE || failed_once.load()) return log.handle(r);
+    auto reply = append_only_the_first_batch(log, r, wire::CORRUPT_MESSAGE);  // not retriable
+    if (!reply) return log.handle(r);
+    failed_once = true;
+    return *reply;
+  });
+  auto c = config_for(broker);
+  c.linger_ms = 200;  // batches pile up behind the first request
+  c.batch_bytes = 256;
+  Producer producer(c);
+  std::mutex mu;
+  std::vector<int> order;  // record index, in the order reports arrived
+  std::vector<bool> ok(300);
+  for (int i = 0; i < 300; ++i) {
+    producer.send({.topic = "t", .value = std::to_string(i)}, [&, i](const Result<RecordMetadata>& r) {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+      ok[static_cast<size_t>(i)] = r.has_value();
+    });
+  }
+  producer.flush();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(order.size(), 300u);
+  EXPECT_TRUE(failed_once.load()) << "some request carried several batches of the partition";
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << "reports out of record order";
+  EXPECT_TRUE(std::find(ok.begin(), ok.end(), false) != ok.end()) << "the failed batches were reported as failed";
 }
 
 TEST(Producer, PipelinesAcrossPartitionsUpToMaxInFlight) {
