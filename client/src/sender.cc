@@ -183,10 +183,8 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
       continue;
     }
     size_t appended = std::min(bases.size(), batches.size());
-    for (size_t i = 0; i < appended; ++i) {
-      muted_.erase(tp);
-      appended_batches.emplace_back(std::move(batches[i]), bases[i]);
-    }
+    if (appended > 0) muted_.erase(tp);
+    for (size_t i = 0; i < appended; ++i) appended_batches.emplace_back(std::move(batches[i]), bases[i]);
     if (ok) continue;
     Error error = wire_error(r.error().code(), r.error().message());
     if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(tp.topic);

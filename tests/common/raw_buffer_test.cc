@@ -60,6 +60,10 @@ TEST(RawBufferPool, ABufferServesTheNextRequestOfAboutTheSameSize) {
   EXPECT_EQ(b.data(), first);
   EXPECT_EQ(b.size(), 100'100u);
   std::memset(b.data(), 1, b.size());
+
+  auto pool_every_size = RawBufferPool::create(0, 1);  // 0 rounds to nothing: still a valid pool
+  RawBuffer c = pool_every_size->acquire(10);
+  EXPECT_EQ(c.size(), 10u);
 }
 
 TEST(RawBufferPool, BuffersMayOutliveThePoolAndMoveAcrossThreads) {

@@ -10,6 +10,7 @@
 // and a pooled buffer may be destroyed on any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -93,7 +94,9 @@ class RawBufferPool : public std::enable_shared_from_this<RawBufferPool> {
 
  private:
   friend class RawBuffer;
-  RawBufferPool(size_t min_pooled_bytes, size_t max_free) : min_pooled_bytes_(min_pooled_bytes), max_free_(max_free) {}
+  // At least 1: capacities are rounded up to a multiple of it.
+  RawBufferPool(size_t min_pooled_bytes, size_t max_free)
+      : min_pooled_bytes_(std::max<size_t>(min_pooled_bytes, 1)), max_free_(max_free) {}
 
   void give_back(std::unique_ptr<std::byte[]> data, size_t capacity) {
     std::lock_guard lock(mu_);
