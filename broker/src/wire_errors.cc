@@ -21,6 +21,8 @@ wire::ErrorCode to_wire_code(Errc code) {
     case Errc::io_error: return wire::STORAGE_ERROR;
     case Errc::closed: return wire::UNKNOWN_TOPIC_OR_PARTITION;
     case Errc::not_batch_boundary: return wire::INVALID_REQUEST;
+    case Errc::out_of_order_sequence: return wire::OUT_OF_ORDER_SEQUENCE_NUMBER;
+    case Errc::producer_fenced: return wire::INVALID_PRODUCER_EPOCH;
   }
   return wire::UNKNOWN_SERVER_ERROR;
 }

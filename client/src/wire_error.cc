@@ -20,6 +20,8 @@ Errc closest_errc(int32_t code) {
     case wire::OFFSET_OUT_OF_RANGE: return Errc::offset_out_of_range;
     case wire::MESSAGE_TOO_LARGE: return Errc::batch_too_large;
     case wire::CORRUPT_MESSAGE: return Errc::corrupt_data;
+    case wire::OUT_OF_ORDER_SEQUENCE_NUMBER: return Errc::out_of_order_sequence;
+    case wire::INVALID_PRODUCER_EPOCH: return Errc::producer_fenced;
     case wire::INVALID_REQUEST:
     case wire::INVALID_CONFIG:
     case wire::INVALID_PARTITIONS:

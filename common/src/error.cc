@@ -21,6 +21,8 @@ std::string_view errc_name(Errc code) {
     case Errc::not_found: return "not_found";
     case Errc::already_exists: return "already_exists";
     case Errc::closed: return "closed";
+    case Errc::out_of_order_sequence: return "out_of_order_sequence";
+    case Errc::producer_fenced: return "producer_fenced";
   }
   return "unknown";
 }

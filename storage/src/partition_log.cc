@@ -158,7 +158,33 @@ Status PartitionLog::load() {
     if (auto s = fs_.sync_dir(dir_); !s) return s;
   }
   active_created_ms_ = clock_.now().value();
+  if (auto s = rebuild_producer_state(list); !s) return s;
   publish(std::move(list));
+  return {};
+}
+
+// REQUIRES: writer_mu_ held, or the log not yet published (open).
+Status PartitionLog::rebuild_producer_state(const SegmentList& list) {
+  producers_.clear();
+  std::byte buffer[batch_format::kHeaderSize];
+  for (const auto& segment : list) {
+    const File& file = segment->log_file();
+    const uint64_t end = segment->size();
+    uint64_t position = 0;
+    while (position < end) {
+      auto n = file.read_at(position, MutableByteSpan(buffer));
+      if (!n) return tl::unexpected(n.error());
+      auto header = read_batch_header(ByteSpan(buffer, *n));
+      if (!header || header->total_size() <= batch_format::kLogOverhead) {
+        // Recovery has checked every batch up to `end`: this cannot happen unless
+        // the file changed under us.
+        return make_error(Errc::corrupt_data, segment->log_file().path() + ": unreadable batch header at " +
+                                                  std::to_string(position) + " while loading producer state");
+      }
+      producers_.record(*header);
+      position += header->total_size();
+    }
+  }
   return {};
 }
 
@@ -171,31 +197,40 @@ Status PartitionLog::write_recovery_point(Offset offset) {
 Result<AppendResult> PartitionLog::append(MutableByteSpan batch, AwaitDurable await_durable) {
   auto header = validate_batch_crc(batch, config_.max_batch_bytes);
   if (!header) return tl::unexpected(header.error());
-  Offset next;
+  AppendResult result;
   {
     std::lock_guard lock(writer_mu_);
     if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
-    Offset base = log_end_offset();
-    stamp_base_offset(batch, base);
-    header->base_offset = base;
-    auto list = segments();
-    const auto& active = list->back();
-    bool too_big = active->size() + batch.size() > config_.segment_bytes;
-    bool too_old = clock_.now().value() - active_created_ms_ >= config_.segment_ms;
-    bool offsets_overflow = header->last_offset() - active->base_offset() > int64_t{UINT32_MAX};
-    if (!active->empty() && (too_big || too_old || offsets_overflow)) {
-      if (auto s = roll_locked(base); !s) return tl::unexpected(s.error());
-      list = segments();
+    auto duplicate = producers_.check(*header);
+    if (!duplicate) return make_error(duplicate.error().code, dir_ + ": " + duplicate.error().message);
+    if (*duplicate) {
+      // Acknowledged like the first time, once that first write is durable.
+      const ProducerBatchInfo& first = **duplicate;
+      result = AppendResult{first.first_offset, first.last_offset, first.max_timestamp, true};
+    } else {
+      Offset base = log_end_offset();
+      stamp_base_offset(batch, base);
+      header->base_offset = base;
+      auto list = segments();
+      const auto& active = list->back();
+      bool too_big = active->size() + batch.size() > config_.segment_bytes;
+      bool too_old = clock_.now().value() - active_created_ms_ >= config_.segment_ms;
+      bool offsets_overflow = header->last_offset() - active->base_offset() > int64_t{UINT32_MAX};
+      if (!active->empty() && (too_big || too_old || offsets_overflow)) {
+        if (auto s = roll_locked(base); !s) return tl::unexpected(s.error());
+        list = segments();
+      }
+      if (auto s = list->back()->append(batch, *header); !s) return tl::unexpected(s.error());
+      producers_.record(*header);
+      log_end_.store(header->next_offset().value(), std::memory_order_release);
+      appends_.fetch_add(1, std::memory_order_relaxed);
+      result = AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};
     }
-    if (auto s = list->back()->append(batch, *header); !s) return tl::unexpected(s.error());
-    next = header->next_offset();
-    log_end_.store(next.value(), std::memory_order_release);
-    appends_.fetch_add(1, std::memory_order_relaxed);
   }
   if (config_.durability == Durability::fsync && await_durable == AwaitDurable::yes) {
-    if (auto s = wait_durable(next); !s) return tl::unexpected(s.error());
+    if (auto s = wait_durable(result.last_offset + 1); !s) return tl::unexpected(s.error());
   }
-  return AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};
+  return result;
 }
 
 Status PartitionLog::roll() {
@@ -491,6 +526,7 @@ Status PartitionLog::truncate_to(Offset offset) {
     if (auto s = list[i]->remove_files(); !s) return s;
   }
   list.resize(keep + 1);
+  if (auto s = rebuild_producer_state(list); !s) return s;
   {
     std::lock_guard sync_lock(sync_mu_);
     durable_end_ = std::min(durable_end_, offset.value());

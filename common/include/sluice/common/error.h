@@ -29,6 +29,8 @@ enum class Errc {
   not_found,
   already_exists,
   closed,
+  out_of_order_sequence,  // an idempotent producer's batch that would leave a gap in its sequence
+  producer_fenced,        // a batch from an older epoch of a producer id
 };
 
 std::string_view errc_name(Errc code);

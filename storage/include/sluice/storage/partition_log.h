@@ -36,6 +36,7 @@
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/file_system.h"
 #include "sluice/storage/log_config.h"
+#include "sluice/storage/producer_state.h"
 #include "sluice/storage/segment.h"
 
 namespace sluice::storage {
@@ -44,6 +45,9 @@ struct AppendResult {
   Offset base_offset;
   Offset last_offset;
   int64_t max_timestamp = 0;
+  // A retried batch of an idempotent producer: not written again; the offsets
+  // are those it was given the first time.
+  bool duplicate = false;
 };
 
 // Where bytes returned by a read lie in the segment files, so they can be sent
@@ -90,7 +94,9 @@ class PartitionLog {
                                                     Clock& clock = SystemClock::instance());
   ~PartitionLog();
 
-  // Validates framing and CRC, assigns offsets from the log end (rewriting the
+  // Validates framing and CRC, checks an idempotent producer's sequence
+  // (ProducerStateTable: a duplicate returns its first offsets, a gap or an old
+  // epoch is an error), assigns offsets from the log end (rewriting the
   // batch's base offset in place), writes it, rolls the segment if needed, and
   // waits for durability as configured (unless told not to: a caller that only
   // needs the write, like acks=1, can pass AwaitDurable::no).
@@ -147,6 +153,8 @@ class PartitionLog {
   Status load();
   Status roll_locked(Offset next_base);
   Status write_recovery_point(Offset offset);
+  // Reads every batch header of `list` into producers_ (open, truncation).
+  Status rebuild_producer_state(const SegmentList& list);
   std::shared_ptr<const SegmentList> segments() const { return segments_.load(std::memory_order_acquire); }
   void publish(SegmentList list) { segments_.store(std::make_shared<const SegmentList>(std::move(list))); }
   void flusher_loop(const std::stop_token& stop);
@@ -164,6 +172,7 @@ class PartitionLog {
   int64_t active_created_ms_ = 0;  // under writer_mu_
   Offset recovery_point_{0};       // under writer_mu_: every segment below it is synced
   bool closed_ = false;            // under writer_mu_
+  ProducerStateTable producers_;   // under writer_mu_
   std::atomic<uint64_t> appends_{0};
 
   // Group commit: one thread syncs at a time; others wait for durable_end_ to pass them.

@@ -1,0 +1,67 @@
+// Idempotent producers' state in one partition, as Kafka's ProducerStateManager
+// keeps it: per producer id, its epoch and the last kRecentBatches batches it
+// appended (sequence range and offsets). That is enough to answer a retried
+// batch with the offsets it got the first time (a duplicate, not appended
+// again) and to refuse a batch that would leave a gap in the sequence.
+//
+// Rules for a batch with a producer id (others are not checked):
+//   unknown producer          -> append, whatever its sequence (its older
+//                                batches may have been removed by retention)
+//   epoch older than known    -> producer_fenced
+//   epoch newer than known    -> append only at sequence 0, else out_of_order_sequence
+//   same epoch, same sequence range as a recent batch -> duplicate of that batch
+//   same epoch, otherwise     -> append only at last sequence + 1 (wrapping
+//                                from INT32_MAX to 0), else out_of_order_sequence
+//
+// Kept in memory and rebuilt from the batch headers when a log is opened.
+// kRecentBatches bounds how many batches a producer may have in flight per
+// partition for duplicates to be recognised (max_in_flight <= 5).
+// Thread-safety: none; the partition log's writer lock guards it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+
+#include "sluice/common/error.h"
+#include "sluice/storage/record_batch.h"
+
+namespace sluice::storage {
+
+struct ProducerBatchInfo {
+  int32_t first_sequence = 0;
+  int32_t last_sequence = 0;
+  Offset first_offset;
+  Offset last_offset;
+  int64_t max_timestamp = 0;
+};
+
+// The sequence of a batch's last record: base + last offset delta, wrapping past INT32_MAX to 0.
+int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta);
+
+class ProducerStateTable {
+ public:
+  static constexpr size_t kRecentBatches = 5;
+
+  // Before appending `header`: nullopt to append it, the earlier batch's info if
+  // it is a duplicate, or out_of_order_sequence / producer_fenced.
+  Result<std::optional<ProducerBatchInfo>> check(const BatchHeader& header) const;
+  // After appending `header` (its base offset assigned).
+  void record(const BatchHeader& header);
+  void clear() { producers_.clear(); }
+  size_t producer_count() const { return producers_.size(); }
+
+ private:
+  struct Entry {
+    int16_t epoch = 0;
+    // Ring of the most recent batches; recent[(next + kRecentBatches - 1) % kRecentBatches] is the newest.
+    std::array<ProducerBatchInfo, kRecentBatches> recent{};
+    size_t count = 0;
+    size_t next = 0;
+    const ProducerBatchInfo& newest() const { return recent[(next + kRecentBatches - 1) % kRecentBatches]; }
+  };
+  std::unordered_map<int64_t, Entry> producers_;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,169 @@
+// Idempotent producers in the partition log: duplicates, gaps, fencing, and the
+// state surviving a reopen (it is rebuilt from the batch headers).
+#include "sluice/storage/producer_state.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "test_support.h"
+
+namespace sluice::storage {
+namespace {
+
+using testing::TempDir;
+
+LogConfig test_config() {
+  LogConfig config;
+  config.segment_bytes = 1024;  // a few batches per segment: the rebuild reads several
+  config.durability = Durability::none;
+  config.retention_ms = -1;
+  return config;
+}
+
+std::unique_ptr<PartitionLog> open_log(const std::string& dir) {
+  auto log = PartitionLog::open(posix_file_system(), dir, test_config());
+  EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().to_string());
+  return log ? std::move(*log) : nullptr;
+}
+
+Bytes idempotent_batch(int64_t producer_id, int16_t epoch, int32_t base_sequence, int records = 3) {
+  BatchBuilder builder(
+      BatchOptions{.producer_id = producer_id, .producer_epoch = epoch, .base_sequence = base_sequence});
+  for (int i = 0; i < records; ++i) {
+    std::string value = "seq-" + std::to_string(base_sequence + i);
+    builder.add(1000 + i, std::nullopt, as_bytes(value));
+  }
+  return std::move(*builder.build());
+}
+
+Result<AppendResult> append(PartitionLog& log, Bytes batch) { return log.append(batch); }
+
+TEST(ProducerState, LastSequenceWrapsPastInt32Max) {
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  EXPECT_EQ(last_sequence_of(10, 4), 14);
+  EXPECT_EQ(last_sequence_of(kMax, 0), kMax);
+  EXPECT_EQ(last_sequence_of(kMax - 1, 2), 0);
+  EXPECT_EQ(last_sequence_of(kMax, 3), 2);
+}
+
+TEST(ProducerState, ARetriedBatchGetsItsFirstOffsetsAndIsNotWrittenTwice) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+  auto second = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->base_offset, Offset(3));
+  EXPECT_FALSE(second->duplicate);
+
+  auto retried = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_TRUE(retried.has_value()) << retried.error().to_string();
+  EXPECT_TRUE(retried->duplicate);
+  EXPECT_EQ(retried->base_offset, Offset(3));
+  EXPECT_EQ(retried->last_offset, Offset(5));
+  EXPECT_EQ(log->log_end_offset(), Offset(6));
+  // An older batch, still among the last five, is recognised too.
+  auto first_again = append(*log, idempotent_batch(7, 0, 0));
+  ASSERT_TRUE(first_again.has_value());
+  EXPECT_TRUE(first_again->duplicate);
+  EXPECT_EQ(first_again->base_offset, Offset(0));
+  EXPECT_EQ(log->log_end_offset(), Offset(6));
+}
+
+TEST(ProducerState, AGapInTheSequenceIsRefusedAndNothingIsWritten) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+  auto gap = append(*log, idempotent_batch(7, 0, 6));  // 3..5 never arrived
+  ASSERT_FALSE(gap.has_value());
+  EXPECT_EQ(gap.error().code, Errc::out_of_order_sequence);
+  EXPECT_NE(gap.error().message.find("expected 3"), std::string::npos) << gap.error().message;
+  EXPECT_EQ(log->log_end_offset(), Offset(3));
+  // The missing batch, then the one after it, append in order.
+  EXPECT_TRUE(append(*log, idempotent_batch(7, 0, 3)).has_value());
+  EXPECT_TRUE(append(*log, idempotent_batch(7, 0, 6)).has_value());
+  EXPECT_EQ(log->log_end_offset(), Offset(9));
+}
+
+TEST(ProducerState, AnOlderEpochIsFencedAndANewerOneStartsAtSequenceZero) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 1, 0)).has_value());
+  auto old_epoch = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_FALSE(old_epoch.has_value());
+  EXPECT_EQ(old_epoch.error().code, Errc::producer_fenced);
+
+  auto new_epoch_mid_sequence = append(*log, idempotent_batch(7, 2, 3));
+  ASSERT_FALSE(new_epoch_mid_sequence.has_value());
+  EXPECT_EQ(new_epoch_mid_sequence.error().code, Errc::out_of_order_sequence);
+  EXPECT_TRUE(append(*log, idempotent_batch(7, 2, 0)).has_value());
+  // The new epoch's sequence continues from its own batches.
+  EXPECT_TRUE(append(*log, idempotent_batch(7, 2, 3)).has_value());
+  EXPECT_EQ(log->log_end_offset(), Offset(9));
+}
+
+TEST(ProducerState, ProducersAreTrackedSeparatelyAndPlainBatchesAreNotChecked) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+  ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 0)).has_value());  // same sequence, other producer
+  ASSERT_TRUE(append(*log, testing::make_batch(2)).has_value());
+  ASSERT_TRUE(append(*log, testing::make_batch(2)).has_value());  // no producer id: never a duplicate
+  // A producer the partition has not seen may start anywhere (its earlier
+  // batches may be gone with retention).
+  ASSERT_TRUE(append(*log, idempotent_batch(9, 0, 40)).has_value());
+  EXPECT_EQ(log->log_end_offset(), Offset(13));
+}
+
+TEST(ProducerState, OnlyTheLastFiveBatchesAreRecognisedAsDuplicates) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  for (int32_t i = 0; i < 6; ++i) ASSERT_TRUE(append(*log, idempotent_batch(7, 0, i * 3)).has_value());
+  auto fifth_last = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_TRUE(fifth_last.has_value());
+  EXPECT_TRUE(fifth_last->duplicate);
+  auto sixth_last = append(*log, idempotent_batch(7, 0, 0));
+  ASSERT_FALSE(sixth_last.has_value());
+  EXPECT_EQ(sixth_last.error().code, Errc::out_of_order_sequence);
+}
+
+TEST(ProducerState, StateIsRebuiltFromTheLogWhenItIsOpenedAgain) {
+  TempDir dir;
+  {
+    auto log = open_log(dir.path());
+    // Enough batches to roll several 1 KiB segments.
+    for (int32_t i = 0; i < 40; ++i) ASSERT_TRUE(append(*log, idempotent_batch(7, 0, i * 3)).has_value());
+    ASSERT_GT(log->segment_count(), 3u);
+    ASSERT_TRUE(log->close().has_value());
+  }
+  for (bool clean : {true, false}) {
+    auto log = open_log(dir.path());
+    auto retried = append(*log, idempotent_batch(7, 0, 39 * 3));
+    ASSERT_TRUE(retried.has_value()) << retried.error().to_string();
+    EXPECT_TRUE(retried->duplicate) << "clean=" << clean;
+    EXPECT_EQ(retried->base_offset, Offset(117));
+    auto gap = append(*log, idempotent_batch(7, 0, 41 * 3));
+    ASSERT_FALSE(gap.has_value());
+    EXPECT_EQ(gap.error().code, Errc::out_of_order_sequence);
+    if (clean) {
+      ASSERT_TRUE(log->close().has_value());
+    }
+    // The second round opens without a clean close: recovery, then the same state.
+  }
+}
+
+TEST(ProducerState, TruncationForgetsTheBatchesItRemoves) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 3)).has_value());
+  ASSERT_TRUE(log->truncate_to(Offset(3)).has_value());
+  // The removed batch is no duplicate any more: it is written again.
+  auto again = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->duplicate);
+  EXPECT_EQ(again->base_offset, Offset(3));
+}
+
+}  // namespace
+}  // namespace sluice::storage
