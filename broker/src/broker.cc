@@ -135,6 +135,9 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
   if (!topics) return tl::unexpected(topics.error());
   impl->state.topics = std::move(*topics);
+  auto producer_ids = ProducerIdAllocator::open(storage::posix_file_system(), config.data_dir);
+  if (!producer_ids) return tl::unexpected(producer_ids.error());
+  impl->state.producer_ids = std::move(*producer_ids);
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);

@@ -14,6 +14,7 @@
 #include "sluice/broker/topic_table.h"
 #include "sluice/proto/frame.h"
 
+#include "producer_id_allocator.h"
 #include "sluice.pb.h"
 
 namespace sluice::broker {
@@ -22,6 +23,7 @@ struct BrokerState {
   BrokerConfig config;
   HostPort address;
   std::unique_ptr<TopicTable> topics;
+  std::unique_ptr<ProducerIdAllocator> producer_ids;
   Metrics metrics;
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
   // Threads mostly wait in fdatasync (group commit), so there are more than cores.
@@ -56,6 +58,7 @@ Response handle_metadata(BrokerState& state, Request request);
 Response handle_create_topics(BrokerState& state, Request request);
 Response handle_delete_topics(BrokerState& state, Request request);
 Response handle_api_versions(BrokerState& state, Request request);
+Response handle_init_producer_id(BrokerState& state, Request request);
 
 // Supported version range of each API (all 0 for now); false if unknown.
 bool api_supported(wire::ApiKey api, uint32_t version, wire::ErrorCode& error);

@@ -58,6 +58,7 @@ const char* api_name(wire::ApiKey api) {
     case wire::CREATE_TOPICS: return "create_topics";
     case wire::DELETE_TOPICS: return "delete_topics";
     case wire::API_VERSIONS: return "api_versions";
+    case wire::INIT_PRODUCER_ID: return "init_producer_id";
     default: return "unknown";
   }
 }
@@ -71,6 +72,7 @@ asio::awaitable<Response> dispatch(BrokerState& state, const wire::RequestHeader
     case wire::CREATE_TOPICS: co_return handle_create_topics(state, request);
     case wire::DELETE_TOPICS: co_return handle_delete_topics(state, request);
     case wire::API_VERSIONS: co_return handle_api_versions(state, request);
+    case wire::INIT_PRODUCER_ID: co_return handle_init_producer_id(state, request);
     default: co_return Response{nullptr};
   }
 }

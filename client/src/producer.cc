@@ -24,14 +24,17 @@ using std::chrono::milliseconds;
 // Room for the produce request's frame and Protobuf parts around one batch.
 constexpr size_t kRequestOverhead = 512;
 
+bool idempotent(const ProducerConfig& c) { return c.enable_idempotence && c.acks != kAcksNone; }
+
 AccumulatorConfig accumulator_config(const ProducerConfig& c) {
-  return AccumulatorConfig{c.batch_bytes, milliseconds(c.linger_ms), c.compression, c.zstd_level};
+  return AccumulatorConfig{c.batch_bytes, milliseconds(c.linger_ms), c.compression, c.zstd_level, idempotent(c)};
 }
 
 SenderConfig sender_config(const ProducerConfig& c) {
   return SenderConfig{c.acks,
                       c.max_in_flight,
                       c.preserve_order,
+                      idempotent(c),
                       c.retries,
                       milliseconds(c.retry_backoff_ms),
                       milliseconds(c.retry_backoff_max_ms),

@@ -29,6 +29,14 @@ class ProducerBatch {
   void add(int64_t timestamp, std::optional<ByteSpan> key, std::optional<ByteSpan> value,
            std::span<const storage::HeaderView> headers, DeliveryCallback on_delivery, size_t reserved_bytes);
 
+  // An idempotent producer's batch: its producer identity and the sequence of its
+  // first record (given once, in queue order, before or after sealing; a sealed
+  // batch's header and CRC are rewritten).
+  void set_sequence(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
+  bool has_sequence() const { return base_sequence_ >= 0; }
+  int32_t base_sequence() const { return base_sequence_; }
+  int64_t producer_id() const { return producer_id_; }
+
   // Encodes (and compresses) the records once; later calls keep the bytes.
   Status seal();
   bool sealed() const { return sealed_; }
@@ -66,6 +74,8 @@ class ProducerBatch {
   size_t reserved_bytes_ = 0;
   bool sealed_ = false;
   bool done_ = false;
+  int64_t producer_id_ = -1;
+  int32_t base_sequence_ = -1;
   Bytes bytes_;
 };
 

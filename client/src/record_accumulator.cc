@@ -46,7 +46,11 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
     // The batch before the new one is complete: finish it (header and CRC) here, so
     // the sender, which waits on the broker, only has to send it. Compression stays
     // with the sender: it would hold the lock for too long.
-    if (!queue.empty() && !queue.back()->sealed() && batch_options_.compression == storage::Compression::none) {
+    // An idempotent batch needs its sequence first; without a producer id yet, the
+    // sender seals it when it drains it.
+    if (!queue.empty() && !queue.back()->sealed() && batch_options_.compression == storage::Compression::none &&
+        (!config_.idempotent || producer_id_ >= 0)) {
+      if (config_.idempotent) assign_sequence(*queue.back());
       (void)queue.back()->seal();  // on an error it stays open; the sender seals again and fails it
     }
     uint64_t id = next_id_++;
@@ -80,7 +84,29 @@ SteadyTime RecordAccumulator::ready_time(const ProducerBatch& batch, const std::
   return batch.created() + config_.linger;
 }
 
-std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now, const std::set<TopicPartition>& muted,
+void RecordAccumulator::assign_sequence(ProducerBatch& batch) {
+  int32_t& next = next_sequence_[batch.partition()];
+  batch.set_sequence(producer_id_, producer_epoch_, next);
+  // Sequences wrap from INT32_MAX to 0, as the broker expects (storage::last_sequence_of).
+  next = static_cast<int32_t>((int64_t{next} + batch.record_count()) % (int64_t{INT32_MAX} + 1));
+}
+
+void RecordAccumulator::set_producer(int64_t producer_id, int16_t producer_epoch) {
+  std::lock_guard lock(mutex_);
+  producer_id_ = producer_id;
+  producer_epoch_ = producer_epoch;
+  next_sequence_.clear();
+  // Every batch closed to new records gets its sequence now, in queue order; the
+  // open one at the back gets it when it is closed.
+  for (auto& [partition, queue] : queues_) {
+    for (size_t i = 0; i < queue.size(); ++i) {
+      if (i + 1 == queue.size() && !queue[i]->sealed()) break;
+      assign_sequence(*queue[i]);
+    }
+  }
+}
+
+std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now, const PartitionRoom& room,
                                                                   size_t max_bytes) {
   std::lock_guard lock(mutex_);
   std::vector<BatchPtr> out;
@@ -94,14 +120,17 @@ std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     auto& [partition, queue] = *entries[(start + i) % n];
-    if (muted.contains(partition)) continue;
-    while (!queue.empty() && ready(*queue.front(), queue, now, flushing)) {
+    if (queue.empty()) continue;
+    size_t allowed = room(partition);
+    while (allowed > 0 && !queue.empty() && ready(*queue.front(), queue, now, flushing)) {
       size_t size = queue.front()->size_bytes();
       if (!out.empty() && total + size > max_bytes) {
         drain_start_ = (start + i) % n;  // start here next time
         return out;
       }
       total += size;
+      --allowed;
+      if (config_.idempotent && !queue.front()->has_sequence()) assign_sequence(*queue.front());
       out.push_back(std::move(queue.front()));
       queue.pop_front();
     }
@@ -110,12 +139,11 @@ std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now
   return out;
 }
 
-std::optional<SteadyTime> RecordAccumulator::next_ready_time(SteadyTime now,
-                                                             const std::set<TopicPartition>& muted) const {
+std::optional<SteadyTime> RecordAccumulator::next_ready_time(SteadyTime now, const PartitionRoom& room) const {
   std::lock_guard lock(mutex_);
   std::optional<SteadyTime> earliest;
   for (const auto& [partition, queue] : queues_) {
-    if (queue.empty() || muted.contains(partition)) continue;
+    if (queue.empty() || room(partition) == 0) continue;
     SteadyTime t = ready_time(*queue.front(), queue);
     if (!earliest || t < *earliest) earliest = t;
     if (*earliest <= now) break;

@@ -14,6 +14,10 @@
 // the next one, under the lock; the sender seals the rest when it drains them.
 // A batch that failed retriably goes back to the front of its queue, in batch
 // id order, so per-partition order survives retries.
+// Idempotence: once the producer id is known, every batch gets its sequence
+// when it is closed to new records (sealed by the append that starts the next
+// one, or drained), under the lock and so in queue order; a batch keeps it
+// through retries.
 // Memory: every record reserves its estimated size from the MemoryBudget before
 // it is added; the sender releases a batch's bytes once it is acknowledged.
 // Thread-safety: thread-safe; append() may block (memory) without the lock held.
@@ -24,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,7 +48,11 @@ struct AccumulatorConfig {
   std::chrono::milliseconds linger{5};
   CompressionType compression = CompressionType::none;
   int zstd_level = 3;
+  bool idempotent = false;
 };
+
+// How many more batches of a partition the sender takes now (0: the partition is muted).
+using PartitionRoom = std::function<size_t(const TopicPartition&)>;
 
 // Upper bound of the bytes a record adds to a batch (its varints at their widest).
 size_t estimate_record_size(std::optional<ByteSpan> key, std::optional<ByteSpan> value,
@@ -77,13 +86,18 @@ class RecordAccumulator {
   Result<AppendResult> append(const AppendRequest& request, DeliveryCallback& on_delivery, SteadyTime now);
 
   // Takes the ready batches at the front of each partition's queue (in queue
-  // order, so one request can carry a partition's batches in order) for the
-  // partitions not in `muted`, up to `max_bytes` in total (at least one batch),
-  // starting where the last drain stopped.
-  std::vector<BatchPtr> drain(SteadyTime now, const std::set<TopicPartition>& muted, size_t max_bytes);
-  // The earliest time a queued batch of an unmuted partition becomes ready;
+  // order, so one request can carry a partition's batches in order), at most
+  // room(partition) per partition, up to `max_bytes` in total (at least one
+  // batch), starting where the last drain stopped.
+  std::vector<BatchPtr> drain(SteadyTime now, const PartitionRoom& room, size_t max_bytes);
+  // The earliest time a queued batch of a partition with room becomes ready;
   // nullopt if none is queued. A time <= now means ready now.
-  std::optional<SteadyTime> next_ready_time(SteadyTime now, const std::set<TopicPartition>& muted) const;
+  std::optional<SteadyTime> next_ready_time(SteadyTime now, const PartitionRoom& room) const;
+
+  // Idempotence: the producer id and epoch for the batches from now on. Every
+  // partition's sequence starts again at 0, and the queued batches closed to
+  // new records are numbered (again), in queue order. Call with none in flight.
+  void set_producer(int64_t producer_id, int16_t producer_epoch);
 
   // Puts a drained batch back for a retry at `batch->retry_at`.
   void reenqueue(BatchPtr batch);
@@ -106,6 +120,7 @@ class RecordAccumulator {
  private:
   bool ready(const ProducerBatch& batch, const std::deque<BatchPtr>& queue, SteadyTime now, bool flushing) const;
   SteadyTime ready_time(const ProducerBatch& batch, const std::deque<BatchPtr>& queue) const;
+  void assign_sequence(ProducerBatch& batch);  // REQUIRES: mutex_ held, producer id known
 
   AccumulatorConfig config_;
   storage::BatchOptions batch_options_;
@@ -117,6 +132,9 @@ class RecordAccumulator {
   uint64_t next_id_ = 1;
   int flushing_ = 0;
   size_t drain_start_ = 0;
+  int64_t producer_id_ = -1;  // idempotence: -1 until the sender learns it
+  int16_t producer_epoch_ = -1;
+  std::map<TopicPartition, int32_t> next_sequence_;
 };
 
 }  // namespace sluice::client

@@ -13,6 +13,7 @@ static_assert(static_cast<int>(Api::metadata) == wire::METADATA);
 static_assert(static_cast<int>(Api::create_topics) == wire::CREATE_TOPICS);
 static_assert(static_cast<int>(Api::delete_topics) == wire::DELETE_TOPICS);
 static_assert(static_cast<int>(Api::api_versions) == wire::API_VERSIONS);
+static_assert(static_cast<int>(Api::init_producer_id) == wire::INIT_PRODUCER_ID);
 
 std::string_view api_name(Api api) {
   switch (api) {
@@ -23,6 +24,7 @@ std::string_view api_name(Api api) {
     case Api::create_topics: return "CreateTopics";
     case Api::delete_topics: return "DeleteTopics";
     case Api::api_versions: return "ApiVersions";
+    case Api::init_producer_id: return "InitProducerId";
   }
   return "Unknown";
 }

@@ -1,5 +1,7 @@
 #include "sender.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <utility>
 
@@ -44,6 +46,62 @@ void Sender::arm_timer(SteadyTime when) {
   });
 }
 
+size_t Sender::room(const TopicPartition& tp) const {
+  constexpr size_t kUnlimited = SIZE_MAX;
+  if (!config_.idempotent) return config_.preserve_order && muted_.contains(tp) ? 0 : kUnlimited;
+  if (producer_id_ < 0 || reset_producer_id_) return 0;
+  auto it = flows_.find(tp);
+  if (it == flows_.end()) return kMaxBatchesInFlight;
+  const PartitionFlow& flow = it->second;
+  if (flow.recovering && flow.in_flight > 0) return 0;
+  return static_cast<size_t>(std::max(0, kMaxBatchesInFlight - flow.in_flight));
+}
+
+void Sender::request_producer_id(SteadyTime now) {
+  if (producer_id_requested_) return;
+  if (now < producer_id_retry_at_) {
+    arm_timer(producer_id_retry_at_);
+    return;
+  }
+  producer_id_requested_ = true;
+  OutgoingRequest out;
+  out.api = Api::init_producer_id;
+  out.body = serialize_message(wire::InitProducerIdRequest{});
+  out.timeout = config_.request_timeout;
+  out.on_done = [this](Result<Response> response) { on_producer_id(std::move(response)); };
+  net_.send(std::move(out));
+}
+
+void Sender::on_producer_id(Result<Response> response) {
+  producer_id_requested_ = false;
+  if (closed_) return;
+  Status status;
+  wire::InitProducerIdResponse body;
+  if (!response) {
+    status = tl::unexpected(response.error());
+  } else if (auto s = parse_body(response->body(), body, "InitProducerIdResponse"); !s) {
+    status = s;
+  } else if (body.has_error() && body.error().code() != wire::NONE) {
+    status = tl::unexpected(wire_error(body.error().code(), body.error().message()));
+  }
+  if (!status) {
+    // Batches wait (up to delivery_timeout_ms) while the id is asked for again.
+    ++producer_id_attempts_;
+    auto backoff = retry_backoff(producer_id_attempts_, config_.retry_backoff, config_.retry_backoff_max, rng_);
+    producer_id_retry_at_ = std::chrono::steady_clock::now() + backoff;
+    log::warn("producer", "init_producer_id_failed",
+              {{"attempt", producer_id_attempts_}, {"error", status.error().to_string()}});
+  } else {
+    producer_id_attempts_ = 0;
+    producer_id_ = body.producer_id();
+    producer_epoch_ = static_cast<int16_t>(body.producer_epoch());
+    flows_.clear();
+    accumulator_.set_producer(producer_id_, producer_epoch_);
+    log::info("producer", "producer_id", {{"producer_id", producer_id_}, {"epoch", int64_t{producer_epoch_}}});
+  }
+  run();
+}
+
 void Sender::run() {
   if (closed_) return;
   SteadyTime now = std::chrono::steady_clock::now();
@@ -54,8 +112,18 @@ void Sender::run() {
     if (batch->last_error) why += "; last error: " + batch->last_error->to_string();
     fail(std::move(batch), client_error(Errc::io_error, reason::kDeliveryTimeout, why));
   }
+  if (config_.idempotent) {
+    // A gap left by a failed batch: a new producer id, once nothing is in flight.
+    if (reset_producer_id_ && in_flight_ == 0) {
+      reset_producer_id_ = false;
+      producer_id_ = -1;
+      log::warn("producer", "producer_id_reset", {{"reason", "a batch with a sequence number failed"}});
+    }
+    if (producer_id_ < 0 && !reset_producer_id_) request_producer_id(now);
+  }
+  const PartitionRoom room_for = [this](const TopicPartition& tp) { return room(tp); };
   while (in_flight_ < config_.max_in_flight) {
-    auto drained = accumulator_.drain(now, muted_, config_.max_request_bytes);
+    auto drained = accumulator_.drain(now, room_for, config_.max_request_bytes);
     if (drained.empty()) break;
     std::vector<BatchPtr> ready;
     for (auto& batch : drained) {
@@ -84,7 +152,7 @@ void Sender::run() {
     if (!ready.empty()) send_request(std::move(ready));
   }
   if (in_flight_ < config_.max_in_flight) {
-    auto next = accumulator_.next_ready_time(now, muted_);
+    auto next = accumulator_.next_ready_time(now, room_for);
     if (next) arm_timer(std::max(*next, now + std::chrono::milliseconds(1)));
   }
 }
@@ -113,7 +181,11 @@ void Sender::send_request(std::vector<BatchPtr> batches) {
       out.records.emplace_back(batch->bytes());
     }
     p->set_records_size(static_cast<uint32_t>(size));
-    if (config_.preserve_order) muted_.insert(tp);
+    if (config_.idempotent) {
+      flows_[tp].in_flight += static_cast<int>(by_partition[tp].size());
+    } else if (config_.preserve_order) {
+      muted_.insert(tp);
+    }
     request->partitions.emplace_back(tp, std::move(by_partition[tp]));
   }
   out.api = Api::produce;
@@ -129,6 +201,14 @@ void Sender::send_request(std::vector<BatchPtr> batches) {
 void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Response> response) {
   --in_flight_;
   auto partitions = std::move(request->partitions);
+  if (config_.idempotent) {
+    for (auto& [tp, batches] : partitions) {
+      PartitionFlow& flow = flows_[tp];
+      flow.in_flight -= static_cast<int>(batches.size());
+      // Every batch of the partition is back: the requeued ones go out again in order.
+      if (flow.in_flight == 0) flow.recovering = false;
+    }
+  }
   auto each_batch = [&](auto&& action) {
     for (auto& [tp, batches] : partitions) {
       for (auto& batch : batches) action(std::move(batch));
@@ -184,12 +264,29 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     }
     size_t appended = std::min(bases.size(), batches.size());
     if (appended > 0) muted_.erase(tp);
-    for (size_t i = 0; i < appended; ++i) appended_batches.emplace_back(std::move(batches[i]), bases[i]);
+    for (size_t i = 0; i < appended; ++i) {
+      const ProducerBatch& b = *batches[i];
+      if (b.has_sequence()) {
+        flows_[tp].next_expected = static_cast<int32_t>((int64_t{b.base_sequence()} + b.record_count()) %
+                                                        (int64_t{INT32_MAX} + 1));
+      }
+      appended_batches.emplace_back(std::move(batches[i]), bases[i]);
+    }
     if (ok) continue;
     Error error = wire_error(r.error().code(), r.error().message());
     if (r.error().code() == wire::UNKNOWN_TOPIC_OR_PARTITION) metadata_.refresh_async(tp.topic);
     for (size_t i = appended; i < batches.size(); ++i) {
-      if (is_retriable_wire_code(r.error().code())) {
+      if (r.error().code() == wire::OUT_OF_ORDER_SEQUENCE_NUMBER && batches[i]->has_sequence()) {
+        // Retriable while an earlier batch of the partition is being retried: the
+        // broker has not seen it yet. If it expects this very batch, the broker
+        // and the producer disagree; the batch fails (and the id is reset).
+        bool behind_a_retry = flows_[tp].next_expected != batches[i]->base_sequence();
+        if (behind_a_retry) {
+          retry(std::move(batches[i]), error);
+        } else {
+          fail(std::move(batches[i]), error);
+        }
+      } else if (is_retriable_wire_code(r.error().code())) {
         retry_or_fail(std::move(batches[i]), error);
       } else {
         fail(std::move(batches[i]), error);
@@ -210,9 +307,13 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
 }
 
 void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
+  if (!is_retriable(error)) return fail(std::move(batch), error);
+  retry(std::move(batch), error);
+}
+
+void Sender::retry(BatchPtr batch, const Error& error) {
   muted_.erase(batch->partition());
-  if (closed_) return fail(std::move(batch), error);
-  if (!is_retriable(error) || batch->attempts >= config_.retries) return fail(std::move(batch), error);
+  if (closed_ || batch->attempts >= config_.retries) return fail(std::move(batch), error);
   SteadyTime now = std::chrono::steady_clock::now();
   auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
   if (now + backoff >= batch->created() + config_.delivery_timeout) {
@@ -223,6 +324,7 @@ void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
                          std::to_string(config_.delivery_timeout.count()) + "; last error: " + error.to_string());
     return fail(std::move(batch), timed_out);
   }
+  if (config_.idempotent) flows_[batch->partition()].recovering = true;
   ++batch->attempts;
   batch->retry_at = now + backoff;
   batch->last_error = error;
@@ -242,6 +344,8 @@ void Sender::finish(BatchPtr batch, int64_t base_offset) {
 
 void Sender::fail(BatchPtr batch, const Error& error) {
   muted_.erase(batch->partition());
+  // The broker never gets this sequence now; later batches would be refused.
+  if (batch->has_sequence() && !closed_) reset_producer_id_ = true;
   if (defer_failures_) {
     deferred_failures_.emplace_back(std::move(batch), error);
     return;

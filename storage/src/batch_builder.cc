@@ -94,6 +94,14 @@ Result<Bytes> BatchBuilder::build() {
   return batch;
 }
 
+void restamp_producer(MutableByteSpan batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+  std::byte* p = batch.data();
+  store_be<int64_t>(p + bf::kProducerId, producer_id);
+  store_be<int16_t>(p + bf::kProducerEpoch, producer_epoch);
+  store_be<int32_t>(p + bf::kBaseSequence, base_sequence);
+  store_be<uint32_t>(p + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
+}
+
 Bytes make_control_batch(ControlType type, int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch,
                          int64_t timestamp) {
   std::byte key[4];

@@ -160,6 +160,7 @@ FakeBroker::Reply FakeLog::handle(const FakeBroker::Request& request) {
   switch (request.header.api()) {
     case wire::METADATA: return metadata(request);
     case wire::PRODUCE: return produce(request);
+    case wire::INIT_PRODUCER_ID: return init_producer_id();
     default: {
       FakeBroker::Reply r;
       wire::Error e;
@@ -195,6 +196,13 @@ FakeBroker::Reply FakeLog::metadata(const FakeBroker::Request& request) {
   return FakeBroker::Reply::with(resp);
 }
 
+FakeBroker::Reply FakeLog::init_producer_id() {
+  wire::InitProducerIdResponse resp;
+  resp.set_producer_id(1000 + ++producer_ids_given_);
+  resp.set_producer_epoch(0);
+  return FakeBroker::Reply::with(resp);
+}
+
 FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
   ++produce_requests_;
   wire::ProduceRequest req;
@@ -224,9 +232,25 @@ FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
         break;
       }
       ByteSpan batch = batches.first(valid->total_size());
+      auto& producers = producer_states_[{pd.topic(), pd.partition()}];
+      auto duplicate = producers.check(*valid);
+      if (!duplicate) {
+        r->mutable_error()->set_code(duplicate.error().code == Errc::producer_fenced ? wire::INVALID_PRODUCER_EPOCH
+                                                                                     : wire::OUT_OF_ORDER_SEQUENCE_NUMBER);
+        r->mutable_error()->set_message(duplicate.error().message);
+        break;
+      }
+      const int64_t base = *duplicate ? (*duplicate)->first_offset.value() : static_cast<int64_t>(log.size());
       batches = batches.subspan(batch.size());
-      if (r->batch_base_offsets_size() == 0) r->set_base_offset(static_cast<int64_t>(log.size()));
-      r->add_batch_base_offsets(static_cast<int64_t>(log.size()));
+      if (r->batch_base_offsets_size() == 0) r->set_base_offset(base);
+      r->add_batch_base_offsets(base);
+      if (*duplicate) {
+        ++duplicates_;
+        continue;
+      }
+      storage::BatchHeader appended = *valid;
+      appended.base_offset = Offset(base);
+      producers.record(appended);
       std::vector<storage::Record> decoded;
       Bytes scratch;
       (void)storage::decode_records(batch, decoded, scratch);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sluice/common/bytes.h"
+#include "sluice/storage/producer_state.h"
 
 #include "sluice.pb.h"
 
@@ -75,8 +76,10 @@ class FakeBroker {
   std::vector<std::thread> conn_threads_;
 };
 
-// A minimal in-memory log behind Metadata and Produce: topics with partition
-// counts, records appended per partition. Tests wrap its handle() to inject faults.
+// A minimal in-memory log behind Metadata, Produce and InitProducerId: topics
+// with partition counts, records appended per partition, idempotent producers'
+// batches checked with the broker's own rules (storage::ProducerStateTable).
+// Tests wrap its handle() to inject faults.
 class FakeLog {
  public:
   struct StoredRecord {
@@ -89,15 +92,22 @@ class FakeLog {
   FakeBroker::Reply handle(const FakeBroker::Request& request);
   std::vector<StoredRecord> records(const std::string& topic, int32_t partition) const;
   int produce_requests() const { return produce_requests_.load(); }
+  int producer_ids_given() const { return producer_ids_given_.load(); }
+  // Batches answered as duplicates of one appended before (not appended again).
+  int duplicates() const { return duplicates_.load(); }
   // Record counts of every batch received, in arrival order.
   std::vector<int32_t> batch_sizes() const;
 
  private:
   FakeBroker::Reply metadata(const FakeBroker::Request& request);
   FakeBroker::Reply produce(const FakeBroker::Request& request);
+  FakeBroker::Reply init_producer_id();
 
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<std::vector<StoredRecord>>> topics_;
+  std::map<std::pair<std::string, int32_t>, storage::ProducerStateTable> producer_states_;
+  std::atomic<int> producer_ids_given_{0};
+  std::atomic<int> duplicates_{0};
   std::vector<int32_t> batch_sizes_;
   std::atomic<int> produce_requests_{0};
 };

@@ -253,6 +253,93 @@ TEST(Producer, PipelinesAcrossPartitionsUpToMaxInFlight) {
   for (int p = 0; p < 8; ++p) expect_log_in_order(log, "t", p, 50);
 }
 
+// A broker that loses responses after appending (the 4th produce request), and
+// fails another request without appending it (the 9th), while a slow broker
+// lets several requests of the one partition pile up in flight.
+struct LossyBroker {
+  explicit LossyBroker(FakeLog& log)
+      : broker([this, &log](const FakeBroker::Request& r) {
+          if (r.header.api() != wire::PRODUCE) return log.handle(r);
+          int n = ++produces;
+          if (n == 9) return fail_produce(r, wire::REQUEST_TIMED_OUT);
+          auto reply = log.handle(r);
+          if (n == 4) return FakeBroker::Reply::hang_up();  // appended, but the response is lost
+          reply.delay = 2ms;
+          return reply;
+        }) {}
+  std::atomic<int> produces{0};
+  FakeBroker broker;
+};
+
+ProducerConfig pipelining_config(const FakeBroker& broker) {
+  auto c = config_for(broker);
+  c.linger_ms = 0;
+  c.batch_bytes = 256;
+  c.max_request_bytes = 1024;  // a few batches per request: many requests for the partition
+  return c;
+}
+
+// With idempotence a partition's batches pipeline, and a lost response or a
+// failed request in the middle neither duplicates nor reorders records: the
+// broker answers the retried batches it already has as duplicates and refuses
+// the ones behind a gap until the gap is filled.
+TEST(Producer, IdempotentPipelinedBatchesSurviveLostResponsesWithoutDuplicatesOrReordering) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  LossyBroker lossy(log);
+  Producer producer(pipelining_config(lossy.broker));
+  send_in_order_and_expect_delivered(producer, log, 500);
+  EXPECT_GE(lossy.produces.load(), 10) << "the faults were reached";
+  EXPECT_GE(log.duplicates(), 1) << "a retry of an appended batch was answered as a duplicate";
+  EXPECT_EQ(log.producer_ids_given(), 1);
+}
+
+// The same faults without idempotence, the pipelining only allowed by giving
+// up order: the lost response's batches are stored twice. (This is what the
+// test above guards against.)
+TEST(Producer, WithoutIdempotenceALostResponseStoresBatchesTwice) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  LossyBroker lossy(log);
+  auto c = pipelining_config(lossy.broker);
+  c.enable_idempotence = false;
+  c.preserve_order = false;
+  Producer producer(c);
+  Reports reports;
+  for (int i = 0; i < 500; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (auto& f : reports) ASSERT_TRUE(f.get());
+  EXPECT_GT(log.records("t", 0).size(), 500u);
+  EXPECT_EQ(log.producer_ids_given(), 0);
+}
+
+// A batch that fails for good leaves a gap in its partition's sequence that the
+// broker would refuse forever. The producer takes a new producer id, numbers the
+// waiting batches again, and later records are delivered.
+TEST(Producer, ABatchThatFailsForGoodMakesTheProducerTakeANewId) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::atomic<int> produces{0};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() == wire::PRODUCE && ++produces == 2) return fail_produce(r, wire::INVALID_REQUEST);
+    return log.handle(r);
+  });
+  auto c = config_for(broker);
+  c.linger_ms = 0;
+  Producer producer(c);
+  ASSERT_TRUE(producer.send({.topic = "t", .value = "0"}).get());
+  ASSERT_FALSE(producer.send({.topic = "t", .value = "lost"}).get());
+  Reports reports;
+  for (int i = 1; i < 50; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  producer.flush();
+  for (auto& f : reports) {
+    auto md = f.get();
+    ASSERT_TRUE(md) << md.error().to_string();
+  }
+  expect_log_in_order(log, "t", 0, 50);
+  EXPECT_EQ(log.producer_ids_given(), 2);
+}
+
 TEST(Producer, NonRetriableErrorsFailAtOnce) {
   FakeLog log;
   log.add_topic("t", 1);

@@ -40,6 +40,9 @@ struct Fixture {
 };
 
 const SteadyTime kT0 = SteadyTime() + std::chrono::hours(1);
+// Drain rooms: every partition open, or kP0 muted.
+const PartitionRoom kAll = [](const TopicPartition&) { return SIZE_MAX; };
+const PartitionRoom kAllButP0 = [](const TopicPartition& tp) { return tp == kP0 ? size_t{0} : SIZE_MAX; };
 
 TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   Fixture f({.batch_bytes = 1000, .linger = 1000ms});
@@ -62,7 +65,7 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
   EXPECT_EQ(ready_reports, batches - 1);
   EXPECT_EQ(f.acc.queued_batches(), static_cast<size_t>(batches));
   // Full batches drain before linger; the last, partly filled one waits.
-  auto drained = f.acc.drain(kT0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   // Every full batch of the partition, in order, in one drain.
   ASSERT_EQ(drained.size(), static_cast<size_t>(batches - 1));
   for (size_t i = 0; i < drained.size(); ++i) {
@@ -82,7 +85,7 @@ TEST(RecordAccumulator, RecordsShareABatchUntilItIsFull) {
       b->complete(0);
       f.acc.done(*b);
     }
-    drained = f.acc.drain(kT0, {}, 1 << 20);
+    drained = f.acc.drain(kT0, kAll, 1 << 20);
   }
   EXPECT_EQ(total, static_cast<size_t>(batches - 1));
   EXPECT_EQ(f.acc.queued_batches(), 1u);
@@ -100,7 +103,7 @@ TEST(RecordAccumulator, AFullUncompressedBatchIsSealedWhenTheNextOneStarts) {
       ASSERT_TRUE(r);
       if (r->new_batch) ++batches;
     }
-    auto drained = f.acc.drain(kT0, {}, 1 << 20);
+    auto drained = f.acc.drain(kT0, kAll, 1 << 20);
     ASSERT_EQ(drained.size(), 1u);
     EXPECT_EQ(drained[0]->sealed(), compression == CompressionType::none);
     ASSERT_TRUE(drained[0]->seal());
@@ -116,11 +119,11 @@ TEST(RecordAccumulator, LingerHoldsAPartialBatchUntilItExpires) {
   Fixture f({.batch_bytes = 16384, .linger = 50ms});
   ASSERT_TRUE(f.add(kP0, "a", kT0));
   ASSERT_TRUE(f.add(kP0, "b", kT0 + 10ms));
-  EXPECT_TRUE(f.acc.drain(kT0 + 49ms, {}, 1 << 20).empty());
-  auto next = f.acc.next_ready_time(kT0 + 10ms, {});
+  EXPECT_TRUE(f.acc.drain(kT0 + 49ms, kAll, 1 << 20).empty());
+  auto next = f.acc.next_ready_time(kT0 + 10ms, kAll);
   ASSERT_TRUE(next);
   EXPECT_EQ(*next, kT0 + 50ms);  // linger counts from the first record
-  auto drained = f.acc.drain(kT0 + 50ms, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0 + 50ms, kAll, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   EXPECT_EQ(drained[0]->record_count(), 2);
 }
@@ -128,16 +131,16 @@ TEST(RecordAccumulator, LingerHoldsAPartialBatchUntilItExpires) {
 TEST(RecordAccumulator, ZeroLingerIsReadyAtOnce) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
   ASSERT_TRUE(f.add(kP0, "a", kT0));
-  EXPECT_EQ(f.acc.drain(kT0, {}, 1 << 20).size(), 1u);
+  EXPECT_EQ(f.acc.drain(kT0, kAll, 1 << 20).size(), 1u);
 }
 
 TEST(RecordAccumulator, FlushMakesEveryBatchReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
   ASSERT_TRUE(f.add(kP0, "a", kT0));
   ASSERT_TRUE(f.add(kP1, "b", kT0));
-  EXPECT_TRUE(f.acc.drain(kT0, {}, 1 << 20).empty());
+  EXPECT_TRUE(f.acc.drain(kT0, kAll, 1 << 20).empty());
   uint64_t target = f.acc.begin_flush();
-  auto drained = f.acc.drain(kT0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   EXPECT_EQ(drained.size(), 2u);
   EXPECT_FALSE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
   for (auto& b : drained) f.acc.done(*b);
@@ -149,10 +152,10 @@ TEST(RecordAccumulator, MutedPartitionsAreNotDrained) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
   ASSERT_TRUE(f.add(kP0, "a", kT0));
   ASSERT_TRUE(f.add(kP1, "b", kT0));
-  auto drained = f.acc.drain(kT0, {kP0}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAllButP0, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   EXPECT_EQ(drained[0]->partition(), kP1);
-  EXPECT_FALSE(f.acc.next_ready_time(kT0, {kP0}));
+  EXPECT_FALSE(f.acc.next_ready_time(kT0, kAllButP0));
 }
 
 TEST(RecordAccumulator, DrainStopsAtMaxBytesButTakesAtLeastOneBatch) {
@@ -160,9 +163,9 @@ TEST(RecordAccumulator, DrainStopsAtMaxBytesButTakesAtLeastOneBatch) {
   const std::string big(3000, 'x');
   ASSERT_TRUE(f.add(kP0, big, kT0));
   ASSERT_TRUE(f.add(kP1, big, kT0));
-  auto first = f.acc.drain(kT0, {}, 1000);
+  auto first = f.acc.drain(kT0, kAll, 1000);
   EXPECT_EQ(first.size(), 1u);
-  auto second = f.acc.drain(kT0, {}, 1000);
+  auto second = f.acc.drain(kT0, kAll, 1000);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_NE(first[0]->partition(), second[0]->partition());
 }
@@ -170,7 +173,7 @@ TEST(RecordAccumulator, DrainStopsAtMaxBytesButTakesAtLeastOneBatch) {
 TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
   Fixture f({.batch_bytes = 200, .linger = 0ms});
   ASSERT_TRUE(f.add(kP0, std::string(100, 'a'), kT0));
-  auto first = f.acc.drain(kT0, {}, 1 << 20);
+  auto first = f.acc.drain(kT0, kAll, 1 << 20);
   ASSERT_EQ(first.size(), 1u);
   uint64_t first_id = first[0]->id();
   ASSERT_TRUE(first[0]->seal());
@@ -179,9 +182,9 @@ TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
   f.acc.reenqueue(std::move(first[0]));
   ASSERT_TRUE(f.add(kP0, std::string(100, 'b'), kT0));  // a newer batch, ready at once
   // The retry blocks the partition until its backoff passes: the newer batch may not overtake it.
-  EXPECT_TRUE(f.acc.drain(kT0 + 50ms, {}, 1 << 20).empty());
-  EXPECT_EQ(*f.acc.next_ready_time(kT0 + 50ms, {}), kT0 + 100ms);
-  auto again = f.acc.drain(kT0 + 100ms, {}, 1 << 20);
+  EXPECT_TRUE(f.acc.drain(kT0 + 50ms, kAll, 1 << 20).empty());
+  EXPECT_EQ(*f.acc.next_ready_time(kT0 + 50ms, kAll), kT0 + 100ms);
+  auto again = f.acc.drain(kT0 + 100ms, kAll, 1 << 20);
   ASSERT_EQ(again.size(), 2u) << "the retry, then the newer batch behind it";
   EXPECT_EQ(again[0]->id(), first_id);
   EXPECT_GT(again[1]->id(), first_id);
@@ -190,7 +193,7 @@ TEST(RecordAccumulator, RetriedBatchGoesBackInFrontAndWaitsForItsBackoff) {
 TEST(RecordAccumulator, NewRecordsNeverJoinASealedRetryBatch) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms});
   ASSERT_TRUE(f.add(kP0, "a", kT0));
-  auto drained = f.acc.drain(kT0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   ASSERT_TRUE(drained[0]->seal());
   drained[0]->attempts = 1;
   f.acc.reenqueue(std::move(drained[0]));
@@ -228,7 +231,7 @@ TEST(RecordAccumulator, MemoryIsReservedPerRecordAndReleasedPerBatch) {
   ASSERT_TRUE(f.add(kP0, std::string(1000, 'x'), kT0));
   size_t after_one = f.budget.available();
   EXPECT_LT(after_one, 9'000u);
-  auto drained = f.acc.drain(kT0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   f.acc.done(*drained[0]);
   EXPECT_EQ(f.budget.available(), 10'000u);
 }
@@ -244,7 +247,7 @@ TEST(RecordAccumulator, BufferFullFailsAtOnceWhenNotBlocking) {
 TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
   Fixture f({.batch_bytes = 16384, .linger = 0ms}, 3'000);
   ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
-  auto drained = f.acc.drain(kT0, {}, 1 << 20);
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   ASSERT_EQ(drained.size(), 1u);
   std::atomic<bool> appended{false};
   std::thread sender_thread([&] {
@@ -270,10 +273,10 @@ TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
 TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
   ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
-  EXPECT_TRUE(f.acc.drain(kT0, {}, 1 << 20).empty());
+  EXPECT_TRUE(f.acc.drain(kT0, kAll, 1 << 20).empty());
   std::thread waiter([&] { (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms); });
   while (!f.budget.has_waiters()) std::this_thread::yield();
-  EXPECT_EQ(f.acc.drain(kT0, {}, 1 << 20).size(), 1u);  // sent early to free memory
+  EXPECT_EQ(f.acc.drain(kT0, kAll, 1 << 20).size(), 1u);  // sent early to free memory
   waiter.join();
 }
 

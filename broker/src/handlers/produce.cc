@@ -47,8 +47,10 @@ void append_partition(BrokerState& state, PartitionWrite& w) {
     first = false;
     w.result->add_batch_base_offsets(appended->base_offset.value());
     w.next_offset = appended->last_offset + 1;
-    records += static_cast<uint64_t>(valid->record_count);
-    bytes += batch.size();
+    if (!appended->duplicate) {
+      records += static_cast<uint64_t>(valid->record_count);
+      bytes += batch.size();
+    }
     rest = rest.subspan(batch.size());
   }
   w.result->set_log_start_offset(w.partition->log().log_start_offset().value());

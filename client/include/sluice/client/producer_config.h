@@ -32,12 +32,19 @@ struct ProducerConfig {
 
   // Produce requests awaiting a response on the connection.
   int32_t max_in_flight = 5;
-  // At most one request per partition in flight (it carries every batch of the
-  // partition that is ready, in order), so a retried batch can never be
-  // overtaken by a later one: per-partition order holds with retries. Requests
-  // for different partitions still pipeline up to max_in_flight. Set false to
-  // pipeline requests of one partition too (order may break on a retry; until
-  // idempotence lands there is no sequence number to restore it).
+  // Idempotence (Kafka's enable.idempotence, on by default as in Kafka 3): the
+  // producer gets a producer id from the broker and numbers each partition's
+  // batches, so the broker appends a retried batch only once and never out of
+  // order. A partition's batches then pipeline (up to 5 in flight, the window
+  // in which the broker recognises a retry) with order kept through retries.
+  // Applies with acks 1 or all; with acks 0 it is off (no response to learn from).
+  bool enable_idempotence = true;
+  // Without idempotence: at most one request per partition in flight (it
+  // carries every batch of the partition that is ready, in order), so a retried
+  // batch can never be overtaken by a later one. Requests for different
+  // partitions still pipeline up to max_in_flight. Set false to pipeline one
+  // partition's requests too, at the price of order (and of duplicates) on a
+  // retry. With idempotence order holds either way.
   bool preserve_order = true;
 
   // Bytes of records waiting to be sent or acknowledged. When full, send()

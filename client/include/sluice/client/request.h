@@ -30,6 +30,7 @@ enum class Api : int32_t {
   create_topics = 5,
   delete_topics = 6,
   api_versions = 7,
+  init_producer_id = 8,
 };
 std::string_view api_name(Api api);
 

@@ -45,6 +45,12 @@ class BatchBuilder {
   // Makes room for a batch of `bytes` (header included), so adding records up to
   // that size never moves the ones already added.
   void reserve(size_t bytes);
+  // The idempotent producer's identity and the first record's sequence, for build().
+  void set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+    options_.producer_id = producer_id;
+    options_.producer_epoch = producer_epoch;
+    options_.base_sequence = base_sequence;
+  }
 
   // Produces the batch with base offset 0 and resets the builder for reuse.
   // Fails only if compression fails.
@@ -61,6 +67,9 @@ class BatchBuilder {
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
 };
+
+// Rewrites a built batch's producer id, epoch and base sequence and its CRC.
+void restamp_producer(MutableByteSpan batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
 
 // A control batch (transaction marker) with one record.
 Bytes make_control_batch(ControlType type, int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch,
