@@ -61,25 +61,31 @@ stop_broker() {
 }
 
 # One round of Sluice: produce then consume, durability=none (no fsync per ack, like
-# the peers), acks=1, on a fresh broker. $2 is the producer's preserve_order:
-#   false: up to 5 requests of the partition in flight, as Kafka's producer with
-#          acks=1 (max.in.flight 5, idempotence off): order holds unless a request
-#          is retried after an error (none happen in this benchmark);
-#   true:  Sluice's default, one request per partition in flight, so order holds
-#          through retries too.
+# the peers), acks=1, on a fresh broker. $2 is the producer mode:
+#   idempotent:  Sluice's default; up to 5 batches of the partition in flight, and
+#                order (and no duplicates) kept through retries by sequence numbers;
+#   ordered:     idempotence off, one request per partition in flight (the default
+#                before idempotence), order kept through retries;
+#   5-in-flight: idempotence off, up to 5 requests of the partition in flight, as
+#                Kafka's producer with acks=1 and idempotence off: order holds unless
+#                a request is retried after an error (none happen in this benchmark).
 run_sluice() {
   start_broker "$1"
   "$sluice" --brokers "$addr" topic create perf --partitions 1 --config durability=none >/dev/null
-  local p c mode
+  local p c mode flags
+  case "$2" in
+    idempotent) flags=(--idempotence true) mode="none-acks1-idempotent" ;;
+    ordered) flags=(--idempotence false --preserve-order true) mode="none-acks1-ordered" ;;
+    5-in-flight) flags=(--idempotence false --preserve-order false) mode="none-acks1-5-in-flight" ;;
+  esac
   p=$("$perf" --brokers "$addr" produce --topic perf --records "$records" --record-size "$size" \
-        --acks 1 --batch-bytes 262144 --linger-ms 5 --preserve-order "$2" --json)
+        --acks 1 --batch-bytes 262144 --linger-ms 5 "${flags[@]}" --json)
   c=$("$perf" --brokers "$addr" consume --topic perf --records "$records" --json)
   stop_broker
   # Free the round's page cache, as the peers free their memory when they exit:
   # otherwise every round writes into memory the VM has not touched yet, which is
   # slower here (bench/RESULTS.md) and makes later rounds unlike earlier ones.
   rm -rf "$work/data-$1"
-  if [[ "$2" == false ]]; then mode="none-acks1-5-in-flight"; else mode="none-acks1-ordered"; fi
   python3 - "$p" "$c" "$mode" <<'PY'
 import json, sys
 p, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -95,7 +101,7 @@ run_latency() {
   "$sluice" --brokers "$addr" topic create lat --partitions 1 --config durability=fsync >/dev/null
   local l
   l=$("$perf" --brokers "$addr" produce --topic lat --seconds "$latency_seconds" --rate "$latency_rate" \
-        --record-size "$size" --acks all --linger-ms 1 --batch-bytes 65536 --preserve-order false --json)
+        --record-size "$size" --acks all --linger-ms 1 --batch-bytes 65536 --json)
   stop_broker
   echo "{\"peer\":\"sluice\",\"mode\":\"latency-fsync-acks-all\",\"rate\":$latency_rate,\"result\":$l}"
 }
@@ -108,11 +114,12 @@ run_latency() {
 # reporting, /sys/module/page_reporting: min_free_ms=0; one round hands back about
 # 460 MiB), so whatever runs first after a pause writes into pages the host must
 # map again. Rotating the order gives every system every position.
-systems=(sluice-5-in-flight sluice-ordered redis-streams nats-jetstream)
+systems=(sluice-idempotent sluice-ordered sluice-5-in-flight redis-streams nats-jetstream)
 run_system() {  # name round
   case "$1" in
-    sluice-5-in-flight) run_sluice "$2" false ;;
-    sluice-ordered) run_sluice "$2" true ;;
+    sluice-idempotent) run_sluice "$2" idempotent ;;
+    sluice-ordered) run_sluice "$2" ordered ;;
+    sluice-5-in-flight) run_sluice "$2" 5-in-flight ;;
     redis-streams | nats-jetstream)
       if [[ -x "$peers/$1.sh" ]]; then
         "$peers/$1.sh" --record-size "$size" --records "$records" --repeat 1 || echo "compare: $1 failed" >&2

@@ -238,6 +238,43 @@ TEST_F(BrokerProtocol, DeletedTopicIsGoneAndCanBeRecreatedEmpty) {
   EXPECT_EQ(produce(c, "gone", 0, make_batch(1, "x")).base_offset(), 0);
 }
 
+// An idempotent producer over the wire: ids from InitProducerId that never repeat
+// across a restart, a resent batch answered with its first offsets, a gap
+// refused; and the partition's producer state rebuilt from the log on restart.
+TEST_F(BrokerProtocol, IdempotentProducerBatchesAreAppendedOnceAndInSequence) {
+  create_topic("idem", 1);
+  auto init_producer_id = [&] {
+    RawClient c(broker_.bootstrap());
+    auto resp = c.call<wire::InitProducerIdResponse>(wire::INIT_PRODUCER_ID, wire::InitProducerIdRequest{});
+    EXPECT_TRUE(resp);
+    EXPECT_EQ(resp ? resp->error().code() : wire::UNKNOWN_SERVER_ERROR, wire::NONE);
+    return resp ? resp->producer_id() : -1;
+  };
+  const int64_t id = init_producer_id();
+  ASSERT_GE(id, 0);
+  EXPECT_NE(init_producer_id(), id);
+  auto batch = [&](int32_t sequence) {
+    storage::BatchBuilder builder(storage::BatchOptions{.producer_id = id, .producer_epoch = 0, .base_sequence = sequence});
+    for (int i = 0; i < 4; ++i) builder.add(1'700'000'000'000 + i, std::nullopt, as_bytes(std::to_string(sequence + i)));
+    return std::move(*builder.build());
+  };
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "idem", 0, batch(0)).base_offset(), 0);
+  EXPECT_EQ(produce(c, "idem", 0, batch(4)).base_offset(), 4);
+  auto resent = produce(c, "idem", 0, batch(4));
+  EXPECT_EQ(resent.error().code(), wire::NONE) << resent.error().message();
+  EXPECT_EQ(resent.base_offset(), 4) << "a duplicate gets the offsets of the first write";
+  auto gap = produce(c, "idem", 0, batch(12));
+  EXPECT_EQ(gap.error().code(), wire::OUT_OF_ORDER_SEQUENCE_NUMBER);
+  EXPECT_NE(gap.error().message().find("expected 8"), std::string::npos) << gap.error().message();
+
+  broker_.restart();
+  RawClient after(broker_.bootstrap());
+  EXPECT_EQ(produce(after, "idem", 0, batch(4)).base_offset(), 4) << "still a duplicate after a restart";
+  EXPECT_EQ(produce(after, "idem", 0, batch(8)).base_offset(), 8);
+  EXPECT_GT(init_producer_id(), id + 1) << "ids handed out before the restart are not handed out again";
+}
+
 // ---- bad input ----
 
 TEST_F(BrokerProtocol, ProduceToMissingTopicOrPartitionIsAnError) {

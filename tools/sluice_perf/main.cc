@@ -45,8 +45,12 @@ int run(int argc, char** argv) {
   app.add_option("--batch-bytes", options.batch_bytes, "Producer batch size in bytes (produce)")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
       ->capture_default_str();
+  app.add_option("--idempotence", options.enable_idempotence,
+                 "Idempotent producer: a partition's batches pipeline with order kept (produce)")
+      ->capture_default_str();
   app.add_option("--preserve-order", options.preserve_order,
-                 "Keep one request per partition in flight (true) or pipeline several (false) (produce)");
+                 "Without idempotence: one request per partition in flight (true) or several (false) (produce)")
+      ->capture_default_str();
   app.add_option("--linger-ms", options.linger_ms, "Producer linger in ms (produce)")
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}))
       ->capture_default_str();

@@ -22,7 +22,8 @@ struct PerfOptions {
   int32_t acks = -1;
   size_t batch_bytes = 16 * 1024;
   int64_t linger_ms = 5;
-  bool preserve_order = true;  // false: several batches per partition in flight
+  bool preserve_order = true;      // without idempotence, false: several batches per partition in flight
+  bool enable_idempotence = true;  // several batches per partition in flight, order kept
   std::string compression = "none";
   double rate = 0;  // records/s; 0: as fast as the producer takes them
   // Both: give up on the broker after this long (consume: without a record).

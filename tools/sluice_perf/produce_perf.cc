@@ -111,6 +111,7 @@ int run_produce_perf(const PerfOptions& options) {
   config.batch_bytes = options.batch_bytes;
   config.linger_ms = options.linger_ms;
   config.preserve_order = options.preserve_order;
+  config.enable_idempotence = options.enable_idempotence;
   config.compression = *compression;
   config.max_block_ms = options.timeout_ms;
   config.request_timeout_ms = options.timeout_ms;
