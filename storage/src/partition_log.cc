@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kCleanShutdownFile = "clean-shutdown";
 constexpr std::string_view kRecoveryPointFile = "recovery-point";
+constexpr std::string_view kProducerStateFile = "producer-state";
 
 // "00000000000000000042.log" -> 42
 std::optional<Offset> parse_segment_name(std::string_view name) {
@@ -158,7 +159,21 @@ Status PartitionLog::load() {
     if (auto s = fs_.sync_dir(dir_); !s) return s;
   }
   active_created_ms_ = clock_.now().value();
-  if (auto s = rebuild_producer_state(list); !s) return s;
+  // After a clean close the snapshot holds the producers; otherwise (or if it
+  // does not match the log) the batch headers are read again.
+  bool loaded = false;
+  if (clean && fs_.exists(dir_ + "/" + std::string(kProducerStateFile))) {
+    auto bytes = fs_.read_file(dir_ + "/" + std::string(kProducerStateFile));
+    auto valid_for = bytes ? producers_.decode(*bytes) : Result<Offset>(tl::unexpected(bytes.error()));
+    loaded = valid_for && *valid_for == list.back()->next_offset();
+    if (!loaded) {
+      log::warn("storage", "producer_state_snapshot_ignored",
+                {{"dir", dir_}, {"reason", valid_for ? "it does not match the log end" : valid_for.error().to_string()}});
+    }
+  }
+  if (!loaded) {
+    if (auto s = rebuild_producer_state(list); !s) return s;
+  }
   publish(std::move(list));
   return {};
 }
@@ -166,6 +181,7 @@ Status PartitionLog::load() {
 // REQUIRES: writer_mu_ held, or the log not yet published (open).
 Status PartitionLog::rebuild_producer_state(const SegmentList& list) {
   producers_.clear();
+  const int64_t now = clock_.now().value();
   std::byte buffer[batch_format::kHeaderSize];
   for (const auto& segment : list) {
     const File& file = segment->log_file();
@@ -181,7 +197,7 @@ Status PartitionLog::rebuild_producer_state(const SegmentList& list) {
         return make_error(Errc::corrupt_data, segment->log_file().path() + ": unreadable batch header at " +
                                                   std::to_string(position) + " while loading producer state");
       }
-      producers_.record(*header);
+      producers_.record(*header, now);
       position += header->total_size();
     }
   }
@@ -221,7 +237,7 @@ Result<AppendResult> PartitionLog::append(MutableByteSpan batch, AwaitDurable aw
         list = segments();
       }
       if (auto s = list->back()->append(batch, *header); !s) return tl::unexpected(s.error());
-      producers_.record(*header);
+      producers_.record(*header, clock_.now().value());
       log_end_.store(header->next_offset().value(), std::memory_order_release);
       appends_.fetch_add(1, std::memory_order_relaxed);
       result = AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};
@@ -546,6 +562,7 @@ Result<size_t> PartitionLog::apply_retention() {
   uint64_t total = 0;
   for (const auto& s : list) total += s->size();
   int64_t now = clock_.now().value();
+  producers_.expire(now - config_.producer_id_expiration_ms);
   size_t removed = 0;
   while (list.size() > 1) {
     const Segment& oldest = *list.front();
@@ -583,6 +600,12 @@ Status PartitionLog::close() {
     if (auto s = segment->write_indexes(true); !s) return s;
   }
   if (auto s = write_recovery_point(log_end_offset()); !s) return s;
+  // Always written, also empty: a snapshot left from an earlier close must not
+  // be taken for this log's if it happens to end at the same offset.
+  if (auto s = fs_.write_file_atomic(dir_ + "/" + std::string(kProducerStateFile), producers_.encode(log_end_offset()));
+      !s) {
+    return s;
+  }
   return fs_.write_file_atomic(dir_ + "/" + std::string(kCleanShutdownFile), {});
 }
 

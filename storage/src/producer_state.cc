@@ -3,6 +3,8 @@
 #include <limits>
 #include <string>
 
+#include "sluice/common/crc32c.h"
+
 namespace sluice::storage {
 
 int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta) {
@@ -46,9 +48,10 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
   return std::nullopt;
 }
 
-void ProducerStateTable::record(const BatchHeader& header) {
+void ProducerStateTable::record(const BatchHeader& header, int64_t now_ms) {
   if (header.producer_id < 0 || header.is_control()) return;
   Entry& entry = producers_[header.producer_id];
+  entry.last_append_ms = std::max(entry.last_append_ms, now_ms);
   if (entry.count > 0 && header.producer_epoch != entry.epoch) {
     entry.count = 0;
     entry.next = 0;
@@ -59,6 +62,86 @@ void ProducerStateTable::record(const BatchHeader& header) {
                                                header.base_offset, header.last_offset(), header.max_timestamp};
   entry.next = (entry.next + 1) % kRecentBatches;
   if (entry.count < kRecentBatches) ++entry.count;
+}
+
+size_t ProducerStateTable::expire(int64_t cutoff_ms) {
+  return std::erase_if(producers_, [&](const auto& p) { return p.second.last_append_ms <= cutoff_ms; });
+}
+
+namespace {
+
+constexpr uint32_t kSnapshotMagic = 0x534c5053;  // "SLPS"
+constexpr int16_t kSnapshotVersion = 1;
+
+}  // namespace
+
+Bytes ProducerStateTable::encode(Offset log_end) const {
+  Bytes out;
+  ByteWriter w(out);
+  w.put_be<uint32_t>(kSnapshotMagic);
+  w.put_be<int16_t>(kSnapshotVersion);
+  w.put_be<int64_t>(log_end.value());
+  w.put_be<int32_t>(static_cast<int32_t>(producers_.size()));
+  for (const auto& [id, entry] : producers_) {
+    w.put_be<int64_t>(id);
+    w.put_be<int16_t>(entry.epoch);
+    w.put_be<int64_t>(entry.last_append_ms);
+    w.put_be<int8_t>(static_cast<int8_t>(entry.count));
+    // Oldest first, so decoding replays them in order.
+    for (size_t i = 0; i < entry.count; ++i) {
+      const ProducerBatchInfo& b = entry.recent[(entry.next + kRecentBatches - entry.count + i) % kRecentBatches];
+      w.put_be<int32_t>(b.first_sequence);
+      w.put_be<int32_t>(b.last_sequence);
+      w.put_be<int64_t>(b.first_offset.value());
+      w.put_be<int64_t>(b.last_offset.value());
+      w.put_be<int64_t>(b.max_timestamp);
+    }
+  }
+  w.put_be<uint32_t>(crc32c(out));
+  return out;
+}
+
+Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
+  auto damaged = [](const std::string& why) { return make_error(Errc::corrupt_data, "producer state snapshot: " + why); };
+  if (bytes.size() < 4) return damaged("shorter than its checksum");
+  ByteSpan body = bytes.first(bytes.size() - 4);
+  if (load_be<uint32_t>(bytes.data() + body.size()) != crc32c(body)) return damaged("checksum mismatch");
+  ByteReader r(body);
+  auto magic = r.get_be<uint32_t>();
+  auto version = r.get_be<int16_t>();
+  auto log_end = r.get_be<int64_t>();
+  auto count = r.get_be<int32_t>();
+  if (!magic || *magic != kSnapshotMagic) return damaged("not a snapshot file");
+  if (!version || *version != kSnapshotVersion) return damaged("unknown version");
+  if (!log_end || !count || *count < 0) return damaged("truncated header");
+  std::unordered_map<int64_t, Entry> producers;
+  for (int32_t p = 0; p < *count; ++p) {
+    auto id = r.get_be<int64_t>();
+    auto epoch = r.get_be<int16_t>();
+    auto last_append = r.get_be<int64_t>();
+    auto batches = r.get_be<int8_t>();
+    if (!id || !epoch || !last_append || !batches || *batches < 0 || *batches > int8_t{kRecentBatches}) {
+      return damaged("truncated or bad producer entry");
+    }
+    Entry& entry = producers[*id];
+    entry.epoch = *epoch;
+    entry.last_append_ms = *last_append;
+    for (int8_t i = 0; i < *batches; ++i) {
+      auto first_seq = r.get_be<int32_t>();
+      auto last_seq = r.get_be<int32_t>();
+      auto first_offset = r.get_be<int64_t>();
+      auto last_offset = r.get_be<int64_t>();
+      auto max_timestamp = r.get_be<int64_t>();
+      if (!max_timestamp) return damaged("truncated batch entry");
+      entry.recent[entry.next] =
+          ProducerBatchInfo{*first_seq, *last_seq, Offset(*first_offset), Offset(*last_offset), *max_timestamp};
+      entry.next = (entry.next + 1) % kRecentBatches;
+      ++entry.count;
+    }
+  }
+  if (r.remaining() != 0) return damaged("trailing bytes");
+  producers_ = std::move(producers);
+  return Offset(*log_end);
 }
 
 }  // namespace sluice::storage

@@ -250,7 +250,7 @@ FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
       }
       storage::BatchHeader appended = *valid;
       appended.base_offset = Offset(base);
-      producers.record(appended);
+      producers.record(appended, 0);
       std::vector<storage::Record> decoded;
       Bytes scratch;
       (void)storage::decode_records(batch, decoded, scratch);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <limits>
 
 #include "test_support.h"
@@ -21,8 +22,9 @@ LogConfig test_config() {
   return config;
 }
 
-std::unique_ptr<PartitionLog> open_log(const std::string& dir) {
-  auto log = PartitionLog::open(posix_file_system(), dir, test_config());
+std::unique_ptr<PartitionLog> open_log(const std::string& dir, LogConfig config = test_config(),
+                                       Clock& clock = SystemClock::instance()) {
+  auto log = PartitionLog::open(posix_file_system(), dir, config, clock);
   EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().to_string());
   return log ? std::move(*log) : nullptr;
 }
@@ -163,6 +165,106 @@ TEST(ProducerState, TruncationForgetsTheBatchesItRemoves) {
   ASSERT_TRUE(again.has_value());
   EXPECT_FALSE(again->duplicate);
   EXPECT_EQ(again->base_offset, Offset(3));
+}
+
+
+// The state a clean close saved is what the next open uses: a snapshot written
+// by hand (producer 99, never in the log) is believed, the log is not read.
+TEST(ProducerState, TheNextOpenAfterACleanCloseLoadsTheSnapshot) {
+  TempDir dir;
+  {
+    auto log = open_log(dir.path());
+    ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+    ASSERT_TRUE(log->close().has_value());
+  }
+  ProducerStateTable forged;
+  BatchHeader h;
+  h.producer_id = 99;
+  h.producer_epoch = 0;
+  h.base_sequence = 0;
+  h.last_offset_delta = 2;
+  forged.record(h, 0);
+  Bytes bytes = forged.encode(Offset(3));
+  std::ofstream(dir.sub("producer-state"), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+
+  auto log = open_log(dir.path());
+  auto forged_duplicate = append(*log, idempotent_batch(99, 0, 0));
+  ASSERT_TRUE(forged_duplicate.has_value());
+  EXPECT_TRUE(forged_duplicate->duplicate) << "the snapshot was loaded";
+  auto unknown = append(*log, idempotent_batch(7, 0, 30));
+  ASSERT_TRUE(unknown.has_value()) << "producer 7 is not in the snapshot, so any sequence goes";
+}
+
+TEST(ProducerState, ASnapshotThatDoesNotMatchTheLogIsIgnoredAndTheLogIsRead) {
+  for (bool corrupt : {false, true}) {
+    TempDir dir;
+    {
+      auto log = open_log(dir.path());
+      ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+      ASSERT_TRUE(log->close().has_value());
+    }
+    Bytes bytes = ProducerStateTable().encode(corrupt ? Offset(3) : Offset(1234));  // no producers
+    if (corrupt) bytes[6] ^= std::byte{1};
+    std::ofstream(dir.sub("producer-state"), std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    auto log = open_log(dir.path());
+    auto retried = append(*log, idempotent_batch(7, 0, 0));
+    ASSERT_TRUE(retried.has_value());
+    EXPECT_TRUE(retried->duplicate) << "rebuilt from the log, corrupt=" << corrupt;
+  }
+}
+
+TEST(ProducerState, ASnapshotKeepsTheLastFiveBatchesInOrder) {
+  ProducerStateTable table;
+  for (int32_t i = 0; i < 7; ++i) {
+    BatchHeader h;
+    h.producer_id = 7;
+    h.producer_epoch = 3;
+    h.base_sequence = i * 2;
+    h.last_offset_delta = 1;
+    h.base_offset = Offset(100 + i * 2);
+    table.record(h, 42);
+  }
+  ProducerStateTable loaded;
+  auto valid_for = loaded.decode(table.encode(Offset(114)));
+  ASSERT_TRUE(valid_for.has_value()) << valid_for.error().to_string();
+  EXPECT_EQ(*valid_for, Offset(114));
+  BatchHeader probe;
+  probe.producer_id = 7;
+  probe.producer_epoch = 3;
+  probe.last_offset_delta = 1;
+  for (int32_t i = 2; i < 7; ++i) {
+    probe.base_sequence = i * 2;
+    auto dup = loaded.check(probe);
+    ASSERT_TRUE(dup.has_value() && dup->has_value()) << "batch " << i;
+    EXPECT_EQ((*dup)->first_offset, Offset(100 + i * 2));
+  }
+  probe.base_sequence = 2;  // the sixth-newest: no longer remembered
+  EXPECT_FALSE(loaded.check(probe).has_value());
+  probe.base_sequence = 14;  // the next one
+  auto next = loaded.check(probe);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_FALSE(next->has_value());
+}
+
+TEST(ProducerState, AnIdleProducerIsForgottenAfterTheExpirationTime) {
+  TempDir dir;
+  ManualClock clock(1'000'000);
+  LogConfig config = test_config();
+  config.producer_id_expiration_ms = 60'000;
+  auto log = open_log(dir.path(), config, clock);
+  ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+  ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 0)).has_value());
+  clock.advance_ms(30'000);
+  ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 3)).has_value());  // 8 stays active
+  clock.advance_ms(30'001);
+  ASSERT_TRUE(log->apply_retention().has_value());
+  auto forgotten = append(*log, idempotent_batch(7, 0, 30));
+  EXPECT_TRUE(forgotten.has_value()) << "producer 7 is unknown again: any sequence goes";
+  auto kept = append(*log, idempotent_batch(8, 0, 30));
+  ASSERT_FALSE(kept.has_value());
+  EXPECT_EQ(kept.error().code, Errc::out_of_order_sequence);
 }
 
 }  // namespace

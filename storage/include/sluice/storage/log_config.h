@@ -26,6 +26,8 @@ struct LogConfig {
   int64_t flush_interval_ms = 1000;               // for Durability::interval
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
   int64_t retention_bytes = -1;                   // -1: no size limit
+  // An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms).
+  int64_t producer_id_expiration_ms = 24LL * 3600 * 1000;
 };
 
 }  // namespace sluice::storage

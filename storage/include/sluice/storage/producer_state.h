@@ -13,9 +13,14 @@
 //   same epoch, otherwise     -> append only at last sequence + 1 (wrapping
 //                                from INT32_MAX to 0), else out_of_order_sequence
 //
-// Kept in memory and rebuilt from the batch headers when a log is opened.
+// Kept in memory. A clean close writes it to a snapshot file (encode()); the
+// next open loads that when the log ends where the snapshot says, and otherwise
+// rebuilds it from the batch headers. A producer that has appended nothing for
+// the expiration time is forgotten (Kafka's producer.id.expiration.ms), so
+// short-lived producers do not pile up; its next batch is then accepted at any
+// sequence, like an unknown producer's.
 // kRecentBatches bounds how many batches a producer may have in flight per
-// partition for duplicates to be recognised (max_in_flight <= 5).
+// partition for duplicates to be recognised (the client keeps at most 5).
 // Thread-safety: none; the partition log's writer lock guards it.
 #pragma once
 
@@ -47,14 +52,22 @@ class ProducerStateTable {
   // Before appending `header`: nullopt to append it, the earlier batch's info if
   // it is a duplicate, or out_of_order_sequence / producer_fenced.
   Result<std::optional<ProducerBatchInfo>> check(const BatchHeader& header) const;
-  // After appending `header` (its base offset assigned).
-  void record(const BatchHeader& header);
+  // After appending `header` (its base offset assigned), at `now_ms` (wall clock).
+  void record(const BatchHeader& header, int64_t now_ms);
   void clear() { producers_.clear(); }
   size_t producer_count() const { return producers_.size(); }
+  // Forgets producers whose last append was at or before `cutoff_ms`; returns how many.
+  size_t expire(int64_t cutoff_ms);
+
+  // The snapshot file's bytes (storage/FORMAT.md), valid for a log ending at `log_end`.
+  Bytes encode(Offset log_end) const;
+  // Loads a snapshot; corrupt_data if it is damaged. Returns the log end it is valid for.
+  Result<Offset> decode(ByteSpan bytes);
 
  private:
   struct Entry {
     int16_t epoch = 0;
+    int64_t last_append_ms = 0;
     // Ring of the most recent batches; recent[(next + kRecentBatches - 1) % kRecentBatches] is the newest.
     std::array<ProducerBatchInfo, kRecentBatches> recent{};
     size_t count = 0;
