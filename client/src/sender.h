@@ -6,7 +6,8 @@
 // Without idempotence, preserve_order mutes a partition with a batch in flight
 // (not drained) until that batch is done or back in its queue for a retry.
 // With idempotence (DESIGN §5) a partition pipelines up to kMaxBatchesInFlight
-// batches: the broker appends them in sequence order and refuses a gap. When
+// batches (several per request): the broker appends them in sequence order
+// and refuses a gap. When
 // one fails retriably, its partition is muted until every batch it has in
 // flight is back (the later ones fail OUT_OF_ORDER_SEQUENCE_NUMBER and are
 // requeued behind it, in sequence order); then they are sent again in order,
@@ -31,6 +32,7 @@
 #include <asio/steady_timer.hpp>  // after the standard headers: see connection.h
 
 #include "sluice/client/network_client.h"
+#include "sluice/storage/producer_state.h"
 
 #include "metadata_cache.h"
 #include "record_accumulator.h"
@@ -60,9 +62,9 @@ class Sender {
   void close(const Error& error);
 
   int in_flight() const { return in_flight_; }
-  // Batches of one partition in flight at once with idempotence: the broker
-  // recognises a retry among the last five batches of a producer.
-  static constexpr int kMaxBatchesInFlight = 5;
+  // Batches of one partition in flight at once with idempotence: as many as
+  // the broker remembers per producer, so it recognises any retry as a duplicate.
+  static constexpr int kMaxBatchesInFlight = static_cast<int>(storage::ProducerStateTable::kRecentBatches);
 
  private:
   using BatchPtr = RecordAccumulator::BatchPtr;

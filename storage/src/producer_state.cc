@@ -35,8 +35,7 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
                       who + " starts a new epoch at sequence " + std::to_string(header.base_sequence) + ", not 0");
   }
   const int32_t last = last_sequence_of(header.base_sequence, header.last_offset_delta);
-  for (size_t i = 0; i < entry.count; ++i) {
-    const ProducerBatchInfo& b = entry.recent[i];
+  for (const ProducerBatchInfo& b : entry.recent) {
     if (b.first_sequence == header.base_sequence && b.last_sequence == last) return b;
   }
   const int32_t expected = next_sequence(entry.newest().last_sequence);
@@ -52,16 +51,13 @@ void ProducerStateTable::record(const BatchHeader& header, int64_t now_ms) {
   if (header.producer_id < 0 || header.is_control()) return;
   Entry& entry = producers_[header.producer_id];
   entry.last_append_ms = std::max(entry.last_append_ms, now_ms);
-  if (entry.count > 0 && header.producer_epoch != entry.epoch) {
-    entry.count = 0;
-    entry.next = 0;
+  if (!entry.recent.empty() && header.producer_epoch != entry.epoch) {
+    entry.recent.clear();
+    entry.oldest = 0;
   }
   entry.epoch = header.producer_epoch;
-  entry.recent[entry.next] = ProducerBatchInfo{header.base_sequence,
-                                               last_sequence_of(header.base_sequence, header.last_offset_delta),
-                                               header.base_offset, header.last_offset(), header.max_timestamp};
-  entry.next = (entry.next + 1) % kRecentBatches;
-  if (entry.count < kRecentBatches) ++entry.count;
+  entry.push(ProducerBatchInfo{header.base_sequence, last_sequence_of(header.base_sequence, header.last_offset_delta),
+                               header.base_offset, header.last_offset(), header.max_timestamp});
 }
 
 size_t ProducerStateTable::expire(int64_t cutoff_ms) {
@@ -86,10 +82,10 @@ Bytes ProducerStateTable::encode(Offset log_end) const {
     w.put_be<int64_t>(id);
     w.put_be<int16_t>(entry.epoch);
     w.put_be<int64_t>(entry.last_append_ms);
-    w.put_be<int8_t>(static_cast<int8_t>(entry.count));
+    w.put_be<int8_t>(static_cast<int8_t>(entry.recent.size()));
     // Oldest first, so decoding replays them in order.
-    for (size_t i = 0; i < entry.count; ++i) {
-      const ProducerBatchInfo& b = entry.recent[(entry.next + kRecentBatches - entry.count + i) % kRecentBatches];
+    for (size_t i = 0; i < entry.recent.size(); ++i) {
+      const ProducerBatchInfo& b = entry.at(i);
       w.put_be<int32_t>(b.first_sequence);
       w.put_be<int32_t>(b.last_sequence);
       w.put_be<int64_t>(b.first_offset.value());
@@ -120,7 +116,8 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
     auto epoch = r.get_be<int16_t>();
     auto last_append = r.get_be<int64_t>();
     auto batches = r.get_be<int8_t>();
-    if (!id || !epoch || !last_append || !batches || *batches < 0 || *batches > int8_t{kRecentBatches}) {
+    if (!id || !epoch || !last_append || !batches || *batches < 1 ||
+        static_cast<size_t>(*batches) > kRecentBatches) {
       return damaged("truncated or bad producer entry");
     }
     Entry& entry = producers[*id];
@@ -133,10 +130,7 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
       auto last_offset = r.get_be<int64_t>();
       auto max_timestamp = r.get_be<int64_t>();
       if (!max_timestamp) return damaged("truncated batch entry");
-      entry.recent[entry.next] =
-          ProducerBatchInfo{*first_seq, *last_seq, Offset(*first_offset), Offset(*last_offset), *max_timestamp};
-      entry.next = (entry.next + 1) % kRecentBatches;
-      ++entry.count;
+      entry.push(ProducerBatchInfo{*first_seq, *last_seq, Offset(*first_offset), Offset(*last_offset), *max_timestamp});
     }
   }
   if (r.remaining() != 0) return damaged("trailing bytes");

@@ -64,7 +64,7 @@ TEST(ProducerState, ARetriedBatchGetsItsFirstOffsetsAndIsNotWrittenTwice) {
   EXPECT_EQ(retried->base_offset, Offset(3));
   EXPECT_EQ(retried->last_offset, Offset(5));
   EXPECT_EQ(log->log_end_offset(), Offset(6));
-  // An older batch, still among the last five, is recognised too.
+  // An older batch, still among the recent ones, is recognised too.
   auto first_again = append(*log, idempotent_batch(7, 0, 0));
   ASSERT_TRUE(first_again.has_value());
   EXPECT_TRUE(first_again->duplicate);
@@ -117,16 +117,17 @@ TEST(ProducerState, ProducersAreTrackedSeparatelyAndPlainBatchesAreNotChecked) {
   EXPECT_EQ(log->log_end_offset(), Offset(13));
 }
 
-TEST(ProducerState, OnlyTheLastFiveBatchesAreRecognisedAsDuplicates) {
+TEST(ProducerState, OnlyTheLastKRecentBatchesAreRecognisedAsDuplicates) {
   TempDir dir;
   auto log = open_log(dir.path());
-  for (int32_t i = 0; i < 6; ++i) ASSERT_TRUE(append(*log, idempotent_batch(7, 0, i * 3)).has_value());
-  auto fifth_last = append(*log, idempotent_batch(7, 0, 3));
-  ASSERT_TRUE(fifth_last.has_value());
-  EXPECT_TRUE(fifth_last->duplicate);
-  auto sixth_last = append(*log, idempotent_batch(7, 0, 0));
-  ASSERT_FALSE(sixth_last.has_value());
-  EXPECT_EQ(sixth_last.error().code, Errc::out_of_order_sequence);
+  constexpr auto kRecent = static_cast<int32_t>(ProducerStateTable::kRecentBatches);
+  for (int32_t i = 0; i <= kRecent; ++i) ASSERT_TRUE(append(*log, idempotent_batch(7, 0, i * 3)).has_value());
+  auto oldest_remembered = append(*log, idempotent_batch(7, 0, 3));
+  ASSERT_TRUE(oldest_remembered.has_value());
+  EXPECT_TRUE(oldest_remembered->duplicate);
+  auto forgotten = append(*log, idempotent_batch(7, 0, 0));
+  ASSERT_FALSE(forgotten.has_value());
+  EXPECT_EQ(forgotten.error().code, Errc::out_of_order_sequence);
 }
 
 TEST(ProducerState, StateIsRebuiltFromTheLogWhenItIsOpenedAgain) {
@@ -215,9 +216,10 @@ TEST(ProducerState, ASnapshotThatDoesNotMatchTheLogIsIgnoredAndTheLogIsRead) {
   }
 }
 
-TEST(ProducerState, ASnapshotKeepsTheLastFiveBatchesInOrder) {
+TEST(ProducerState, ASnapshotKeepsTheRecentBatchesInOrder) {
+  constexpr auto kRecent = static_cast<int32_t>(ProducerStateTable::kRecentBatches);
   ProducerStateTable table;
-  for (int32_t i = 0; i < 7; ++i) {
+  for (int32_t i = 0; i < kRecent + 2; ++i) {
     BatchHeader h;
     h.producer_id = 7;
     h.producer_epoch = 3;
@@ -227,22 +229,22 @@ TEST(ProducerState, ASnapshotKeepsTheLastFiveBatchesInOrder) {
     table.record(h, 42);
   }
   ProducerStateTable loaded;
-  auto valid_for = loaded.decode(table.encode(Offset(114)));
+  auto valid_for = loaded.decode(table.encode(Offset(100 + (kRecent + 2) * 2)));
   ASSERT_TRUE(valid_for.has_value()) << valid_for.error().to_string();
-  EXPECT_EQ(*valid_for, Offset(114));
+  EXPECT_EQ(*valid_for, Offset(100 + (kRecent + 2) * 2));
   BatchHeader probe;
   probe.producer_id = 7;
   probe.producer_epoch = 3;
   probe.last_offset_delta = 1;
-  for (int32_t i = 2; i < 7; ++i) {
+  for (int32_t i = 2; i < kRecent + 2; ++i) {
     probe.base_sequence = i * 2;
     auto dup = loaded.check(probe);
     ASSERT_TRUE(dup.has_value() && dup->has_value()) << "batch " << i;
     EXPECT_EQ((*dup)->first_offset, Offset(100 + i * 2));
   }
-  probe.base_sequence = 2;  // the sixth-newest: no longer remembered
+  probe.base_sequence = 2;  // one older than the window: no longer remembered
   EXPECT_FALSE(loaded.check(probe).has_value());
-  probe.base_sequence = 14;  // the next one
+  probe.base_sequence = (kRecent + 2) * 2;  // the next one
   auto next = loaded.check(probe);
   ASSERT_TRUE(next.has_value());
   EXPECT_FALSE(next->has_value());

@@ -35,7 +35,7 @@ struct ProducerConfig {
   // Idempotence (Kafka's enable.idempotence, on by default as in Kafka 3): the
   // producer gets a producer id from the broker and numbers each partition's
   // batches, so the broker appends a retried batch only once and never out of
-  // order. A partition's batches then pipeline (up to 5 in flight, the window
+  // order. A partition's batches then pipeline (up to 64 in flight, the window
   // in which the broker recognises a retry) with order kept through retries.
   // Applies with acks 1 or all; with acks 0 it is off (no response to learn from).
   bool enable_idempotence = true;

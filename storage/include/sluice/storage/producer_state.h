@@ -20,14 +20,17 @@
 // short-lived producers do not pile up; its next batch is then accepted at any
 // sequence, like an unknown producer's.
 // kRecentBatches bounds how many batches a producer may have in flight per
-// partition for duplicates to be recognised (the client keeps at most 5).
+// partition for duplicates to be recognised; the client keeps at most that
+// many. Kafka remembers 5 (one batch per request, 5 requests); Sluice's
+// requests carry several batches of a partition, and 5 would make a producer
+// of small batches wait for round trips.
 // Thread-safety: none; the partition log's writer lock guards it.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "sluice/common/error.h"
 #include "sluice/storage/record_batch.h"
@@ -47,7 +50,7 @@ int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta);
 
 class ProducerStateTable {
  public:
-  static constexpr size_t kRecentBatches = 5;
+  static constexpr size_t kRecentBatches = 64;
 
   // Before appending `header`: nullopt to append it, the earlier batch's info if
   // it is a duplicate, or out_of_order_sequence / producer_fenced.
@@ -68,11 +71,21 @@ class ProducerStateTable {
   struct Entry {
     int16_t epoch = 0;
     int64_t last_append_ms = 0;
-    // Ring of the most recent batches; recent[(next + kRecentBatches - 1) % kRecentBatches] is the newest.
-    std::array<ProducerBatchInfo, kRecentBatches> recent{};
-    size_t count = 0;
-    size_t next = 0;
-    const ProducerBatchInfo& newest() const { return recent[(next + kRecentBatches - 1) % kRecentBatches]; }
+    // The most recent batches, at most kRecentBatches: grows, then is a ring
+    // whose oldest element is at `oldest`. Never empty once recorded.
+    std::vector<ProducerBatchInfo> recent;
+    size_t oldest = 0;
+    const ProducerBatchInfo& newest() const { return recent[(oldest + recent.size() - 1) % recent.size()]; }
+    // The i-th oldest.
+    const ProducerBatchInfo& at(size_t i) const { return recent[(oldest + i) % recent.size()]; }
+    void push(const ProducerBatchInfo& batch) {
+      if (recent.size() < kRecentBatches) {
+        recent.push_back(batch);
+      } else {
+        recent[oldest] = batch;
+        oldest = (oldest + 1) % kRecentBatches;
+      }
+    }
   };
   std::unordered_map<int64_t, Entry> producers_;
 };
