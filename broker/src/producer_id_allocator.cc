@@ -7,7 +7,7 @@
 namespace sluice::broker {
 
 Result<std::unique_ptr<ProducerIdAllocator>> ProducerIdAllocator::open(storage::FileSystem& fs,
-                                                                       std::string data_dir) {
+                                                                       const std::string& data_dir) {
   std::string path = data_dir + "/producer-ids";
   int64_t next = 0;
   if (fs.exists(path)) {

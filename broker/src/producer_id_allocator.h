@@ -26,7 +26,7 @@ class ProducerIdAllocator {
  public:
   static constexpr int64_t kBlockSize = 1000;
 
-  static Result<std::unique_ptr<ProducerIdAllocator>> open(storage::FileSystem& fs, std::string data_dir);
+  static Result<std::unique_ptr<ProducerIdAllocator>> open(storage::FileSystem& fs, const std::string& data_dir);
   Result<int64_t> allocate();
 
  private:

@@ -267,8 +267,8 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     for (size_t i = 0; i < appended; ++i) {
       const ProducerBatch& b = *batches[i];
       if (b.has_sequence()) {
-        flows_[tp].next_expected = static_cast<int32_t>((int64_t{b.base_sequence()} + b.record_count()) %
-                                                        (int64_t{INT32_MAX} + 1));
+        flows_[tp].next_expected =
+            static_cast<int32_t>((int64_t{b.base_sequence()} + b.record_count()) % (int64_t{INT32_MAX} + 1));
       }
       appended_batches.emplace_back(std::move(batches[i]), bases[i]);
     }

@@ -23,9 +23,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
-#include <map>
 #include <set>
 #include <vector>
 
@@ -98,8 +98,8 @@ class Sender {
   std::set<TopicPartition> muted_;
   // Idempotence state.
   struct PartitionFlow {
-    int in_flight = 0;        // batches sent and not answered
-    bool recovering = false;  // a batch failed retriably: muted until in_flight is 0
+    int in_flight = 0;           // batches sent and not answered
+    bool recovering = false;     // a batch failed retriably: muted until in_flight is 0
     int32_t next_expected = -1;  // sequence after the last acknowledged batch; -1 unknown
   };
   std::map<TopicPartition, PartitionFlow> flows_;

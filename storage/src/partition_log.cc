@@ -167,8 +167,9 @@ Status PartitionLog::load() {
     auto valid_for = bytes ? producers_.decode(*bytes) : Result<Offset>(tl::unexpected(bytes.error()));
     loaded = valid_for && *valid_for == list.back()->next_offset();
     if (!loaded) {
-      log::warn("storage", "producer_state_snapshot_ignored",
-                {{"dir", dir_}, {"reason", valid_for ? "it does not match the log end" : valid_for.error().to_string()}});
+      log::warn(
+          "storage", "producer_state_snapshot_ignored",
+          {{"dir", dir_}, {"reason", valid_for ? "it does not match the log end" : valid_for.error().to_string()}});
     }
   }
   if (!loaded) {

@@ -24,8 +24,8 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
   auto it = producers_.find(header.producer_id);
   if (it == producers_.end()) return std::nullopt;
   const Entry& entry = it->second;
-  const std::string who = "producer " + std::to_string(header.producer_id) + " epoch " +
-                          std::to_string(header.producer_epoch);
+  const std::string who =
+      "producer " + std::to_string(header.producer_id) + " epoch " + std::to_string(header.producer_epoch);
   if (header.producer_epoch < entry.epoch) {
     return make_error(Errc::producer_fenced, who + " is older than the current epoch " + std::to_string(entry.epoch));
   }
@@ -40,9 +40,8 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
   }
   const int32_t expected = next_sequence(entry.newest().last_sequence);
   if (header.base_sequence != expected) {
-    return make_error(Errc::out_of_order_sequence, who + ": batch at sequence " +
-                                                       std::to_string(header.base_sequence) + ", expected " +
-                                                       std::to_string(expected));
+    return make_error(Errc::out_of_order_sequence, who + ": batch at sequence " + std::to_string(header.base_sequence) +
+                                                       ", expected " + std::to_string(expected));
   }
   return std::nullopt;
 }
@@ -98,7 +97,9 @@ Bytes ProducerStateTable::encode(Offset log_end) const {
 }
 
 Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
-  auto damaged = [](const std::string& why) { return make_error(Errc::corrupt_data, "producer state snapshot: " + why); };
+  auto damaged = [](const std::string& why) {
+    return make_error(Errc::corrupt_data, "producer state snapshot: " + why);
+  };
   if (bytes.size() < 4) return damaged("shorter than its checksum");
   ByteSpan body = bytes.first(bytes.size() - 4);
   if (load_be<uint32_t>(bytes.data() + body.size()) != crc32c(body)) return damaged("checksum mismatch");
@@ -116,8 +117,7 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
     auto epoch = r.get_be<int16_t>();
     auto last_append = r.get_be<int64_t>();
     auto batches = r.get_be<int8_t>();
-    if (!id || !epoch || !last_append || !batches || *batches < 1 ||
-        static_cast<size_t>(*batches) > kRecentBatches) {
+    if (!id || !epoch || !last_append || !batches || *batches < 1 || static_cast<size_t>(*batches) > kRecentBatches) {
       return damaged("truncated or bad producer entry");
     }
     Entry& entry = producers[*id];

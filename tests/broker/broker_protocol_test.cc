@@ -254,8 +254,10 @@ TEST_F(BrokerProtocol, IdempotentProducerBatchesAreAppendedOnceAndInSequence) {
   ASSERT_GE(id, 0);
   EXPECT_NE(init_producer_id(), id);
   auto batch = [&](int32_t sequence) {
-    storage::BatchBuilder builder(storage::BatchOptions{.producer_id = id, .producer_epoch = 0, .base_sequence = sequence});
-    for (int i = 0; i < 4; ++i) builder.add(1'700'000'000'000 + i, std::nullopt, as_bytes(std::to_string(sequence + i)));
+    storage::BatchBuilder builder(
+        storage::BatchOptions{.producer_id = id, .producer_epoch = 0, .base_sequence = sequence});
+    for (int i = 0; i < 4; ++i)
+      builder.add(1'700'000'000'000 + i, std::nullopt, as_bytes(std::to_string(sequence + i)));
     return std::move(*builder.build());
   };
   RawClient c(broker_.bootstrap());

@@ -168,7 +168,6 @@ TEST(ProducerState, TruncationForgetsTheBatchesItRemoves) {
   EXPECT_EQ(again->base_offset, Offset(3));
 }
 
-
 // The state a clean close saved is what the next open uses: a snapshot written
 // by hand (producer 99, never in the log) is believed, the log is not read.
 TEST(ProducerState, TheNextOpenAfterACleanCloseLoadsTheSnapshot) {

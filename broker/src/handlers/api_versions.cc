@@ -10,8 +10,10 @@ struct ApiRange {
 };
 
 constexpr ApiRange kApis[] = {
-    {wire::PRODUCE, 0, 0},       {wire::FETCH, 0, 0},         {wire::LIST_OFFSETS, 0, 0}, {wire::METADATA, 0, 0},
-    {wire::CREATE_TOPICS, 0, 0}, {wire::DELETE_TOPICS, 0, 0}, {wire::API_VERSIONS, 0, 0}, {wire::INIT_PRODUCER_ID, 0, 0},
+    {wire::PRODUCE, 0, 0},       {wire::FETCH, 0, 0},
+    {wire::LIST_OFFSETS, 0, 0},  {wire::METADATA, 0, 0},
+    {wire::CREATE_TOPICS, 0, 0}, {wire::DELETE_TOPICS, 0, 0},
+    {wire::API_VERSIONS, 0, 0},  {wire::INIT_PRODUCER_ID, 0, 0},
 };
 
 }  // namespace
