@@ -113,7 +113,10 @@ run_latency() {
 # This VM reports freed memory to the host at once (virtio-balloon free page
 # reporting, /sys/module/page_reporting: min_free_ms=0; one round hands back about
 # 460 MiB), so whatever runs first after a pause writes into pages the host must
-# map again. Rotating the order gives every system every position.
+# map again. A fixed cycle, even rotated, gives every system the same predecessor
+# in every round (the one after NATS, which frees the most, paid for it in every
+# round of the 07:31 run), so the rounds follow a Williams design (below): over
+# ten rounds each system runs in every position and after every other system.
 systems=(sluice-idempotent sluice-ordered sluice-5-in-flight redis-streams nats-jetstream)
 run_system() {  # name round
   case "$1" in
@@ -133,10 +136,20 @@ for round in $(seq 1 "$rounds"); do
     echo "compare: round $round/$rounds (attempt $attempt)" >&2
     read -r t0 s0 < <(cpu_ticks)
     : > "$work/round.jsonl"
-    # Each round starts with a different system: the first one after a pause
-    # touches memory the guest has handed back to the host, which is slower here.
-    for (( i = 0; i < ${#systems[@]}; i++ )); do
-      run_system "${systems[(i + round - 1) % ${#systems[@]}]}" "$round" >> "$work/round.jsonl"
+    mapfile -t order < <(python3 - "$round" "${systems[@]}" <<'PY'
+import sys
+# Williams design: round r runs row (r-1) % 10 of a Latin square, rows 5-9 reversed,
+# so over 10 rounds every system runs in every position and after every other one.
+r, s = int(sys.argv[1]) - 1, sys.argv[2:]
+n, k = len(s), (int(sys.argv[1]) - 1) % (2 * len(s))
+base = [0] + [((i + 1) // 2 if i % 2 else n - i // 2) % n for i in range(1, n)]
+row = [s[(x + k) % n] for x in base]
+print("\n".join(reversed(row) if k >= n else row))
+PY
+)
+    echo "compare: round $round order: ${order[*]}" >&2
+    for system in "${order[@]}"; do
+      run_system "$system" "$round" >> "$work/round.jsonl"
     done
     read -r t1 s1 < <(cpu_ticks)
     tenths=$(( 1000 * (s1 - s0) / (t1 - t0 > 0 ? t1 - t0 : 1) ))
