@@ -21,7 +21,6 @@ void ProducerBatch::add(int64_t timestamp, std::optional<ByteSpan> key, std::opt
 }
 
 void ProducerBatch::set_sequence(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
-  producer_id_ = producer_id;
   base_sequence_ = base_sequence;
   if (sealed_) {
     storage::restamp_producer(bytes_, producer_id, producer_epoch, base_sequence);

@@ -35,7 +35,6 @@ class ProducerBatch {
   void set_sequence(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
   bool has_sequence() const { return base_sequence_ >= 0; }
   int32_t base_sequence() const { return base_sequence_; }
-  int64_t producer_id() const { return producer_id_; }
 
   // Encodes (and compresses) the records once; later calls keep the bytes.
   Status seal();
@@ -74,7 +73,6 @@ class ProducerBatch {
   size_t reserved_bytes_ = 0;
   bool sealed_ = false;
   bool done_ = false;
-  int64_t producer_id_ = -1;
   int32_t base_sequence_ = -1;
   Bytes bytes_;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/storage/producer_state.h"
+
 namespace sluice::client {
 
 size_t estimate_record_size(std::optional<ByteSpan> key, std::optional<ByteSpan> value,
@@ -87,8 +89,7 @@ SteadyTime RecordAccumulator::ready_time(const ProducerBatch& batch, const std::
 void RecordAccumulator::assign_sequence(ProducerBatch& batch) {
   int32_t& next = next_sequence_[batch.partition()];
   batch.set_sequence(producer_id_, producer_epoch_, next);
-  // Sequences wrap from INT32_MAX to 0, as the broker expects (storage::last_sequence_of).
-  next = static_cast<int32_t>((int64_t{next} + batch.record_count()) % (int64_t{INT32_MAX} + 1));
+  next = storage::sequence_after(next, batch.record_count());
 }
 
 void RecordAccumulator::set_producer(int64_t producer_id, int16_t producer_epoch) {

@@ -1,7 +1,6 @@
 #include "sender.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <map>
 #include <utility>
 
@@ -266,10 +265,7 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     if (appended > 0) muted_.erase(tp);
     for (size_t i = 0; i < appended; ++i) {
       const ProducerBatch& b = *batches[i];
-      if (b.has_sequence()) {
-        flows_[tp].next_expected =
-            static_cast<int32_t>((int64_t{b.base_sequence()} + b.record_count()) % (int64_t{INT32_MAX} + 1));
-      }
+      if (b.has_sequence()) flows_[tp].next_expected = storage::sequence_after(b.base_sequence(), b.record_count());
       appended_batches.emplace_back(std::move(batches[i]), bases[i]);
     }
     if (ok) continue;

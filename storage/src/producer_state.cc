@@ -19,6 +19,10 @@ int32_t next_sequence(int32_t last) { return last == std::numeric_limits<int32_t
 
 }  // namespace
 
+int32_t sequence_after(int32_t base_sequence, int32_t record_count) {
+  return next_sequence(last_sequence_of(base_sequence, record_count - 1));
+}
+
 Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHeader& header) const {
   if (header.producer_id < 0) return std::nullopt;
   auto it = producers_.find(header.producer_id);

@@ -41,12 +41,21 @@ Bytes idempotent_batch(int64_t producer_id, int16_t epoch, int32_t base_sequence
 
 Result<AppendResult> append(PartitionLog& log, Bytes batch) { return log.append(batch); }
 
+// Replaces the partition's producer-state snapshot file with `bytes`.
+void write_snapshot(const TempDir& dir, const Bytes& bytes) {
+  std::ofstream(dir.sub("producer-state"), std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
 TEST(ProducerState, LastSequenceWrapsPastInt32Max) {
   constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
   EXPECT_EQ(last_sequence_of(10, 4), 14);
   EXPECT_EQ(last_sequence_of(kMax, 0), kMax);
   EXPECT_EQ(last_sequence_of(kMax - 1, 2), 0);
   EXPECT_EQ(last_sequence_of(kMax, 3), 2);
+  EXPECT_EQ(sequence_after(10, 5), 15);
+  EXPECT_EQ(sequence_after(kMax, 1), 0);
+  EXPECT_EQ(sequence_after(kMax - 1, 3), 1);
 }
 
 TEST(ProducerState, ARetriedBatchGetsItsFirstOffsetsAndIsNotWrittenTwice) {
@@ -185,8 +194,7 @@ TEST(ProducerState, TheNextOpenAfterACleanCloseLoadsTheSnapshot) {
   h.last_offset_delta = 2;
   forged.record(h, 0);
   Bytes bytes = forged.encode(Offset(3));
-  std::ofstream(dir.sub("producer-state"), std::ios::binary | std::ios::trunc)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  write_snapshot(dir, bytes);
 
   auto log = open_log(dir.path());
   auto forged_duplicate = append(*log, idempotent_batch(99, 0, 0));
@@ -206,8 +214,7 @@ TEST(ProducerState, ASnapshotThatDoesNotMatchTheLogIsIgnoredAndTheLogIsRead) {
     }
     Bytes bytes = ProducerStateTable().encode(corrupt ? Offset(3) : Offset(1234));  // no producers
     if (corrupt) bytes[6] ^= std::byte{1};
-    std::ofstream(dir.sub("producer-state"), std::ios::binary | std::ios::trunc)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    write_snapshot(dir, bytes);
     auto log = open_log(dir.path());
     auto retried = append(*log, idempotent_batch(7, 0, 0));
     ASSERT_TRUE(retried.has_value());

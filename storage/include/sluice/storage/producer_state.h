@@ -47,6 +47,8 @@ struct ProducerBatchInfo {
 
 // The sequence of a batch's last record: base + last offset delta, wrapping past INT32_MAX to 0.
 int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta);
+// The sequence that follows a batch of `record_count` (>= 1) records starting at `base_sequence`.
+int32_t sequence_after(int32_t base_sequence, int32_t record_count);
 
 class ProducerStateTable {
  public:
