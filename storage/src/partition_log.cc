@@ -214,11 +214,17 @@ Status PartitionLog::write_recovery_point(Offset offset) {
 Result<AppendResult> PartitionLog::append(MutableByteSpan batch, AwaitDurable await_durable) {
   auto header = validate_batch_crc(batch, config_.max_batch_bytes);
   if (!header) return tl::unexpected(header.error());
+  return append_validated(batch, *header, await_durable);
+}
+
+Result<AppendResult> PartitionLog::append_validated(MutableByteSpan batch, BatchHeader header,
+                                                    AwaitDurable await_durable) {
+  batch = batch.first(header.total_size());
   AppendResult result;
   {
     std::lock_guard lock(writer_mu_);
     if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
-    auto duplicate = producers_.check(*header);
+    auto duplicate = producers_.check(header);
     if (!duplicate) return make_error(duplicate.error().code, dir_ + ": " + duplicate.error().message);
     if (*duplicate) {
       // Acknowledged like the first time, once that first write is durable.
@@ -227,21 +233,22 @@ Result<AppendResult> PartitionLog::append(MutableByteSpan batch, AwaitDurable aw
     } else {
       Offset base = log_end_offset();
       stamp_base_offset(batch, base);
-      header->base_offset = base;
+      header.base_offset = base;
+      const int64_t now_ms = clock_.now().value();
       auto list = segments();
       const auto& active = list->back();
       bool too_big = active->size() + batch.size() > config_.segment_bytes;
-      bool too_old = clock_.now().value() - active_created_ms_ >= config_.segment_ms;
-      bool offsets_overflow = header->last_offset() - active->base_offset() > int64_t{UINT32_MAX};
+      bool too_old = now_ms - active_created_ms_ >= config_.segment_ms;
+      bool offsets_overflow = header.last_offset() - active->base_offset() > int64_t{UINT32_MAX};
       if (!active->empty() && (too_big || too_old || offsets_overflow)) {
         if (auto s = roll_locked(base); !s) return tl::unexpected(s.error());
         list = segments();
       }
-      if (auto s = list->back()->append(batch, *header); !s) return tl::unexpected(s.error());
-      producers_.record(*header, clock_.now().value());
-      log_end_.store(header->next_offset().value(), std::memory_order_release);
+      if (auto s = list->back()->append(batch, header); !s) return tl::unexpected(s.error());
+      producers_.record(header, now_ms);
+      log_end_.store(header.next_offset().value(), std::memory_order_release);
       appends_.fetch_add(1, std::memory_order_relaxed);
-      result = AppendResult{header->base_offset, header->last_offset(), header->max_timestamp};
+      result = AppendResult{header.base_offset, header.last_offset(), header.max_timestamp};
     }
   }
   if (config_.durability == Durability::fsync && await_durable == AwaitDurable::yes) {

@@ -38,7 +38,7 @@ void append_partition(BrokerState& state, PartitionWrite& w) {
       return;
     }
     MutableByteSpan batch = rest.first(valid->total_size());
-    auto appended = w.partition->log().append(batch, storage::PartitionLog::AwaitDurable::no);
+    auto appended = w.partition->log().append_validated(batch, *valid, storage::PartitionLog::AwaitDurable::no);
     if (!appended) {
       set_error(w.result->mutable_error(), appended.error());
       return;

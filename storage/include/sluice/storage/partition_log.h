@@ -102,6 +102,10 @@ class PartitionLog {
   // needs the write, like acks=1, can pass AwaitDurable::no).
   enum class AwaitDurable : bool { no, yes };
   Result<AppendResult> append(MutableByteSpan batch, AwaitDurable await_durable = AwaitDurable::yes);
+  // As append, for a batch that validate_batch or validate_batch_crc (with this
+  // log's max_batch_bytes) accepted just before and returned `header` for: the CRC,
+  // a pass over every byte, is not computed a second time.
+  Result<AppendResult> append_validated(MutableByteSpan batch, BatchHeader header, AwaitDurable await_durable);
 
   // Whole batches starting with the one that holds `offset`, at most max_bytes
   // unless the first batch alone is larger, as file regions and (ReadMode::copy)
