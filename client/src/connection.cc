@@ -10,6 +10,7 @@
 #include "sluice/client/wire_error.h"
 #include "sluice/common/log.h"
 #include "sluice/proto/frame.h"
+#include "sluice/proto/transfer_all.h"
 
 #include "sluice.pb.h"
 
@@ -126,7 +127,7 @@ void Connection::write_more() {
   write_in_progress_ = true;
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_write(socket_, write_buffers_, [this, self, gen](const std::error_code& ec, size_t) {
+  asio::async_write(socket_, write_buffers_, wire::TransferAll(), [this, self, gen](const std::error_code& ec, size_t) {
     if (gen != generation_) return;
     on_written(ec);
   });
@@ -149,7 +150,7 @@ void Connection::on_written(const std::error_code& ec) {
 void Connection::read_length() {
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_read(socket_, asio::buffer(length_buf_), [this, self, gen](const std::error_code& ec, size_t) {
+  asio::async_read(socket_, asio::buffer(length_buf_), wire::TransferAll(), [this, self, gen](const std::error_code& ec, size_t) {
     if (gen != generation_) return;
     if (ec) {
       close(client_error(Errc::io_error, reason::kDisconnected, "connection to " + peer() + " lost: " + ec.message()));
@@ -170,7 +171,7 @@ void Connection::read_frame(uint32_t length) {
   read_buf_ = frame_buffers_->acquire(length);
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_read(socket_, asio::buffer(read_buf_.data(), read_buf_.size()),
+  asio::async_read(socket_, asio::buffer(read_buf_.data(), read_buf_.size()), wire::TransferAll(),
                    [this, self, gen](const std::error_code& ec, size_t) {
                      if (gen != generation_) return;
                      if (ec) {
