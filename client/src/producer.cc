@@ -14,6 +14,7 @@
 #include "record_accumulator.h"
 #include "sender.h"
 #include "time_util.h"
+#include "wall_clock.h"
 
 namespace sluice::client {
 
@@ -70,6 +71,7 @@ struct Producer::Impl {
   MemoryBudget memory;
   MetadataCache metadata;
   StickyPartitioner sticky;
+  WallClock wall_clock;
   RecordAccumulator accumulator;
   Sender sender;
   // send() holds it shared while it queues a record; close() exclusively while it
@@ -103,7 +105,7 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
   req.key = record.key ? std::optional<ByteSpan>(as_bytes(*record.key)) : std::nullopt;
   req.value = record.value ? std::optional<ByteSpan>(as_bytes(*record.value)) : std::nullopt;
   req.headers = headers;
-  req.timestamp = record.timestamp.value_or(now_ms_since_epoch());
+  req.timestamp = record.timestamp ? *record.timestamp : wall_clock.ms_since_epoch(now);
 
   size_t size = estimate_record_size(req.key, req.value, req.headers) + storage::batch_format::kHeaderSize;
   if (size + kRequestOverhead > config.max_request_bytes || size > config.buffer_memory) {

@@ -15,9 +15,4 @@ inline SteadyTime deadline_after(std::chrono::milliseconds d, SteadyTime now = s
   return now + d;
 }
 
-inline int64_t now_ms_since_epoch() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace sluice::client

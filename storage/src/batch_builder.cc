@@ -41,10 +41,13 @@ void BatchBuilder::add(int64_t timestamp, std::optional<ByteSpan> key, std::opti
     w.put_varint(static_cast<int64_t>(b->size()));
     w.put_bytes(*b);
   };
-  w.put_varint(static_cast<int64_t>(body));
-  w.put_be<int8_t>(0);
-  w.put_varint(timestamp_delta);
-  w.put_varint(count_);
+  // The fields before the key go in with one append (this is the producer's hot path).
+  std::byte prefix[4 * kMaxVarintSize + 1];
+  std::byte* p = encode_varint(prefix, static_cast<int64_t>(body));
+  *p++ = std::byte{0};  // attributes
+  p = encode_varint(p, timestamp_delta);
+  p = encode_varint(p, count_);
+  w.put_bytes(ByteSpan(prefix, p));
   put_nullable(key);
   put_nullable(value);
   w.put_varint(static_cast<int64_t>(headers.size()));

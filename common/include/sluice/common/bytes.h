@@ -62,6 +62,19 @@ constexpr size_t uvarint_size(uint64_t v) {
   return n;
 }
 constexpr size_t varint_size(int64_t v) { return uvarint_size(zigzag_encode(v)); }
+constexpr size_t kMaxVarintSize = 10;
+
+// Writes v as an unsigned LEB128 varint at `out`, which has room for
+// uvarint_size(v) bytes; returns the byte after it.
+inline std::byte* encode_uvarint(std::byte* out, uint64_t v) {
+  while (v >= 0x80) {
+    *out++ = static_cast<std::byte>(v | 0x80);
+    v >>= 7;
+  }
+  *out++ = static_cast<std::byte>(v);
+  return out;
+}
+inline std::byte* encode_varint(std::byte* out, int64_t v) { return encode_uvarint(out, zigzag_encode(v)); }
 
 class ByteWriter {
  public:
@@ -73,12 +86,11 @@ class ByteWriter {
     out_.resize(at + sizeof(T));
     store_be<T>(out_.data() + at, value);
   }
+  // Encoded on the stack and appended at once: a push_back per byte reloads the
+  // vector's end after every std::byte store (which may alias it).
   void put_uvarint(uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<std::byte>(v | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<std::byte>(v));
+    std::byte buf[kMaxVarintSize];
+    out_.insert(out_.end(), buf, encode_uvarint(buf, v));
   }
   void put_varint(int64_t v) { put_uvarint(zigzag_encode(v)); }
   void put_bytes(ByteSpan b) { out_.insert(out_.end(), b.begin(), b.end()); }
