@@ -8,6 +8,7 @@
 #   bench/compare.sh                      # 3 rounds, 200,000 records
 #   ROUNDS=5 RECORDS=400000 bench/compare.sh
 #   BUILD_DIR=build/default PEERS=../shared/peers bench/compare.sh
+#   WARM_MIB=0 bench/compare.sh           # no memory warm-up before each system (below)
 # Prints a Markdown table; raw JSON lines go to $OUT (default build/compare-<time>.jsonl).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +22,7 @@ out="${OUT:-$root/build/compare-$(date +%Y%m%d-%H%M%S).jsonl}"
 latency_rate="${LATENCY_RATE:-20000}"
 latency_seconds="${LATENCY_SECONDS:-10}"
 max_steal="${MAX_STEAL_PCT:-5}"
+warm_mib="${WARM_MIB:-2048}"
 
 if [[ -z "${BUILD_DIR:-}" ]]; then
   cmake --preset default >/dev/null
@@ -117,6 +119,22 @@ run_latency() {
 # in every round (the one after NATS, which frees the most, paid for it in every
 # round of the 07:31 run), so the rounds follow a Williams design (below): over
 # ten rounds each system runs in every position and after every other system.
+# Free memory on this VM is handed back to the host as soon as it is freed in 2 MiB
+# blocks (free page reporting, /sys/module/page_reporting: min_free_ms=0, order 9),
+# and touching it again costs a host fault per page: writing 1.5 GiB into such
+# memory took 4.7 s of system time, against about 1 s into memory freed a moment
+# ago. Which kind a system gets depends on what ran before it (Redis's heap is
+# freed in 2 MiB blocks and reported, 184 MiB in one run; a deleted file's page
+# cache was not), which made a Sluice run after a peer half as fast as one after
+# Sluice (bench/RESULTS.md). So before every system the script writes and deletes a
+# $warm_mib MiB file: each system starts with that much host-backed free memory,
+# as on a machine that has been running for a while.
+warm_memory() {
+  if (( warm_mib > 0 )); then
+    dd if=/dev/zero of="$work/warm" bs=1M count="$warm_mib" status=none
+    rm -f "$work/warm"
+  fi
+}
 systems=(sluice-idempotent sluice-ordered sluice-5-in-flight redis-streams nats-jetstream)
 run_system() {  # name round
   case "$1" in
@@ -149,6 +167,7 @@ PY
 )
     echo "compare: round $round order: ${order[*]}" >&2
     for system in "${order[@]}"; do
+      warm_memory
       run_system "$system" "$round" >> "$work/round.jsonl"
     done
     read -r t1 s1 < <(cpu_ticks)
