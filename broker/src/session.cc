@@ -154,7 +154,8 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       for (const auto& region : response.file_regions) records_size += static_cast<size_t>(region.size);
       wire::build_frame_prefix(request->header, body, records_size, out);
       std::error_code ec;
-      co_await asio::async_write(socket, asio::buffer(out), wire::TransferAll(), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(socket, asio::buffer(out), wire::TransferAll(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
       if (!ec && !response.file_regions.empty()) ec = co_await send_file_regions(socket, response.file_regions);
       if (ec) {
         pipeline.write_failed = true;
@@ -210,7 +211,8 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
   while (!stopping && !pipeline.write_failed) {
     while (pipeline.queue.size() >= kMaxInFlight && !pipeline.write_failed) co_await wait_for(pipeline.wake_reader);
     std::byte length_bytes[wire::kFrameLengthSize];
-    co_await asio::async_read(*socket, asio::buffer(length_bytes), wire::TransferAll(), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_read(*socket, asio::buffer(length_bytes), wire::TransferAll(),
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;  // closed by the client, or reads shut down for stopping
     uint32_t length = load_be<uint32_t>(length_bytes);
     if (length > state.config.max_frame_bytes) {

@@ -150,21 +150,23 @@ void Connection::on_written(const std::error_code& ec) {
 void Connection::read_length() {
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_read(socket_, asio::buffer(length_buf_), wire::TransferAll(), [this, self, gen](const std::error_code& ec, size_t) {
-    if (gen != generation_) return;
-    if (ec) {
-      close(client_error(Errc::io_error, reason::kDisconnected, "connection to " + peer() + " lost: " + ec.message()));
-      return;
-    }
-    uint32_t length = load_be<uint32_t>(length_buf_.data());
-    if (length > options_.max_frame_bytes) {
-      close(client_error(Errc::corrupt_data, reason::kProtocolError,
-                         "response frame of " + std::to_string(length) + " bytes from " + peer() +
-                             " exceeds max_frame_bytes " + std::to_string(options_.max_frame_bytes)));
-      return;
-    }
-    read_frame(length);
-  });
+  asio::async_read(socket_, asio::buffer(length_buf_), wire::TransferAll(),
+                   [this, self, gen](const std::error_code& ec, size_t) {
+                     if (gen != generation_) return;
+                     if (ec) {
+                       close(client_error(Errc::io_error, reason::kDisconnected,
+                                          "connection to " + peer() + " lost: " + ec.message()));
+                       return;
+                     }
+                     uint32_t length = load_be<uint32_t>(length_buf_.data());
+                     if (length > options_.max_frame_bytes) {
+                       close(client_error(Errc::corrupt_data, reason::kProtocolError,
+                                          "response frame of " + std::to_string(length) + " bytes from " + peer() +
+                                              " exceeds max_frame_bytes " + std::to_string(options_.max_frame_bytes)));
+                       return;
+                     }
+                     read_frame(length);
+                   });
 }
 
 void Connection::read_frame(uint32_t length) {
