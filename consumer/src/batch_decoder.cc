@@ -72,6 +72,21 @@ std::optional<ByteSpan> next_whole_batch(ByteSpan& bytes) {
   return batch;
 }
 
+// The records in the whole batches of `bytes` by their headers, to reserve room
+// for them at once. Not checked yet, so a count is capped by what the batch's bytes
+// could hold uncompressed (7 bytes is the smallest record: 7 one-byte varints and
+// attributes), lest a damaged header reserve gigabytes.
+size_t record_count_estimate(ByteSpan bytes) {
+  constexpr size_t kMinRecordBytes = 7;
+  size_t count = 0;
+  while (auto batch = next_whole_batch(bytes)) {
+    if (batch->size() < bf::kHeaderSize) break;
+    auto stated = static_cast<size_t>(std::max(load_be<int32_t>(batch->data() + bf::kRecordCount), 0));
+    count += std::min(stated, (batch->size() - bf::kHeaderSize) / kMinRecordBytes);
+  }
+  return count;
+}
+
 }  // namespace
 
 int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
@@ -88,6 +103,7 @@ Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, 
                                       const std::shared_ptr<const void>& bytes_owner) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
+  result.records.reserve(record_count_estimate(bytes));
   bool any_batch = false;
   while (auto whole = next_whole_batch(bytes)) {
     ByteSpan batch = *whole;

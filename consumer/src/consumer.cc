@@ -1,6 +1,6 @@
 #include "sluice/consumer/consumer.h"
 
-#include <deque>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -25,7 +25,18 @@ using Clock = std::chrono::steady_clock;
 struct PartitionState {
   std::optional<int64_t> position;  // next offset poll() returns; nullopt: reset first
   int64_t fetch_offset = 0;         // next offset to fetch (past the buffered records)
-  std::deque<ConsumerRecord> buffered;
+  // Decoded and not yet returned: buffered[next_buffered..]. A vector that takes
+  // over the decoder's, and one reservation for poll()'s result, keep the heap
+  // from growing and shrinking on every fetch (with a deque, each poll of 1 MiB
+  // re-faulted about 100 pages: 19-55k page faults per 1M records).
+  std::vector<ConsumerRecord> buffered;
+  size_t next_buffered = 0;
+
+  size_t buffered_count() const { return buffered.size() - next_buffered; }
+  void clear_buffered() {
+    buffered.clear();
+    next_buffered = 0;
+  }
   uint64_t epoch = 0;  // changes on every seek; older fetches are dropped
 };
 
@@ -45,7 +56,7 @@ struct Consumer::Impl {
   void set_position(PartitionState& s, std::optional<int64_t> offset) {
     s.position = offset;
     s.fetch_offset = offset.value_or(0);
-    s.buffered.clear();
+    s.clear_buffered();
     s.epoch = next_epoch++;
   }
 
@@ -103,7 +114,7 @@ struct Consumer::Impl {
 
   bool has_buffered() const {
     for (const auto& [tp, s] : partitions) {
-      if (!s.buffered.empty()) return true;
+      if (s.buffered_count() > 0) return true;
     }
     return false;
   }
@@ -113,7 +124,7 @@ struct Consumer::Impl {
     if (fetch) return;
     std::vector<FetchTarget> targets;
     for (const auto& [tp, s] : partitions) {
-      if (s.position && s.buffered.empty()) targets.push_back(FetchTarget{tp, s.fetch_offset, s.epoch});
+      if (s.position && s.buffered_count() == 0) targets.push_back(FetchTarget{tp, s.fetch_offset, s.epoch});
     }
     if (!targets.empty()) fetch.emplace(*net, config, std::move(targets));
   }
@@ -123,16 +134,24 @@ struct Consumer::Impl {
     std::vector<ConsumerRecord> out;
     size_t limit = static_cast<size_t>(config.max_poll_records);
     std::vector<std::pair<const TopicPartition, PartitionState>*> entries;
-    for (auto& e : partitions) entries.push_back(&e);
+    size_t available = 0;
+    for (auto& e : partitions) {
+      entries.push_back(&e);
+      available += e.second.buffered_count();
+    }
+    out.reserve(std::min(limit, available));
     size_t n = entries.size();
     for (size_t i = 0; i < n && out.size() < limit; ++i) {
       PartitionState& s = entries[(next_drain + i) % n]->second;
-      while (!s.buffered.empty() && out.size() < limit) {
-        s.position = s.buffered.front().offset + 1;
-        out.push_back(std::move(s.buffered.front()));
-        s.buffered.pop_front();
+      while (s.buffered_count() > 0 && out.size() < limit) {
+        ConsumerRecord& next = s.buffered[s.next_buffered++];
+        s.position = next.offset + 1;
+        out.push_back(std::move(next));
       }
-      if (s.buffered.empty() && s.position) s.position = s.fetch_offset;
+      if (s.buffered_count() == 0) {
+        s.clear_buffered();
+        if (s.position) s.position = s.fetch_offset;
+      }
     }
     next_drain = n == 0 ? 0 : (next_drain + 1) % n;
     return out;
@@ -194,8 +213,13 @@ struct Consumer::Impl {
         if (!first_error) first_error = decoded.error();
         continue;
       }
-      for (auto& r : decoded->records) s.buffered.push_back(std::move(r));
-      if (s.buffered.empty()) s.position = s.fetch_offset;  // only control batches or gaps
+      if (s.buffered_count() == 0) {
+        s.buffered = std::move(decoded->records);
+        s.next_buffered = 0;
+      } else {
+        for (auto& r : decoded->records) s.buffered.push_back(std::move(r));
+      }
+      if (s.buffered_count() == 0) s.position = s.fetch_offset;  // only control batches or gaps
     }
     if (first_error && !has_buffered()) return tl::unexpected(*first_error);
     return {};

@@ -73,6 +73,27 @@ TEST(PartitionLog, AppendAssignsContiguousOffsets) {
   EXPECT_EQ(log->log_start_offset(), Offset(0));
 }
 
+// The produce path validates a request's batches one at a time and hands each to
+// append_validated with the rest of the request behind it: only the batch is written.
+TEST(PartitionLog, AppendValidatedWritesOnlyTheValidatedBatch) {
+  TempDir dir;
+  auto log = open_log(dir.path(), small_config());
+  Bytes request = make_batch(3, "a");
+  Bytes second = make_batch(2, "b");
+  request.insert(request.end(), second.begin(), second.end());
+  auto header = validate_batch(request);
+  ASSERT_TRUE(header.has_value());
+  auto appended = log->append_validated(request, *header, PartitionLog::AwaitDurable::yes);
+  ASSERT_TRUE(appended.has_value()) << appended.error().to_string();
+  EXPECT_EQ(appended->base_offset, Offset(0));
+  EXPECT_EQ(appended->last_offset, Offset(2));
+  EXPECT_EQ(log->log_end_offset(), Offset(3));
+  std::vector<Bytes> keep;
+  auto records = read_records(*log, Offset(0), keep);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(as_string_view(*records[2].value), "a-2");
+}
+
 TEST(PartitionLog, ReadReturnsRecordsWithOffsetsKeysAndValues) {
   TempDir dir;
   auto log = open_log(dir.path(), small_config());
