@@ -153,11 +153,7 @@ void Connection::read_length() {
   asio::async_read(socket_, asio::buffer(length_buf_), wire::TransferAll(),
                    [this, self, gen](const std::error_code& ec, size_t) {
                      if (gen != generation_) return;
-                     if (ec) {
-                       close(client_error(Errc::io_error, reason::kDisconnected,
-                                          "connection to " + peer() + " lost: " + ec.message()));
-                       return;
-                     }
+                     if (ec) return on_read_failed(ec);
                      uint32_t length = load_be<uint32_t>(length_buf_.data());
                      if (length > options_.max_frame_bytes) {
                        close(client_error(Errc::corrupt_data, reason::kProtocolError,
@@ -176,13 +172,13 @@ void Connection::read_frame(uint32_t length) {
   asio::async_read(socket_, asio::buffer(read_buf_.data(), read_buf_.size()), wire::TransferAll(),
                    [this, self, gen](const std::error_code& ec, size_t) {
                      if (gen != generation_) return;
-                     if (ec) {
-                       close(client_error(Errc::io_error, reason::kDisconnected,
-                                          "connection to " + peer() + " lost: " + ec.message()));
-                       return;
-                     }
+                     if (ec) return on_read_failed(ec);
                      on_frame();
                    });
+}
+
+void Connection::on_read_failed(const std::error_code& ec) {
+  close(client_error(Errc::io_error, reason::kDisconnected, "connection to " + peer() + " lost: " + ec.message()));
 }
 
 void Connection::on_frame() {

@@ -81,6 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_written(const std::error_code& ec);
   void read_length();
   void read_frame(uint32_t length);
+  void on_read_failed(const std::error_code& ec);
   void on_frame();
   void arm_timer();
   void on_timer();

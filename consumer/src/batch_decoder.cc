@@ -74,8 +74,8 @@ std::optional<ByteSpan> next_whole_batch(ByteSpan& bytes) {
 
 // The records in the whole batches of `bytes` by their headers, to reserve room
 // for them at once. Not checked yet, so a count is capped by what the batch's bytes
-// could hold uncompressed (7 bytes is the smallest record: 7 one-byte varints and
-// attributes), lest a damaged header reserve gigabytes.
+// could hold uncompressed (7 bytes is the smallest record: six one-byte varints and
+// the attributes byte), lest a damaged header reserve gigabytes.
 size_t record_count_estimate(ByteSpan bytes) {
   constexpr size_t kMinRecordBytes = 7;
   size_t count = 0;
