@@ -216,14 +216,32 @@ FileSystem& posix_file_system() {
 // ---- fault injection ----
 
 struct FaultInjectionFileSystem::State {
+  // What a power cut keeps of one file. `generation` changes with every truncate,
+  // remove or rename of the path: a sync that overlapped one cannot tell which
+  // bytes it covered, so it claims nothing.
+  struct PathState {
+    uint64_t synced = 0;
+    uint64_t generation = 0;
+  };
   std::mutex mu;
-  std::map<std::string, uint64_t> synced_size;  // every file opened through us
+  std::map<std::string, PathState> files;  // every file opened through us
+  uint64_t next_generation = 1;            // under mu
   std::atomic<uint64_t> syncs{0};
   std::function<void(const std::string&)> after_sync;  // under mu; copied before a call
 
-  void set_synced(const std::string& path, uint64_t size) {
+  // REQUIRES: mu held.
+  void bump(PathState& file) { file.generation = next_generation++; }
+  uint64_t generation_of(const std::string& path) {
     std::lock_guard lock(mu);
-    synced_size[path] = size;
+    return files[path].generation;
+  }
+  // Syncs finish in any order (the interval flusher and a roll can sync one file at
+  // once), so the synced size only grows: a sync that started earlier and returns
+  // last must not shrink what a later one recorded.
+  void record_sync(const std::string& path, uint64_t size, uint64_t generation) {
+    std::lock_guard lock(mu);
+    PathState& file = files[path];
+    if (file.generation == generation) file.synced = std::max(file.synced, size);
   }
 };
 
@@ -239,9 +257,9 @@ class FaultFile final : public File {
     return base_->read_at(position, out);
   }
   Status sync() override {
+    uint64_t generation = state_->generation_of(base_->path());
     uint64_t size = base_->size();
     if (auto s = base_->sync(); !s) return s;
-    state_->set_synced(base_->path(), size);
     ++state_->syncs;
     std::function<void(const std::string&)> hook;
     {
@@ -249,13 +267,15 @@ class FaultFile final : public File {
       hook = state_->after_sync;
     }
     if (hook) hook(base_->path());
+    state_->record_sync(base_->path(), size, generation);
     return {};
   }
   Status truncate(uint64_t size) override {
     if (auto s = base_->truncate(size); !s) return s;
     std::lock_guard lock(state_->mu);
-    auto& synced = state_->synced_size[base_->path()];
-    synced = std::min(synced, size);
+    auto& file = state_->files[base_->path()];
+    file.synced = std::min(file.synced, size);
+    state_->bump(file);
     return {};
   }
   uint64_t size() const override { return base_->size(); }
@@ -279,7 +299,7 @@ Result<std::unique_ptr<File>> FaultInjectionFileSystem::open(const std::string& 
   {
     std::lock_guard lock(state_->mu);
     // A file that existed before we first saw it is taken as durable.
-    if (!state_->synced_size.contains(path)) state_->synced_size[path] = existed ? (*base)->size() : 0;
+    if (!state_->files.contains(path)) state_->files[path].synced = existed ? (*base)->size() : 0;
   }
   return std::unique_ptr<File>(std::make_unique<FaultFile>(std::move(*base), state_));
 }
@@ -293,7 +313,12 @@ Status FaultInjectionFileSystem::create_dirs(const std::string& dir) { return po
 Status FaultInjectionFileSystem::remove(const std::string& path) {
   {
     std::lock_guard lock(state_->mu);
-    state_->synced_size.erase(path);
+    // Kept with nothing synced (not erased): a sync still in flight on the old file
+    // must find a new generation and claim nothing.
+    if (auto it = state_->files.find(path); it != state_->files.end()) {
+      it->second.synced = 0;
+      state_->bump(it->second);
+    }
   }
   return posix_file_system().remove(path);
 }
@@ -301,7 +326,12 @@ Status FaultInjectionFileSystem::remove(const std::string& path) {
 Status FaultInjectionFileSystem::remove_all(const std::string& dir) {
   {
     std::lock_guard lock(state_->mu);
-    std::erase_if(state_->synced_size, [&](const auto& kv) { return kv.first.starts_with(dir + "/"); });
+    for (auto& [path, file] : state_->files) {
+      if (path.starts_with(dir + "/")) {
+        file.synced = 0;
+        state_->bump(file);
+      }
+    }
   }
   return posix_file_system().remove_all(dir);
 }
@@ -309,10 +339,13 @@ Status FaultInjectionFileSystem::remove_all(const std::string& dir) {
 Status FaultInjectionFileSystem::rename(const std::string& from, const std::string& to) {
   {
     std::lock_guard lock(state_->mu);
-    auto it = state_->synced_size.find(from);
-    if (it != state_->synced_size.end()) {
-      state_->synced_size[to] = it->second;
-      state_->synced_size.erase(it);
+    auto it = state_->files.find(from);
+    if (it != state_->files.end()) {
+      State::PathState& target = state_->files[to];
+      target.synced = it->second.synced;
+      state_->bump(target);
+      it->second.synced = 0;
+      state_->bump(it->second);
     }
   }
   return posix_file_system().rename(from, to);
@@ -322,8 +355,8 @@ Status FaultInjectionFileSystem::sync_dir(const std::string& dir) { return posix
 
 Status FaultInjectionFileSystem::drop_unsynced() {
   std::lock_guard lock(state_->mu);
-  for (const auto& [path, synced] : state_->synced_size) {
-    if (::truncate(path.c_str(), static_cast<off_t>(synced)) != 0 && errno != ENOENT) {
+  for (const auto& [path, file] : state_->files) {
+    if (::truncate(path.c_str(), static_cast<off_t>(file.synced)) != 0 && errno != ENOENT) {
       return io_error("truncate", path);
     }
   }

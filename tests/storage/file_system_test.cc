@@ -5,7 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "test_support.h"
@@ -98,6 +102,88 @@ TEST(PosixFile, SmallFilesDoNotReserve) {
   std::vector<std::byte> bytes(4096, std::byte{1});
   for (int i = 0; i < 10; ++i) ASSERT_TRUE((*file)->append(bytes));
   EXPECT_LE(allocated_bytes(path), uint64_t{64} << 10);
+}
+
+// Holds the first sync of a FaultInjectionFileSystem between its fdatasync and its
+// bookkeeping until release(), so a test can order another sync or a truncate
+// inside it: the interleaving of the `interval` flusher with a roll's sync.
+class HeldSync {
+ public:
+  explicit HeldSync(FaultInjectionFileSystem& fs) : fs_(fs) {
+    fs_.set_after_sync([this](const std::string&) {
+      std::unique_lock lock(mu_);
+      if (held_) return;  // only the first sync is held
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    });
+  }
+  ~HeldSync() { fs_.set_after_sync(nullptr); }
+  void wait_until_held() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  FaultInjectionFileSystem& fs_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+Bytes filled(size_t n, char c) { return Bytes(n, static_cast<std::byte>(c)); }
+
+// LogModel seeds 3556268483 and 4116489233: the flusher sampled a segment's size,
+// a roll appended and synced the rest, and the flusher, returning last, recorded
+// its smaller size; the simulated power cut then cut a closed, synced segment.
+TEST(FaultInjectionFileSystem, ASyncThatReturnsLastNeverShrinksTheSyncedSize) {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  const std::string path = dir.sub("f.log");
+  {
+    auto file = fs.open(path, OpenMode::create_or_open);
+    ASSERT_TRUE(file.has_value());
+    ASSERT_TRUE((*file)->append(filled(100, 'a')).has_value());
+    HeldSync held(fs);
+    std::thread early([&] { EXPECT_TRUE((*file)->sync().has_value()); });  // sees 100 bytes
+    held.wait_until_held();
+    ASSERT_TRUE((*file)->append(filled(50, 'b')).has_value());
+    ASSERT_TRUE((*file)->sync().has_value());  // sees 150 bytes, returns first
+    held.release();
+    early.join();
+  }
+  ASSERT_TRUE(fs.drop_unsynced().has_value());
+  EXPECT_EQ(std::filesystem::file_size(path), 150u) << "both syncs returned: all 150 bytes are durable";
+}
+
+// A sync in flight while its file is truncated and refilled cannot tell which of
+// the bytes now in the file it covered: it records nothing.
+TEST(FaultInjectionFileSystem, ASyncThatOverlapsATruncateClaimsNothing) {
+  TempDir dir;
+  FaultInjectionFileSystem fs;
+  const std::string path = dir.sub("f.log");
+  {
+    auto file = fs.open(path, OpenMode::create_or_open);
+    ASSERT_TRUE(file.has_value());
+    ASSERT_TRUE((*file)->append(filled(40, 'a')).has_value());
+    ASSERT_TRUE((*file)->sync().has_value());
+    ASSERT_TRUE((*file)->append(filled(160, 'a')).has_value());
+    HeldSync held(fs);
+    std::thread early([&] { EXPECT_TRUE((*file)->sync().has_value()); });  // sees 200 bytes
+    held.wait_until_held();
+    ASSERT_TRUE((*file)->truncate(20).has_value());
+    ASSERT_TRUE((*file)->append(filled(180, 'c')).has_value());  // 200 bytes again, none synced past 20
+    held.release();
+    early.join();
+  }
+  ASSERT_TRUE(fs.drop_unsynced().has_value());
+  EXPECT_EQ(std::filesystem::file_size(path), 20u);
 }
 
 }  // namespace

@@ -79,8 +79,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   // process "died"); otherwise their cached sizes go stale.
   Status drop_unsynced();
   uint64_t sync_count() const;
-  // Runs after every successful File::sync, on the syncing thread, so a test can
-  // hold a sync "in flight" while it does other operations.
+  // Runs after every successful fdatasync and before the sync is recorded, on the
+  // syncing thread, so a test can hold a sync "in flight" while it does other
+  // operations. The synced size of a file only grows; a sync that overlapped a
+  // truncate, remove or rename of its path records nothing.
   void set_after_sync(std::function<void(const std::string& path)> hook);
 
   struct State;
