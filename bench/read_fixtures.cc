@@ -56,8 +56,9 @@ Result<std::unique_ptr<ReadFixture>> build(const std::string& name, int records_
                         "expected one segment, found " + std::to_string(fixture->log->segment_count()));
     }
     storage::SegmentOptions options{config.index_interval_bytes, config.max_batch_bytes, config.segment_bytes};
+    storage::SegmentRecovery report;
     auto segment = storage::Segment::open(storage::posix_file_system(), fixture->dir, Offset(0), options,
-                                          /*recover=*/false, /*active=*/false);
+                                          storage::Segment::Scan::no, report);
     if (!segment) return tl::unexpected(segment.error());
     fixture->segment = std::move(*segment);
   }

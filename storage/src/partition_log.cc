@@ -6,6 +6,8 @@
 #include "sluice/common/log.h"
 #include "sluice/storage/record_batch.h"
 
+#include "segment_salvage.h"
+
 namespace sluice::storage {
 namespace {
 
@@ -20,6 +22,28 @@ std::optional<Offset> parse_segment_name(std::string_view name) {
   auto [ptr, ec] = std::from_chars(name.data(), name.data() + 20, value);
   if (ec != std::errc() || ptr != name.data() + 20 || value < 0) return std::nullopt;
   return Offset(value);
+}
+
+// The holes between consecutive segments, in a log whose gaps are damage.
+std::vector<DamagedRange> holes(const std::vector<std::shared_ptr<Segment>>& list, OffsetGaps gaps) {
+  std::vector<DamagedRange> out;
+  if (gaps == OffsetGaps::are_legal) return out;
+  for (size_t i = 1; i < list.size(); ++i) {
+    const Segment& before = *list[i - 1];
+    if (before.next_offset() < list[i]->base_offset()) {
+      out.push_back(DamagedRange{before.next_offset(), list[i]->base_offset(),
+                                 segment_file_name(before.base_offset(), ".log"), before.size()});
+    }
+  }
+  return out;
+}
+
+Error hole_error(const std::string& dir, const DamagedRange& hole) {
+  return Error{Errc::corrupt_data, dir + ": offsets [" + std::to_string(hole.first.value()) + ", " +
+                                       std::to_string(hole.end.value()) + ") are damaged: recovery found them in " +
+                                       hole.segment + " at position " + std::to_string(hole.position) +
+                                       " and set the file aside in " + std::string(kQuarantineDir) +
+                                       "/; the log continues at offset " + std::to_string(hole.end.value())};
 }
 
 }  // namespace
@@ -38,7 +62,8 @@ PartitionLog::~PartitionLog() {
 }
 
 SegmentOptions PartitionLog::segment_options() const {
-  return SegmentOptions{config_.index_interval_bytes, config_.max_batch_bytes, config_.segment_bytes};
+  return SegmentOptions{config_.index_interval_bytes, config_.max_batch_bytes, config_.segment_bytes,
+                        config_.offset_gaps};
 }
 
 Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::string dir, LogConfig config,
@@ -81,67 +106,79 @@ Status PartitionLog::load() {
       recovery_point = Offset(value);
   }
 
+  // Empty segment files past the recovery point at the end of the log: what a
+  // power cut leaves of segments created after the last sync. They hold nothing,
+  // and without them the log ends at its last record instead of after a hole.
+  while (!clean && bases.size() > 1 && bases.back() > recovery_point) {
+    auto file = fs_.open(dir_ + "/" + segment_file_name(bases.back(), ".log"), OpenMode::must_exist);
+    if (!file) return tl::unexpected(file.error());
+    if ((*file)->size() != 0) break;
+    file->reset();
+    for (const char* suffix : {".log", ".index", ".timeindex"}) {
+      if (auto s = fs_.remove(dir_ + "/" + segment_file_name(bases.back(), suffix)); !s) return s;
+    }
+    log::warn("storage", "empty_segment_removed", {{"dir", dir_}, {"segment", bases.back().value()}});
+    ++recovery_.empty_segments_removed;
+    bases.pop_back();
+  }
+
   SegmentList list;
+  std::vector<Offset> salvaged;  // segments written from the good batches after damage
   for (size_t i = 0; i < bases.size(); ++i) {
-    bool last = i + 1 == bases.size();
-    bool recover = !clean && (last || bases[i + 1] > recovery_point);
-    // Offsets are contiguous across segments. A segment that starts past its
-    // predecessor's end means the records between were lost; it and everything
-    // after it must go. (Only checked where recovery runs: below the recovery
-    // point the files were synced and are trusted.)
-    bool out_of_order =
-        !list.empty() && (bases[i] < list.back()->next_offset() || (recover && bases[i] > list.back()->next_offset()));
+    const Offset base = bases[i];
+    if (std::find(salvaged.begin(), salvaged.end(), base) != salvaged.end()) continue;  // opened already
+    const bool last = i + 1 == bases.size();
+    const std::string name = segment_file_name(base, ".log");
+    if (!list.empty() && base < list.back()->next_offset()) {
+      // Offsets would go back. Nothing is deleted: the file is set aside whole.
+      std::string reason = "segment " + name + " overlaps the one before it, which ends at offset " +
+                           std::to_string(list.back()->next_offset().value());
+      auto moved = quarantine_move(fs_, dir_, name, reason, clock_.now().value());
+      if (!moved) return tl::unexpected(moved.error());
+      for (const char* suffix : {".index", ".timeindex"}) (void)fs_.remove(dir_ + "/" + segment_file_name(base, suffix));
+      log::error("storage", "segment_quarantined", {{"dir", dir_}, {"segment", name}, {"moved_to", *moved}, {"reason", reason}});
+      ++recovery_.segments_quarantined;
+      continue;
+    }
+    // A segment that may hold bytes never synced is checked after a crash.
+    const bool past_recovery_point = last || bases[i + 1] > recovery_point;
+    auto scan = !clean && past_recovery_point ? Segment::Scan::yes : Segment::Scan::no;
     SegmentRecovery report;
-    std::unique_ptr<Segment> segment;
-    if (!out_of_order) {
-      auto opened = Segment::open(fs_, dir_, bases[i], segment_options(), recover, last, &report);
-      if (!opened && !recover && opened.error().code == Errc::corrupt_data) {
-        // Damage below the recovery point: still never serve it; recover this segment.
-        opened = Segment::open(fs_, dir_, bases[i], segment_options(), true, last, &report);
-        recover = true;
-      }
-      if (!opened) return tl::unexpected(opened.error());
-      segment = std::move(*opened);
+    auto opened = Segment::open(fs_, dir_, base, segment_options(), scan, report);
+    if (!opened) return tl::unexpected(opened.error());
+    if (scan == Segment::Scan::yes) ++recovery_.segments_scanned;
+    std::shared_ptr<Segment> segment = std::move(*opened);
+    size_t first_salvaged = salvaged.size();
+    if (report.damaged) {
+      if (auto s = handle_damage(*segment, report, last, recovery_point, salvaged); !s) return s;
     }
-    if (recover) ++recovery_.segments_scanned;
-    if (report.truncated) {
-      recovery_.bytes_truncated += report.original_bytes - report.valid_bytes;
-      log::warn("storage", "log_truncated",
-                {{"dir", dir_},
-                 {"segment", bases[i].value()},
-                 {"valid_bytes", report.valid_bytes},
-                 {"reason", report.reason}});
-    }
-    if (out_of_order) {
-      log::warn("storage", "segment_out_of_order", {{"dir", dir_}, {"segment", bases[i].value()}});
-    }
-    bool damaged = report.truncated || out_of_order;
-    if (segment) list.push_back(std::move(segment));
-    if (damaged) {
-      // Offsets must stay contiguous: nothing after a damaged point can be kept.
-      for (size_t j = i + 1; j < bases.size(); ++j) {
-        for (const char* suffix : {".log", ".index", ".timeindex"}) {
-          (void)fs_.remove(dir_ + "/" + segment_file_name(bases[j], suffix));
-        }
-        ++recovery_.segments_removed;
+    list.push_back(std::move(segment));
+    for (size_t j = first_salvaged; j < salvaged.size(); ++j) {
+      SegmentRecovery run_report;
+      auto run = Segment::open(fs_, dir_, salvaged[j], segment_options(), Segment::Scan::yes, run_report);
+      if (!run) return tl::unexpected(run.error());
+      if (run_report.damaged) {
+        return make_error(Errc::corrupt_data, dir_ + ": a segment written from good batches does not check: " +
+                                                  run_report.reason);
       }
-      if (out_of_order) {
-        for (const char* suffix : {".log", ".index", ".timeindex"}) {
-          (void)fs_.remove(dir_ + "/" + segment_file_name(bases[i], suffix));
-        }
-        ++recovery_.segments_removed;
-      }
-      if (recovery_.segments_removed > 0) {
-        log::warn("storage", "segments_removed_after_damage",
-                  {{"dir", dir_}, {"count", static_cast<int64_t>(recovery_.segments_removed)}});
-      }
-      break;
+      list.push_back(std::move(*run));
     }
   }
-  if (list.empty()) {
-    auto segment = Segment::create(fs_, dir_, Offset(0), segment_options());
+  // Offsets never go back: when damage took the log's end below what was synced,
+  // the log continues after it, and the lost offsets are a hole.
+  if (list.empty() || list.back()->next_offset() < recovery_point) {
+    Offset next_base = list.empty() ? recovery_point : std::max(recovery_point, list.back()->next_offset());
+    auto segment = Segment::create(fs_, dir_, next_base, segment_options());
     if (!segment) return tl::unexpected(segment.error());
     list.push_back(std::move(*segment));
+  }
+  for (const DamagedRange& hole : holes(list, config_.offset_gaps)) {
+    log::error("storage", "offsets_missing",
+               {{"dir", dir_},
+                {"first", hole.first.value()},
+                {"end", hole.end.value()},
+                {"segment", hole.segment},
+                {"position", static_cast<int64_t>(hole.position)}});
   }
   // Make what survived durable before anything builds on it, then drop the
   // clean-shutdown marker so a crash from here on is recovered.
@@ -176,6 +213,51 @@ Status PartitionLog::load() {
     if (auto s = rebuild_producer_state(list); !s) return s;
   }
   publish(std::move(list));
+  return {};
+}
+
+Status PartitionLog::handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
+                                  std::vector<Offset>& salvaged) {
+  const std::string name = segment_file_name(segment.base_offset(), ".log");
+  if (last && segment.next_offset() >= recovery_point) {
+    // A torn tail: bytes past the last sync that never became whole batches. The
+    // only cut recovery makes.
+    if (auto s = segment.cut_to_size(); !s) return s;
+    recovery_.bytes_truncated += report.original_bytes - report.valid_bytes;
+    log::warn("storage", "log_truncated",
+              {{"dir", dir_},
+               {"segment", segment.base_offset().value()},
+               {"valid_bytes", report.valid_bytes},
+               {"reason", report.reason}});
+    return {};
+  }
+  // Synced bytes that do not check: corruption. The file is copied aside before
+  // anything changes; every good batch after the damage is kept in a segment of
+  // its own, so the damaged offsets become a hole between segments.
+  std::string reason = "damaged at position " + std::to_string(report.valid_bytes) + ": " + report.reason;
+  auto copy = quarantine_copy(fs_, dir_, name, reason, clock_.now().value());
+  if (!copy) return tl::unexpected(copy.error());
+  auto runs = find_good_runs(segment.log_file(), report.valid_bytes, segment.next_offset(), config_.offset_gaps,
+                             config_.max_batch_bytes);
+  if (!runs) return tl::unexpected(runs.error());
+  int64_t kept_batches_bytes = 0;
+  for (const GoodRun& run : *runs) {
+    if (run.base <= segment.base_offset()) continue;  // would replace this very file; the copy has it
+    if (auto s = write_run_as_segment(fs_, segment.log_file(), dir_, run); !s) return s;
+    salvaged.push_back(run.base);
+    kept_batches_bytes += static_cast<int64_t>(run.size);
+  }
+  if (auto s = segment.cut_to_size(); !s) return s;
+  if (auto s = segment.sync(); !s) return s;
+  if (auto s = segment.write_indexes(true); !s) return s;
+  ++recovery_.segments_quarantined;
+  log::error("storage", "segment_damaged",
+             {{"dir", dir_},
+              {"segment", name},
+              {"position", report.valid_bytes},
+              {"reason", report.reason},
+              {"copied_to", *copy},
+              {"good_bytes_after", kept_batches_bytes}});
   return {};
 }
 
@@ -351,6 +433,8 @@ struct ReadCursor {
   ReadResult& result;
   size_t max_bytes;
   size_t max_batch_bytes;
+  OffsetGaps gaps;
+  Offset expected;    // the next batch must start here (or later, where gaps are legal)
   bool full = false;  // stop: the byte limit, the log end, or damage was reached
 
   // A batch that starts at `base` and brings the read to `bytes_after` bytes may
@@ -364,6 +448,7 @@ struct ReadCursor {
   }
   void add(const BatchHeader& h) {
     result.next_offset = h.next_offset();
+    expected = h.next_offset();
     ++result.batches;
     result.records += h.record_count;
   }
@@ -398,6 +483,12 @@ Result<uint64_t> read_and_check(const Segment& segment, uint64_t pos, uint64_t e
   while (used < *n) {
     ByteSpan rest(out.data() + at + used, *n - used);
     auto h = validate_batch_crc(rest, cursor.max_batch_bytes);
+    // The CRC does not cover the base offset: a damaged one shows as offsets out of order.
+    if (h) {
+      if (auto order = offset_order_violation(h->base_offset, cursor.expected, cursor.gaps); !order.empty()) {
+        h = make_error(Errc::corrupt_data, "at position " + std::to_string(pos + used) + ": " + order);
+      }
+    }
     if (!h) {
       if (h.error().code != Errc::truncated && result.batches == 0) {
         return make_error(Errc::corrupt_data, segment.log_file().path() + ": " + h.error().to_string());
@@ -460,15 +551,27 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
   auto it = std::upper_bound(list->begin(), list->end(), offset,
                              [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
   size_t first = static_cast<size_t>(std::max<ptrdiff_t>(it - list->begin() - 1, 0));
-  ReadCursor cursor{result, max_bytes, config_.max_batch_bytes};
+  if (config_.offset_gaps == OffsetGaps::are_damage && first + 1 < list->size() &&
+      offset >= (*list)[first]->next_offset()) {
+    const Segment& before = *(*list)[first];
+    return tl::unexpected(hole_error(dir_, DamagedRange{before.next_offset(), (*list)[first + 1]->base_offset(),
+                                                        segment_file_name(before.base_offset(), ".log"),
+                                                        before.size()}));
+  }
+  ReadCursor cursor{result, max_bytes, config_.max_batch_bytes, config_.offset_gaps, offset};
   for (size_t i = first; i < list->size() && !cursor.full; ++i) {
     const std::shared_ptr<Segment>& segment = (*list)[i];
     uint64_t end = segment->size();
     uint64_t pos = 0;
     if (i == first) {
-      auto p = segment->position_of(offset);
+      auto p = segment->locate(offset);
       if (!p) return tl::unexpected(p.error());
-      pos = *p;
+      pos = p->position;
+      cursor.expected = p->expected_base;
+    } else {
+      // A read stops in front of a hole; the next one, at its first offset, reports it.
+      if (!offset_order_violation(segment->base_offset(), cursor.expected, config_.offset_gaps).empty()) break;
+      cursor.expected = segment->base_offset();
     }
     uint64_t region_start = pos;
     if (mode == ReadMode::locate && pos < end) {
@@ -545,6 +648,8 @@ Status PartitionLog::truncate_to(Offset offset) {
   size_t keep = static_cast<size_t>(it - list.begin() - 1);
   // Checks the boundary before anything changes.
   if (auto s = list[keep]->truncate_to(offset); !s) return s;
+  // Inside a hole (or a compacted log's gap) the log ends after the last batch kept.
+  offset = list[keep]->next_offset();
   log_end_.store(offset.value(), std::memory_order_release);
   for (size_t i = keep + 1; i < list.size(); ++i) {
     if (auto s = list[i]->remove_files(); !s) return s;
@@ -618,6 +723,14 @@ Status PartitionLog::close() {
 }
 
 Offset PartitionLog::log_start_offset() const { return segments()->front()->base_offset(); }
+
+std::vector<DamagedRange> PartitionLog::damaged_ranges() const { return holes(*segments(), config_.offset_gaps); }
+
+size_t PartitionLog::index_memory_bytes() const {
+  size_t total = 0;
+  for (const auto& s : *segments()) total += s->index_memory_bytes();
+  return total;
+}
 
 Offset PartitionLog::durable_end_offset() const {
   std::lock_guard lock(sync_mu_);

@@ -2,15 +2,26 @@
 
 #include <cstdio>
 
+#include "sluice/common/log.h"
 #include "sluice/storage/segment_scanner.h"
 
 namespace sluice::storage {
 namespace bf = batch_format;
 namespace {
 
-size_t index_capacity_for(uint64_t bytes, uint32_t interval) { return static_cast<size_t>(bytes / interval) + 2; }
+// Index entries a segment can hold: one per index_interval_bytes of the largest
+// file it can grow to. A bound, not an allocation (SparseIndex grows in chunks).
+size_t index_capacity_for(const SegmentOptions& options) {
+  return static_cast<size_t>((options.segment_bytes + options.max_batch_bytes) / options.index_interval_bytes) + 2;
+}
 
 }  // namespace
+
+std::string offset_order_violation(Offset base, Offset expected, OffsetGaps gaps) {
+  if (base == expected || (gaps == OffsetGaps::are_legal && base > expected)) return {};
+  return "batch base offset " + std::to_string(base.value()) + (base < expected ? " goes back: expected " : " skips offsets: expected ") +
+         std::to_string(expected.value());
+}
 
 std::string segment_file_name(Offset base_offset, std::string_view suffix) {
   char buf[32];
@@ -18,15 +29,14 @@ std::string segment_file_name(Offset base_offset, std::string_view suffix) {
   return std::string(buf) + std::string(suffix);
 }
 
-Segment::Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log,
-                 size_t index_capacity)
+Segment::Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log)
     : fs_(fs),
       dir_(std::move(dir)),
       base_offset_(base),
       options_(options),
       log_(std::move(log)),
-      index_(index_capacity),
-      time_index_(index_capacity),
+      index_(index_capacity_for(options)),
+      time_index_(index_capacity_for(options)),
       next_offset_(base.value()) {}
 
 std::string Segment::path(std::string_view suffix) const {
@@ -41,23 +51,19 @@ Result<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::stri
   if ((*file)->size() != 0) {
     if (auto s = (*file)->truncate(0); !s) return tl::unexpected(s.error());
   }
-  size_t capacity = index_capacity_for(options.segment_bytes + options.max_batch_bytes, options.index_interval_bytes);
-  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, options, std::move(*file), capacity));
+  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, options, std::move(*file)));
 }
 
 Result<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::string& dir, Offset base_offset,
-                                               const SegmentOptions& options, bool recover, bool active,
-                                               SegmentRecovery* report) {
+                                               const SegmentOptions& options, Scan scan, SegmentRecovery& report) {
   auto file = fs.open(dir + "/" + segment_file_name(base_offset, ".log"), OpenMode::must_exist);
   if (!file) return tl::unexpected(file.error());
-  uint64_t file_size = (*file)->size();
-  uint64_t sized_for = active ? std::max(file_size, options.segment_bytes) + options.max_batch_bytes : file_size;
-  size_t capacity = index_capacity_for(sized_for, options.index_interval_bytes);
-  std::unique_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, std::move(*file), capacity));
-  if (recover || !segment->load_indexes()) {
-    if (auto s = segment->rebuild(recover, report); !s) return tl::unexpected(s.error());
-  } else if (report) {
-    report->valid_bytes = segment->size();
+  std::unique_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, std::move(*file)));
+  report = SegmentRecovery{};
+  if (scan == Scan::yes || !segment->load_indexes()) {
+    if (auto s = segment->rebuild(&report); !s) return tl::unexpected(s.error());
+  } else {
+    report.original_bytes = report.valid_bytes = segment->size();
   }
   return segment;
 }
@@ -88,7 +94,7 @@ bool Segment::load_indexes() {
   // the next offset and max timestamp; any framing problem means "rebuild".
   uint64_t start = index->size() > 0 ? index->at(index->size() - 1).position : 0;
   int64_t max_ts = time_index->size() > 0 ? time_index->at(time_index->size() - 1).timestamp : -1;
-  int64_t next = base_offset_.value();
+  Offset next = index->size() > 0 ? base_offset_ + index->at(index->size() - 1).relative_offset : base_offset_;
   uint64_t pos = start;
   std::byte header[bf::kHeaderSize];
   while (pos < file_size) {
@@ -96,25 +102,23 @@ bool Segment::load_indexes() {
     if (!n || *n < bf::kHeaderSize) return false;
     auto h = read_batch_header(ByteSpan(header, bf::kHeaderSize));
     if (!h || h->magic != bf::kMagicV2 || h->batch_length < 49 || pos + h->total_size() > file_size) return false;
-    if (pos == start && index->size() > 0 &&
-        h->base_offset.value() != base_offset_.value() + index->at(index->size() - 1).relative_offset) {
-      return false;
-    }
+    // The entry's batch must start at the entry's offset exactly; later ones keep order.
+    OffsetGaps gaps = pos == start ? OffsetGaps::are_damage : options_.offset_gaps;
+    if (!offset_order_violation(h->base_offset, next, gaps).empty()) return false;
     max_ts = std::max(max_ts, h->max_timestamp);
-    next = h->next_offset().value();
+    next = h->next_offset();
     pos += h->total_size();
   }
-  if (start == 0 && file_size == 0) next = base_offset_.value();
   index_ = std::move(*index);
   time_index_ = std::move(*time_index);
   bytes_since_index_entry_ = file_size - start;
   size_.store(file_size, std::memory_order_release);
-  next_offset_.store(next, std::memory_order_release);
+  next_offset_.store(next.value(), std::memory_order_release);
   max_timestamp_.store(file_size == 0 ? -1 : max_ts, std::memory_order_release);
   return true;
 }
 
-Status Segment::rebuild(bool recover, SegmentRecovery* report) {
+Status Segment::rebuild(SegmentRecovery* report) {
   index_.clear();
   time_index_.clear();
   bytes_since_index_entry_ = 0;
@@ -134,28 +138,27 @@ Status Segment::rebuild(bool recover, SegmentRecovery* report) {
       break;
     }
     const BatchHeader& h = b.header;
-    if (h.base_offset < next_offset() || h.last_offset() - base_offset_ > int64_t{UINT32_MAX}) {
+    if (auto order = offset_order_violation(h.base_offset, next_offset(), options_.offset_gaps); !order.empty()) {
+      reason = "at position " + std::to_string(b.position) + ": " + order;
+      break;
+    }
+    if (h.last_offset() - base_offset_ > int64_t{UINT32_MAX}) {
       reason = "at position " + std::to_string(b.position) + ": batch offset " + std::to_string(h.base_offset.value()) +
-               " out of order (expected >= " + std::to_string(next_offset().value()) + ")";
+               " too far past the segment's base for its index";
       break;
     }
     index_batch(h, b.position);
     valid = b.position + h.total_size();
     size_.store(valid, std::memory_order_release);
   }
+  verified_.store(valid, std::memory_order_release);  // the scanner checked every CRC
   if (report) {
     report->original_bytes = file_size;
     report->valid_bytes = valid;
-    report->truncated = valid < file_size;
+    report->damaged = valid < file_size;
     report->reason = reason;
-  }
-  verified_.store(valid, std::memory_order_release);  // the scanner checked every CRC
-  if (valid < file_size) {
-    if (!recover) {
-      // Only recovery may cut data; outside it a damaged segment is an error.
-      return make_error(Errc::corrupt_data, log_->path() + ": " + reason);
-    }
-    if (auto s = log_->truncate(valid); !s) return s;
+  } else if (valid < file_size) {
+    return make_error(Errc::corrupt_data, log_->path() + ": " + reason);
   }
   return {};
 }
@@ -193,22 +196,56 @@ void Segment::mark_verified(uint64_t from, uint64_t to) const {
   }
 }
 
-Result<uint64_t> Segment::position_of(Offset offset) const {
-  uint64_t end = size();
-  uint64_t pos = 0;
-  if (auto e = index_.floor(static_cast<uint32_t>(std::max<int64_t>(offset - base_offset_, 0)))) pos = e->position;
+Result<BatchPosition> Segment::locate(Offset offset) const {
+  const uint64_t end = size();
+  auto key = static_cast<uint32_t>(std::clamp<int64_t>(offset - base_offset_, 0, UINT32_MAX));
+  std::optional<OffsetIndexEntry> entry = index_.floor(key);
+  BatchPosition at = entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset}
+                           : BatchPosition{0, base_offset_};
+  // A batch an index entry points at has the entry's offset exactly; the first
+  // batch of the segment starts at its base (later, in a compacted log).
+  OffsetGaps gaps = entry ? OffsetGaps::are_damage : options_.offset_gaps;
+  bool from_entry = entry.has_value();
   std::byte header[bf::kLastOffsetDelta + 4];
-  while (pos < end) {
-    auto n = log_->read_at(pos, header);
+  while (at.position < end) {
+    auto n = log_->read_at(at.position, header);
     if (!n) return tl::unexpected(n.error());
     if (*n < sizeof(header)) return make_error(Errc::corrupt_data, log_->path() + ": short read of a batch header");
     Offset base(load_be<int64_t>(header + bf::kBaseOffset));
     int32_t length = load_be<int32_t>(header + bf::kBatchLength);
     int32_t last_delta = load_be<int32_t>(header + bf::kLastOffsetDelta);
-    if (base + last_delta >= offset) return pos;
-    pos += bf::kLogOverhead + static_cast<uint64_t>(length);
+    auto order = offset_order_violation(base, at.expected_base, gaps);
+    bool plausible = header[bf::kMagic] == std::byte{bf::kMagicV2} && length >= 49 && last_delta >= 0;
+    if (from_entry && (!order.empty() || !plausible)) {
+      // A damaged index entry (a walk from it would skip or repeat records): start
+      // from the entry before it instead, and in the end from the segment's start.
+      log::warn("storage", "index_entry_mismatch",
+                {{"segment", log_->path()}, {"relative_offset", int64_t{entry->relative_offset}},
+                 {"position", int64_t{entry->position}}});
+      entry = entry->relative_offset == 0 ? std::nullopt : index_.floor(entry->relative_offset - 1);
+      at = entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset}
+                 : BatchPosition{0, base_offset_};
+      gaps = entry ? OffsetGaps::are_damage : options_.offset_gaps;
+      from_entry = entry.has_value();
+      continue;
+    }
+    if (!order.empty() || !plausible) {
+      return make_error(Errc::corrupt_data, log_->path() + ": at position " + std::to_string(at.position) + ": " +
+                                                (order.empty() ? "implausible batch header" : order));
+    }
+    from_entry = false;
+    if (base + last_delta >= offset) return at;
+    at.position += bf::kLogOverhead + static_cast<uint64_t>(length);
+    at.expected_base = base + (int64_t{last_delta} + 1);
+    gaps = options_.offset_gaps;
   }
-  return end;
+  return BatchPosition{end, at.expected_base};
+}
+
+Result<uint64_t> Segment::position_of(Offset offset) const {
+  auto at = locate(offset);
+  if (!at) return tl::unexpected(at.error());
+  return at->position;
 }
 
 Result<uint64_t> Segment::position_of_timestamp(int64_t timestamp) const {
@@ -248,7 +285,7 @@ Status Segment::truncate_to(Offset offset) {
   verified_.store(std::min(verified_size(), *pos), std::memory_order_release);
   if (auto s = log_->truncate(*pos); !s) return s;
   // Rebuild in-memory state for what is left; cheap next to the rarity of truncation.
-  return rebuild(false, nullptr);
+  return rebuild(nullptr);
 }
 
 Status Segment::write_indexes(bool sync) {

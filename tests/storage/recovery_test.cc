@@ -10,75 +10,20 @@
 
 #include "sluice/storage/partition_log.h"
 
+#include "recovery_support.h"
 #include "test_support.h"
 
 namespace sluice::storage {
 namespace {
 
+using testing::fill;
+using testing::flip_byte;
+using testing::log_path;
 using testing::make_batch;
+using testing::open_log;
+using testing::read_all;
+using testing::read_around_holes;
 using testing::TempDir;
-
-LogConfig config_with(Durability durability) {
-  LogConfig config;
-  config.segment_bytes = 4096;
-  config.index_interval_bytes = 256;
-  config.durability = durability;
-  config.retention_ms = -1;
-  return config;
-}
-
-std::unique_ptr<PartitionLog> open_log(FileSystem& fs, const std::string& dir, Durability d = Durability::none) {
-  auto log = PartitionLog::open(fs, dir, config_with(d));
-  EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().to_string());
-  return log ? std::move(*log) : nullptr;
-}
-
-// Appends `batches` batches of 5 records and returns each batch's base offset.
-std::vector<Offset> fill(PartitionLog& log, int batches) {
-  std::vector<Offset> bases;
-  for (int i = 0; i < batches; ++i) {
-    Bytes batch = make_batch(5, "v" + std::to_string(i), 1000 + i, Compression::none, 20);
-    auto r = log.append(batch);
-    EXPECT_TRUE(r.has_value());
-    bases.push_back(r->base_offset);
-  }
-  return bases;
-}
-
-// Reads the whole log, checking every batch; returns the number of records.
-int64_t read_all(const PartitionLog& log) {
-  Bytes buffer;
-  Offset at = log.log_start_offset();
-  int64_t records = 0;
-  while (at < log.log_end_offset()) {
-    auto r = log.read(at, 1 << 16, buffer);
-    EXPECT_TRUE(r.has_value()) << r.error().to_string();
-    if (!r) return -1;
-    ByteSpan rest(buffer.data(), r->bytes);
-    while (!rest.empty()) {
-      auto h = validate_batch(rest);
-      EXPECT_TRUE(h.has_value());
-      if (!h) return -1;
-      EXPECT_EQ(h->base_offset, at);
-      at = h->next_offset();
-      records += h->record_count;
-      rest = rest.subspan(h->total_size());
-    }
-  }
-  return records;
-}
-
-std::string log_path(const TempDir& dir, int64_t base) { return dir.sub(segment_file_name(Offset(base), ".log")); }
-
-void flip_byte(const std::string& path, uint64_t position) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(position));
-  char c = 0;
-  f.read(&c, 1);
-  c ^= 0x5a;
-  f.seekp(static_cast<std::streamoff>(position));
-  f.write(&c, 1);
-}
 
 TEST(Recovery, TornFinalBatchIsTruncated) {
   TempDir dir;
@@ -101,22 +46,58 @@ TEST(Recovery, TornFinalBatchIsTruncated) {
   EXPECT_EQ(log->append(batch)->base_offset, Offset(15)) << "appends continue after the cut";
 }
 
-TEST(Recovery, CrcFlippedInTheMiddleOfASegmentCutsTheLogThere) {
+// Damage in a closed segment is corruption, not a torn write: the batches around
+// it are all kept, and only the damaged batch's offsets are lost (it used to cut
+// the log there and delete every later segment).
+TEST(Recovery, CrcFlippedInAClosedSegmentLosesOnlyThatBatch) {
   TempDir dir;
+  uint64_t original_size = 0;
   {
     auto log = open_log(posix_file_system(), dir.path());
     fill(*log, 40);
     ASSERT_GT(log->segment_count(), 2u);
+    original_size = std::filesystem::file_size(log_path(dir, 0));
   }
   // Damage the 4th batch of the first segment (each batch is the same size).
   auto size_of_batch = make_batch(5, "v0", 1000, Compression::none, 20).size();
   flip_byte(log_path(dir, 0), 3 * size_of_batch + 70);
   auto log = open_log(posix_file_system(), dir.path());
-  EXPECT_EQ(log->log_end_offset(), Offset(15)) << "everything from the damaged batch on is gone";
-  EXPECT_EQ(log->segment_count(), 1u) << "later segments are removed: offsets stay contiguous";
-  EXPECT_GT(log->recovery().segments_removed, 0u);
-  EXPECT_EQ(read_all(*log), 15);
-  EXPECT_FALSE(std::filesystem::exists(log_path(dir, log->log_end_offset().value() + 100)));
+  EXPECT_EQ(log->log_end_offset(), Offset(200)) << "nothing after the damage is lost";
+  EXPECT_EQ(log->recovery().bytes_truncated, 0u);
+  EXPECT_EQ(log->recovery().segments_quarantined, 1u);
+  auto holes = log->damaged_ranges();
+  ASSERT_EQ(holes.size(), 1u);
+  EXPECT_EQ(holes[0].first, Offset(15));
+  EXPECT_EQ(holes[0].end, Offset(20));
+  EXPECT_EQ(holes[0].position, 3 * size_of_batch);
+  EXPECT_EQ(read_around_holes(*log), 195);
+  Bytes buffer;
+  auto before = log->read(Offset(0), 1 << 20, buffer);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->next_offset, Offset(15)) << "a read stops in front of the damage";
+  auto at = log->read(Offset(17), 1 << 20, buffer);
+  ASSERT_FALSE(at.has_value());
+  EXPECT_EQ(at.error().code, Errc::corrupt_data);
+  EXPECT_NE(at.error().message.find(segment_file_name(Offset(0), ".log") + " at position " +
+                                    std::to_string(3 * size_of_batch)),
+            std::string::npos)
+      << at.error().message;
+  // The original file is kept, byte for byte, in the quarantine folder.
+  size_t copies = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.sub("quarantine"))) {
+    if (entry.path().extension() == ".txt") continue;
+    ++copies;
+    EXPECT_EQ(entry.file_size(), original_size);
+  }
+  EXPECT_EQ(copies, 1u);
+  // Appends go on at the end, and a restart finds the same log.
+  Bytes more = make_batch(1);
+  EXPECT_EQ(log->append(more)->base_offset, Offset(200));
+  log.reset();
+  log = open_log(posix_file_system(), dir.path());
+  EXPECT_EQ(log->recovery().segments_quarantined, 0u) << "set aside once";
+  EXPECT_EQ(log->damaged_ranges().size(), 1u);
+  EXPECT_EQ(read_around_holes(*log), 196);
 }
 
 // Writes 40 batches of 5 records, closes cleanly, then flips a byte inside the

@@ -15,6 +15,12 @@ enum class Durability {
 };
 
 std::string_view durability_name(Durability d);
+
+// Whether a log may skip offsets. A compacted log does (the cleaner drops batches,
+// so a segment can end below its successor's base); in any other log a skipped
+// offset is lost data, and recovery and reads report it as damage. Offsets never
+// go back in either.
+enum class OffsetGaps : bool { are_damage, are_legal };
 std::optional<Durability> parse_durability(std::string_view name);
 
 struct LogConfig {
@@ -23,6 +29,7 @@ struct LogConfig {
   uint32_t index_interval_bytes = 4096;
   size_t max_batch_bytes = 1 << 20;  // Kafka's message.max.bytes, plus some headroom
   Durability durability = Durability::fsync;
+  OffsetGaps offset_gaps = OffsetGaps::are_damage;  // are_legal once cleanup.policy=compact exists
   int64_t flush_interval_ms = 1000;               // for Durability::interval
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
   int64_t retention_bytes = -1;                   // -1: no size limit

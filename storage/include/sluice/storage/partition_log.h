@@ -11,9 +11,21 @@
 // Crash recovery: `recovery-point` (written atomically) holds an offset below which
 // every segment was synced; a `clean-shutdown` marker says the last close flushed
 // everything. Without the marker, every segment from the one holding the recovery
-// point on is scanned: lengths and CRCs checked, a torn or corrupt tail cut off
-// (and logged), indexes rebuilt. Segments after a damaged one are removed, since
-// offsets must stay contiguous.
+// point on is scanned: lengths, CRCs and offset order checked, indexes rebuilt.
+// Recovery never destroys intact data: the one cut it makes is a torn tail of the
+// last segment past the recovery point (bytes never synced). Damage anywhere else
+// is corruption: the file is copied to `quarantine/`, every good batch before and
+// after the damage stays served, and the damaged offsets become a hole between
+// two segments:
+//
+//   [0 .. 14] damaged [20 .. 99] [100 .. (active)
+//   00..00.log        00..20.log  00..100.log       (the original 00..00.log is in quarantine/)
+//
+// In a log whose offset gaps are damage (any log but a compacted one) a hole is
+// reported (log, damaged_ranges()) and a read of its offsets fails with
+// corrupt_data naming the segment and position; a read from before it stops
+// in front of it. A segment that overlaps the one before it is moved to
+// quarantine/ whole.
 //
 // Thread-safety: every method is safe to call from any thread. append, truncate_to,
 // roll, apply_retention and close serialise on the writer lock; read,
@@ -77,8 +89,19 @@ struct TimestampLookup {
 struct RecoveryReport {
   bool clean_shutdown = false;
   size_t segments_scanned = 0;
-  uint64_t bytes_truncated = 0;
-  size_t segments_removed = 0;
+  uint64_t bytes_truncated = 0;      // the torn tail cut off the last segment
+  size_t segments_quarantined = 0;   // damaged or overlapping segment files set aside
+  size_t empty_segments_removed = 0;  // empty files a power cut left after the last record
+};
+
+// Offsets [first, end) that a log whose gaps are damage does not hold: they were
+// in `segment` at `position` (where its good bytes end) before recovery found
+// them damaged and set the file aside.
+struct DamagedRange {
+  Offset first;
+  Offset end;
+  std::string segment;
+  uint64_t position = 0;
 };
 
 struct LogStats {
@@ -147,6 +170,10 @@ class PartitionLog {
   size_t segment_count() const;
   LogStats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
+  // Holes in the offsets (none in a log whose gaps are legal).
+  std::vector<DamagedRange> damaged_ranges() const;
+  // Heap bytes of the in-memory indexes of every segment.
+  size_t index_memory_bytes() const;
   const std::string& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
 
@@ -155,6 +182,10 @@ class PartitionLog {
 
   PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock);
   Status load();
+  // Recovery's answer to a segment whose scan found damage; the runs of good
+  // batches after the damage become segments, whose bases are added to `salvaged`.
+  Status handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
+                       std::vector<Offset>& salvaged);
   Status roll_locked(Offset next_base);
   Status write_recovery_point(Offset offset);
   // Reads every batch header of `list` into producers_ (open, truncation).

@@ -24,6 +24,7 @@
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/file_system.h"
+#include "sluice/storage/log_config.h"
 #include "sluice/storage/record_batch.h"
 #include "sluice/storage/sparse_index.h"
 
@@ -32,15 +33,30 @@ namespace sluice::storage {
 struct SegmentOptions {
   uint32_t index_interval_bytes = 4096;
   size_t max_batch_bytes = 1 << 20;
-  uint64_t segment_bytes = 1ull << 30;  // sizes the in-memory index of an active segment
+  uint64_t segment_bytes = 1ull << 30;  // bounds the index entries of an active segment
+  OffsetGaps offset_gaps = OffsetGaps::are_damage;
 };
 
-// What recovery found in a segment.
+// What a scan found in a segment file. The segment opened with only the good
+// prefix [0, valid_bytes); the bytes after it are still in the file until the
+// partition log decides what they are (a torn tail to cut, or damage to set aside).
 struct SegmentRecovery {
   uint64_t original_bytes = 0;
   uint64_t valid_bytes = 0;
-  bool truncated = false;  // bytes after valid_bytes were removed
-  std::string reason;      // why, when truncated
+  bool damaged = false;  // the file holds bytes past valid_bytes that are not good batches
+  std::string reason;    // why, when damaged
+};
+
+// Checks that a batch starting at `base` may follow a batch that ended at
+// `expected` (the next offset after it): equal when gaps are damage, not below it
+// when they are legal. Returns why not, or an empty string.
+std::string offset_order_violation(Offset base, Offset expected, OffsetGaps gaps);
+
+// Where the batch holding an offset starts, and the base offset it must have
+// (see offset_order_violation) given the batches before it.
+struct BatchPosition {
+  uint64_t position = 0;
+  Offset expected_base;
 };
 
 std::string segment_file_name(Offset base_offset, std::string_view suffix);
@@ -49,13 +65,14 @@ class Segment {
  public:
   static Result<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, Offset base_offset,
                                                  const SegmentOptions& options);
-  // Opens an existing segment. With `recover`, every batch is checked (length,
-  // CRC, offset order), a bad tail is cut off, and the indexes are rebuilt; without
-  // it, the index files are loaded if sane and rebuilt otherwise. `active` sizes
-  // the in-memory indexes for further appends.
+  // Opens an existing segment. With Scan::yes, every batch is checked (length,
+  // CRC, offset order) and the indexes are rebuilt; without it, the index files
+  // are loaded if sane, and the file is scanned when they are not. A scan that
+  // finds damage opens the good prefix and says so in `report`; the file is not
+  // changed (cut_to_size() or the partition log's quarantine decides).
+  enum class Scan : bool { no, yes };
   static Result<std::unique_ptr<Segment>> open(FileSystem& fs, const std::string& dir, Offset base_offset,
-                                               const SegmentOptions& options, bool recover, bool active,
-                                               SegmentRecovery* report = nullptr);
+                                               const SegmentOptions& options, Scan scan, SegmentRecovery& report);
 
   Offset base_offset() const { return base_offset_; }
   // One past the last offset stored (the base offset when empty).
@@ -80,13 +97,19 @@ class Segment {
   // Fails with not_batch_boundary if `offset` is inside a batch.
   Status truncate_to(Offset offset);
   Status sync() { return log_->sync(); }
+  // Cuts the file to size(): drops what a scan found past the good prefix.
+  Status cut_to_size() { return log_->truncate(size()); }
   // Writes `.index` and `.timeindex` (with `sync`, durably).
   Status write_indexes(bool sync);
   Status remove_files();
 
   // --- readers ---
   // File position of the batch that contains `offset`, or of the first batch after
-  // it; size() when there is none. REQUIRES: offset >= base_offset().
+  // it; size() when there is none. REQUIRES: offset >= base_offset(). The index
+  // entry it starts from must point at a batch with the entry's offset (else an
+  // earlier entry is used), and the headers it walks must keep offset order;
+  // a header that does not is corrupt_data.
+  Result<BatchPosition> locate(Offset offset) const;
   Result<uint64_t> position_of(Offset offset) const;
   // Position of the first batch whose max timestamp is >= `timestamp`, or size().
   Result<uint64_t> position_of_timestamp(int64_t timestamp) const;
@@ -94,11 +117,15 @@ class Segment {
   // The segment is full: give back the disk its log file reserved for growth.
   void release_reserve() { log_->release_reserve(); }
   const OffsetIndex& offset_index() const { return index_; }
+  // Heap bytes held by the in-memory indexes.
+  size_t index_memory_bytes() const { return index_.memory_bytes() + time_index_.memory_bytes(); }
+  const SegmentOptions& options() const { return options_; }
 
  private:
-  Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log,
-          size_t index_capacity);
-  Status rebuild(bool recover, SegmentRecovery* report);
+  Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions options, std::unique_ptr<File> log);
+  // Rebuilds the indexes from a scan of the file. Without a report, damage is an
+  // error (corrupt_data); with one, the segment keeps the good prefix.
+  Status rebuild(SegmentRecovery* report);
   bool load_indexes();
   void index_batch(const BatchHeader& header, uint64_t position);
   std::string path(std::string_view suffix) const;
