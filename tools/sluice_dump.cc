@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sluice/storage/segment.h"
 #include "sluice/storage/segment_scanner.h"
 #include "sluice/storage/sparse_index.h"
 
@@ -40,6 +41,7 @@ constexpr int kError = 2;
 struct Options {
   bool records = false;
   bool full = false;
+  bool gaps_legal = false;  // the partition is compacted: offset gaps are not damage
   size_t max_batch_bytes = 16u << 20;
   std::vector<std::string> paths;
 };
@@ -148,14 +150,43 @@ class Dumper {
     int worst = kClean;
     SegmentSummary total;
     int64_t next = std::numeric_limits<int64_t>::min();
+    uint64_t missing_offsets = 0;
     for (const auto& [base, path] : segments) {
+      if (next != std::numeric_limits<int64_t>::min() && base > next && !options_.gaps_legal) {
+        // What recovery leaves where it set damage aside (or a power cut lost a tail).
+        std::cout << "DAMAGED missing offsets=[" << next << ", " << base << ") before " << path.filename().string()
+                  << '\n';
+        missing_offsets += static_cast<uint64_t>(base - next);
+        worst = std::max(worst, kDamaged);
+      }
       next = std::max(next, base);
       worst = std::max(worst, dump_segment(path.string(), next, total));
     }
+    size_t quarantined = dump_quarantine(fs::path(dir) / std::string(kQuarantineDir));
+    if (quarantined > 0) worst = std::max(worst, kDamaged);
     std::cout << "partition summary segments=" << segments.size() << " batches=" << total.batches
               << " records=" << total.records << " bytes=" << total.bytes
-              << " damaged_batches=" << total.damaged_batches << " damaged_tail_bytes=" << total.tail_bytes << '\n';
+              << " damaged_batches=" << total.damaged_batches << " damaged_tail_bytes=" << total.tail_bytes
+              << " missing_offsets=" << missing_offsets << " quarantined_files=" << quarantined << '\n';
     return worst;
+  }
+
+  // Lists the files recovery set aside, with the reason it wrote beside each.
+  static size_t dump_quarantine(const fs::path& folder) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) return 0;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+      if (entry.path().extension() != ".txt") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      std::string reason;
+      if (std::ifstream in(file.string() + ".txt"); in) std::getline(in, reason);
+      std::cout << "QUARANTINED " << file.string() << " size=" << fs::file_size(file, ec) << " reason=\"" << reason
+                << "\"\n";
+    }
+    return files.size();
   }
 
   // Dumps one segment. `next` is the lowest base offset the next batch may have;
@@ -321,6 +352,8 @@ int run(int argc, char** argv) {
       "sluice-dump"};
   app.add_flag("--records", options.records, "Also print every record: offset, timestamp, key, value, headers");
   app.add_flag("--full", options.full, "Print keys, values and headers whole instead of cutting them at 64 bytes");
+  app.add_flag("--gaps-legal", options.gaps_legal,
+               "The partition is compacted: offsets missing between segments are not damage");
   app.add_option("--max-batch-bytes", options.max_batch_bytes, "A larger batch length counts as damage")
       ->capture_default_str()
       ->check(CLI::Range(size_t{64}, size_t{1} << 31));

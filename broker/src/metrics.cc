@@ -74,14 +74,26 @@ std::string Metrics::render(const TopicTable& table) const {
   std::ostringstream start;
   start << "# HELP sluice_partition_log_start_offset First offset still stored.\n"
         << "# TYPE sluice_partition_log_start_offset gauge\n";
+  std::ostringstream damaged;
+  damaged << "# HELP sluice_partition_damaged_offsets Offsets recovery found damaged and set aside in the "
+             "partition's quarantine folder; reads of them fail with CORRUPT_MESSAGE.\n"
+          << "# TYPE sluice_partition_damaged_offsets gauge\n";
+  std::ostringstream quarantined;
+  quarantined << "# HELP sluice_partition_quarantined_segments Segment files the last recovery set aside.\n"
+              << "# TYPE sluice_partition_quarantined_segments gauge\n";
   for (const auto& topic : table.list()) {
     for (const auto& p : topic->partitions) {
       std::string labels = "{topic=\"" + topic->name + "\",partition=\"" + std::to_string(p->id()) + "\"} ";
       out << "sluice_partition_log_end_offset" << labels << p->log().log_end_offset().value() << "\n";
       start << "sluice_partition_log_start_offset" << labels << p->log().log_start_offset().value() << "\n";
+      int64_t missing = 0;
+      for (const storage::DamagedRange& range : p->log().damaged_ranges()) missing += range.end - range.first;
+      damaged << "sluice_partition_damaged_offsets" << labels << missing << "\n";
+      quarantined << "sluice_partition_quarantined_segments" << labels << p->log().recovery().segments_quarantined
+                  << "\n";
     }
   }
-  out << start.str();
+  out << start.str() << damaged.str() << quarantined.str();
   return out.str();
 }
 

@@ -90,6 +90,7 @@ Result<std::vector<GoodRun>> find_good_runs(const File& file, uint64_t from, Off
   // Right after damage the offsets of the damaged bytes are unknown: the next good
   // batch may start anywhere at or past `expected`.
   bool after_damage = true;
+  Offset expected_before_run = expected;
   while (position < end) {
     SegmentScanner scanner(file, position, end, max_batch_bytes);
     position = end;
@@ -98,16 +99,29 @@ Result<std::vector<GoodRun>> find_good_runs(const File& file, uint64_t from, Off
       if (!next) return tl::unexpected(next.error());
       if (!*next) break;
       const ScannedBatch& b = **next;
-      bool good = b.status && offset_order_violation(b.header.base_offset, expected,
-                                                     after_damage ? OffsetGaps::are_legal : gaps)
-                                  .empty();
+      const BatchHeader& h = b.header;
+      // The batch at `from` is the one the caller's scan rejected.
+      bool good = b.position != from && b.status &&
+                  offset_order_violation(h.base_offset, expected, after_damage ? OffsetGaps::are_legal : gaps).empty();
+      if (!good && b.status && runs.size() > 0 && runs.back().next == expected &&
+          runs.back().size == runs.back().size_of_first && h.base_offset >= expected_before_run &&
+          h.base_offset < runs.back().base) {
+        // A run of one batch after damage, followed by a batch that goes back: that
+        // one batch had a damaged (too high) base offset. Drop it; this batch starts
+        // the run instead.
+        runs.pop_back();
+        expected = expected_before_run;
+        after_damage = true;
+        good = true;
+      }
       if (good) {
-        if (after_damage || runs.empty()) {
-          runs.push_back(GoodRun{b.position, 0, b.header.base_offset, b.header.base_offset});
+        if (after_damage) {
+          expected_before_run = expected;
+          runs.push_back(GoodRun{b.position, 0, h.base_offset, h.base_offset, h.total_size()});
         }
-        runs.back().size += b.header.total_size();
-        runs.back().next = b.header.next_offset();
-        expected = b.header.next_offset();
+        runs.back().size += h.total_size();
+        runs.back().next = h.next_offset();
+        expected = h.next_offset();
         after_damage = false;
         continue;
       }

@@ -22,14 +22,13 @@
 
 namespace sluice::storage {
 
-inline constexpr std::string_view kQuarantineDir = "quarantine";
-
 // Consecutive good batches of a file: [position, position + size), offsets [base, next).
 struct GoodRun {
   uint64_t position = 0;
   uint64_t size = 0;
   Offset base;
   Offset next;
+  uint64_t size_of_first = 0;  // bytes of the run's first batch
 };
 
 // The runs of good batches in [from, file.size()), where the bytes at `from` are

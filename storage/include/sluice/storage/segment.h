@@ -61,6 +61,9 @@ struct BatchPosition {
 
 std::string segment_file_name(Offset base_offset, std::string_view suffix);
 
+// The folder of a partition directory where recovery sets damaged files aside.
+inline constexpr std::string_view kQuarantineDir = "quarantine";
+
 class Segment {
  public:
   static Result<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, Offset base_offset,
