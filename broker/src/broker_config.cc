@@ -78,7 +78,7 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--default-retention-bytes", log.retention_bytes, "Topic default: retention.bytes (-1: no limit)")
       ->check(CLI::Range(int64_t{-1}, INT64_MAX));
   app.add_option("--default-segment-bytes", log.segment_bytes, "Topic default: segment.bytes")
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
+      ->check(CLI::Range(uint64_t{1024}, storage::kMaxSegmentBytes));
   app.add_option("--default-segment-ms", log.segment_ms, "Topic default: segment.ms")->check(CLI::PositiveNumber);
   app.add_option("--default-max-message-bytes", log.max_batch_bytes, "Topic default: max.message.bytes (largest batch)")
       ->check(CLI::Range(size_t{128}, size_t{1} << 30));

@@ -5,7 +5,8 @@
 namespace sluice::broker {
 namespace {
 
-Result<int64_t> parse_int(const std::string& key, const std::string& value, int64_t min) {
+Result<int64_t> parse_int(const std::string& key, const std::string& value, int64_t min, int64_t max = INT64_MAX,
+                          std::string_view why_max = {}) {
   int64_t out = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc() || ptr != value.data() + value.size()) {
@@ -13,6 +14,10 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   }
   if (out < min)
     return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
+  if (out > max) {
+    return make_error(Errc::invalid_argument,
+                      key + ": " + value + " is above the maximum " + std::to_string(max) + " (" + std::string(why_max) + ")");
+  }
   return out;
 }
 
@@ -43,13 +48,16 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
       if (!(n = parse_int(key, value, -1))) return tl::unexpected(n.error());
       c.log.retention_bytes = *n;
     } else if (key == "segment.bytes") {
-      if (!(n = parse_int(key, value, 1024))) return tl::unexpected(n.error());
+      if (!(n = parse_int(key, value, 1024, static_cast<int64_t>(storage::kMaxSegmentBytes),
+                          "segment files are indexed with 32-bit positions")))
+        return tl::unexpected(n.error());
       c.log.segment_bytes = static_cast<uint64_t>(*n);
     } else if (key == "segment.ms") {
       if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
       c.log.segment_ms = *n;
     } else if (key == "index.interval.bytes") {
-      if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
+      // Smaller intervals would hold an index entry in memory for every few batches.
+      if (!(n = parse_int(key, value, storage::kMinIndexIntervalBytes))) return tl::unexpected(n.error());
       c.log.index_interval_bytes = static_cast<uint32_t>(std::min<int64_t>(*n, INT32_MAX));
     } else if (key == "max.message.bytes") {
       if (!(n = parse_int(key, value, 128))) return tl::unexpected(n.error());

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -20,14 +21,23 @@ tl::unexpected<Error> io_error(const std::string& what, const std::string& path,
 }
 
 // Appends to a file past kReserveFrom bytes land in blocks reserved ahead, in
-// kReserveStep steps, with fallocate(FALLOC_FL_KEEP_SIZE): ext4 then skips its
+// steps with fallocate(FALLOC_FL_KEEP_SIZE): ext4 then skips its
 // delayed-allocation bookkeeping on every write, about a quarter of a write's
 // CPU (bench/RESULTS.md). The file's size still ends at the data, so readers and
 // recovery see no difference; the unused reserve is released when the segment
 // rolls or the file is closed (after a crash it can stay allocated past the end
-// until the file is removed).
+// until the file is removed). The reserve follows what was written — a step is a
+// quarter of the file's size, 1 to 8 MiB — and all files together hold at most
+// kReserveBudget ahead of their data (then appends allocate as they go).
 constexpr uint64_t kReserveFrom = 1u << 20;
-constexpr uint64_t kReserveStep = 8u << 20;
+constexpr uint64_t kMinReserveStep = 1u << 20;
+constexpr uint64_t kMaxReserveStep = 8u << 20;
+constexpr uint64_t kReserveBudget = 1ull << 30;
+
+// Bytes reserved ahead of their data by every PosixFile of the process, as each
+// counted it at its last reserve (growing into a reserve is not counted down
+// until the next reserve or release, so this is an upper bound).
+std::atomic<uint64_t> reserved_ahead_total{0};
 
 class PosixFile final : public File {
  public:
@@ -40,6 +50,7 @@ class PosixFile final : public File {
 
   void release_reserve() override {
     uint64_t size = size_.load(std::memory_order_relaxed);
+    count_reserve(0);
     if (reserved_end_ <= size) return;
     // ftruncate to the current size frees the blocks past it. A failure leaves
     // them allocated past the end, nothing else.
@@ -100,13 +111,22 @@ class PosixFile final : public File {
   // A file system without fallocate (or out of space for the reserve) makes the
   // write allocate as before; the write itself then reports a real lack of space.
   void reserve(uint64_t end) {
-    uint64_t target = (end / kReserveStep + 1) * kReserveStep;
+    uint64_t step = std::clamp<uint64_t>(end / 4, kMinReserveStep, kMaxReserveStep);
+    uint64_t target = (end + step + kMinReserveStep - 1) / kMinReserveStep * kMinReserveStep;
+    count_reserve(0);  // what was reserved before is (being) used up
+    if (reserved_ahead_total.load(std::memory_order_relaxed) + (target - end) > kReserveBudget) return;
     if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(reserved_end_),
                     static_cast<off_t>(target - reserved_end_)) == 0) {
       reserved_end_ = target;
+      count_reserve(target - end);
     } else if (errno == EOPNOTSUPP) {
       reserve_ahead_ = false;
     }
+  }
+  // Replaces this file's share of reserved_ahead_total with `ahead`.
+  void count_reserve(uint64_t ahead) {
+    reserved_ahead_total.fetch_add(ahead - counted_ahead_, std::memory_order_relaxed);  // unsigned wrap is exact
+    counted_ahead_ = ahead;
   }
 
   int fd_;
@@ -114,6 +134,7 @@ class PosixFile final : public File {
   std::atomic<uint64_t> size_;
   uint64_t reserved_end_;  // blocks are allocated up to here; only the writer touches it
   bool reserve_ahead_ = true;
+  uint64_t counted_ahead_ = 0;  // this file's share of reserved_ahead_total
 };
 
 class PosixFileSystem final : public FileSystem {

@@ -54,11 +54,7 @@ PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Cl
 PartitionLog::~PartitionLog() {
   // Without close() this is what a crash leaves: no clean-shutdown marker, so the
   // next open runs recovery.
-  if (flusher_.joinable()) {
-    flusher_.request_stop();
-    flusher_cv_.notify_all();
-    flusher_.join();
-  }
+  flusher_.reset();
 }
 
 SegmentOptions PartitionLog::segment_options() const {
@@ -77,7 +73,12 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
   if (config.durability == Durability::interval) {
-    log->flusher_ = std::jthread([raw = log.get()](const std::stop_token& stop) { raw->flusher_loop(stop); });
+    log->flusher_ = IntervalFlusher::shared().add(
+        std::chrono::milliseconds(config.flush_interval_ms), [raw = log.get()] {
+          if (auto s = raw->flush(); !s && s.error().code != Errc::closed) {
+            log::error("storage", "interval_flush_failed", {{"dir", raw->dir()}, {"error", s.error().to_string()}});
+          }
+        });
   }
   return log;
 }
@@ -416,16 +417,6 @@ Status PartitionLog::wait_durable(Offset next_offset) {
 
 Status PartitionLog::flush() { return wait_durable(log_end_offset()); }
 
-void PartitionLog::flusher_loop(const std::stop_token& stop) {
-  std::unique_lock lock(flusher_mu_);
-  while (!stop.stop_requested()) {
-    flusher_cv_.wait_for(lock, stop, std::chrono::milliseconds(config_.flush_interval_ms), [] { return false; });
-    if (stop.stop_requested()) break;
-    if (auto s = flush(); !s)
-      log::error("storage", "interval_flush_failed", {{"dir", dir_}, {"error", s.error().to_string()}});
-  }
-}
-
 namespace {
 
 // Where one read stands while it walks the segments.
@@ -698,11 +689,7 @@ Result<size_t> PartitionLog::apply_retention() {
 }
 
 Status PartitionLog::close() {
-  if (flusher_.joinable()) {
-    flusher_.request_stop();
-    flusher_cv_.notify_all();
-    flusher_.join();
-  }
+  flusher_.reset();
   if (auto s = flush(); !s) return s;
   std::lock_guard lock(writer_mu_);
   if (closed_) return {};

@@ -30,6 +30,19 @@ TEST(TopicConfig, BadValuesNameTheSetting) {
   }
 }
 
+// Settings that would let one partition allocate without bound are refused: a
+// 16 GiB segment (its index positions would overflow) and a 64-byte index interval
+// (an in-memory index entry every batch: one partition took 393 MB).
+TEST(TopicConfig, SettingsThatWouldAllocateWithoutBoundAreRefused) {
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{{"segment.bytes", "17179869184"},
+                                                                            {"index.interval.bytes", "64"}}) {
+    auto c = apply_topic_config({}, {{key, value}});
+    ASSERT_FALSE(c.has_value()) << key;
+    EXPECT_NE(c.error().message.find(key), std::string::npos) << c.error().message;
+  }
+  EXPECT_TRUE(apply_topic_config({}, {{"segment.bytes", "2147483648"}, {"index.interval.bytes", "256"}}).has_value());
+}
+
 TEST(TopicConfig, TopicNamesFollowKafkasRules) {
   EXPECT_TRUE(validate_topic_name("orders.v1_EU-2").has_value());
   EXPECT_FALSE(validate_topic_name("").has_value());

@@ -23,6 +23,13 @@ std::string_view durability_name(Durability d);
 enum class OffsetGaps : bool { are_damage, are_legal };
 std::optional<Durability> parse_durability(std::string_view name);
 
+// Index positions are 32-bit (as Kafka's), so a segment stays below 4 GiB; Kafka's
+// segment.bytes is an int too.
+inline constexpr uint64_t kMaxSegmentBytes = uint64_t{1} << 31;
+// Every segment keeps its index in memory, one entry (24 bytes with the time
+// index) per index_interval_bytes of data: at 256, under 10 % of the data.
+inline constexpr uint32_t kMinIndexIntervalBytes = 256;
+
 struct LogConfig {
   uint64_t segment_bytes = 1ull << 30;          // roll when the next batch would pass this
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // roll a non-empty segment this old

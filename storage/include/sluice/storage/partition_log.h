@@ -39,7 +39,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "sluice/common/bytes.h"
@@ -47,6 +46,7 @@
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/file_system.h"
+#include "sluice/storage/interval_flusher.h"
 #include "sluice/storage/log_config.h"
 #include "sluice/storage/producer_state.h"
 #include "sluice/storage/segment.h"
@@ -192,7 +192,6 @@ class PartitionLog {
   Status rebuild_producer_state(const SegmentList& list);
   std::shared_ptr<const SegmentList> segments() const { return segments_.load(std::memory_order_acquire); }
   void publish(SegmentList list) { segments_.store(std::make_shared<const SegmentList>(std::move(list))); }
-  void flusher_loop(const std::stop_token& stop);
   SegmentOptions segment_options() const;
 
   FileSystem& fs_;
@@ -221,9 +220,7 @@ class PartitionLog {
   // not raise durable_end_.
   uint64_t truncations_ = 0;  // under sync_mu_
 
-  std::jthread flusher_;  // for Durability::interval
-  std::condition_variable_any flusher_cv_;
-  std::mutex flusher_mu_;
+  IntervalFlusher::Registration flusher_;  // for Durability::interval; released first on close
 };
 
 }  // namespace sluice::storage
