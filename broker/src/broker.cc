@@ -132,6 +132,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   if (auto s = validate_broker_config(config); !s) return tl::unexpected(s.error());
   auto impl = std::make_unique<Impl>();
   impl->state.config = config;
+  impl->state.write_health = std::make_unique<WriteHealth>(config.data_dir);
   auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
   if (!topics) return tl::unexpected(topics.error());
   impl->state.topics = std::move(*topics);

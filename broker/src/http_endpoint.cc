@@ -34,7 +34,13 @@ asio::awaitable<void> serve_http(BrokerState& state, asio::ip::tcp::socket socke
     } else if (path == "/metrics") {
       reply = http_response(200, "OK", "text/plain; version=0.0.4", state.metrics.render(*state.topics));
     } else if (path == "/healthz") {
-      reply = http_response(200, "OK", "text/plain", "ok\n");
+      // 503 while writes would fail (reads are still served): a load balancer or
+      // an operator should know before a producer does.
+      if (auto problem = state.write_health->problem()) {
+        reply = http_response(503, "Service Unavailable", "text/plain", "not writable: " + *problem + "\n");
+      } else {
+        reply = http_response(200, "OK", "text/plain", "ok\n");
+      }
     } else {
       reply = http_response(404, "Not Found", "text/plain", "not found: try /metrics or /healthz\n");
     }

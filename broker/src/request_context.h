@@ -15,6 +15,7 @@
 #include "sluice/proto/frame.h"
 
 #include "producer_id_allocator.h"
+#include "write_health.h"
 #include "sluice.pb.h"
 
 namespace sluice::broker {
@@ -25,6 +26,7 @@ struct BrokerState {
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
   Metrics metrics;
+  std::unique_ptr<WriteHealth> write_health;  // set at start, for the data directory
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
   // Threads mostly wait in fdatasync (group commit), so there are more than cores.
   asio::thread_pool storage_pool{8};

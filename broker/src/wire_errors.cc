@@ -18,7 +18,8 @@ wire::ErrorCode to_wire_code(Errc code) {
     case Errc::already_exists: return wire::TOPIC_ALREADY_EXISTS;
     case Errc::invalid_argument: return wire::INVALID_REQUEST;
     case Errc::unsupported: return wire::UNSUPPORTED_VERSION;
-    case Errc::io_error: return wire::STORAGE_ERROR;
+    case Errc::io_error:
+    case Errc::no_space: return wire::STORAGE_ERROR;
     case Errc::closed: return wire::UNKNOWN_TOPIC_OR_PARTITION;
     case Errc::not_batch_boundary: return wire::INVALID_REQUEST;
     case Errc::out_of_order_sequence: return wire::OUT_OF_ORDER_SEQUENCE_NUMBER;

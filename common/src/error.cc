@@ -18,6 +18,7 @@ std::string_view errc_name(Errc code) {
     case Errc::offset_out_of_range: return "offset_out_of_range";
     case Errc::not_batch_boundary: return "not_batch_boundary";
     case Errc::io_error: return "io_error";
+    case Errc::no_space: return "no_space";
     case Errc::not_found: return "not_found";
     case Errc::already_exists: return "already_exists";
     case Errc::closed: return "closed";

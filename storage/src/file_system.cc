@@ -17,7 +17,8 @@ namespace sluice::storage {
 namespace {
 
 tl::unexpected<Error> io_error(const std::string& what, const std::string& path, int err = errno) {
-  return make_error(Errc::io_error, what + " " + path + ": " + std::strerror(err));
+  Errc code = err == ENOSPC || err == EDQUOT ? Errc::no_space : Errc::io_error;
+  return make_error(code, what + " " + path + ": " + std::strerror(err));
 }
 
 // Appends to a file past kReserveFrom bytes land in blocks reserved ahead, in
@@ -221,9 +222,15 @@ Status FileSystem::write_file_atomic(const std::string& path, ByteSpan data) {
   {
     auto file = open(tmp, OpenMode::create_or_open);
     if (!file) return tl::unexpected(file.error());
-    if (auto s = (*file)->truncate(0); !s) return s;
-    if (auto s = (*file)->append(data); !s) return s;
-    if (auto s = (*file)->sync(); !s) return s;
+    Status written = (*file)->truncate(0);
+    if (written) written = (*file)->append(data);
+    if (written) written = (*file)->sync();
+    if (!written) {
+      // A half-written temporary file would hold space a full disk needs.
+      file->reset();
+      (void)remove(tmp);
+      return written;
+    }
   }
   if (auto s = rename(tmp, path); !s) return s;
   return sync_dir(std::filesystem::path(path).parent_path().string());

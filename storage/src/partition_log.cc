@@ -191,7 +191,14 @@ Status PartitionLog::load() {
   if (auto s = fs_.sync_dir(dir_); !s) return s;
   log_end_.store(list.back()->next_offset().value());
   durable_end_ = list.back()->next_offset().value();
-  if (auto s = write_recovery_point(list.back()->base_offset()); !s) return s;
+  // On a full disk the log still opens (reads are served): the recovery point on
+  // disk stays, which is at or past this one, and segments below the one holding
+  // it are synced all the same.
+  if (auto s = write_recovery_point(list.back()->base_offset()); !s) {
+    if (s.error().code != Errc::no_space) return s;
+    recovery_point_ = recovery_point;
+    log::warn("storage", "recovery_point_not_written", {{"dir", dir_}, {"error", s.error().to_string()}});
+  }
   if (clean) {
     if (auto s = fs_.remove(dir_ + "/" + std::string(kCleanShutdownFile)); !s) return s;
     if (auto s = fs_.sync_dir(dir_); !s) return s;
@@ -695,16 +702,22 @@ Status PartitionLog::close() {
   if (closed_) return {};
   closed_ = true;
   auto list = segments();
+  // A clean stop on a full disk needs no new blocks: index files that cannot be
+  // written stay as they were (the next open checks them against the log and
+  // rebuilds what does not match), the old recovery point stays (it is below the
+  // log end, so still true), and a snapshot that cannot be written is removed.
+  // Only the empty clean-shutdown marker must be created.
   for (const auto& segment : *list) {
     if (auto s = segment->sync(); !s) return s;
-    if (auto s = segment->write_indexes(true); !s) return s;
+    if (auto s = segment->write_indexes(true); !s && s.error().code != Errc::no_space) return s;
   }
-  if (auto s = write_recovery_point(log_end_offset()); !s) return s;
+  if (auto s = write_recovery_point(log_end_offset()); !s && s.error().code != Errc::no_space) return s;
   // Always written, also empty: a snapshot left from an earlier close must not
   // be taken for this log's if it happens to end at the same offset.
-  if (auto s = fs_.write_file_atomic(dir_ + "/" + std::string(kProducerStateFile), producers_.encode(log_end_offset()));
-      !s) {
-    return s;
+  const std::string snapshot = dir_ + "/" + std::string(kProducerStateFile);
+  if (auto s = fs_.write_file_atomic(snapshot, producers_.encode(log_end_offset())); !s) {
+    if (s.error().code != Errc::no_space) return s;
+    if (auto removed = fs_.remove(snapshot); !removed) return removed;
   }
   return fs_.write_file_atomic(dir_ + "/" + std::string(kCleanShutdownFile), {});
 }

@@ -39,6 +39,7 @@ void append_partition(BrokerState& state, PartitionWrite& w) {
     }
     MutableByteSpan batch = rest.first(valid->total_size());
     auto appended = w.partition->log().append_validated(batch, *valid, storage::PartitionLog::AwaitDurable::no);
+    state.write_health->record(appended ? Status{} : Status(tl::unexpected(appended.error())));
     if (!appended) {
       set_error(w.result->mutable_error(), appended.error());
       return;
@@ -109,8 +110,9 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
       co_await asio::post(state.storage_pool, asio::use_awaitable);
       for (auto& w : writes) {
         if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
-        if (auto s = w.partition->log().wait_durable(*w.next_offset); !s)
-          set_error(w.result->mutable_error(), s.error());
+        Status synced = w.partition->log().wait_durable(*w.next_offset);
+        state.write_health->record(synced);
+        if (!synced) set_error(w.result->mutable_error(), synced.error());
       }
     }
     co_await asio::post(io, asio::use_awaitable);

@@ -26,6 +26,7 @@ enum class Errc {
   offset_out_of_range,
   not_batch_boundary,  // an offset that does not start a batch where one is required
   io_error,
+  no_space,  // the file system is full (ENOSPC, EDQUOT): writes fail, reads go on
   not_found,
   already_exists,
   closed,
