@@ -1,10 +1,12 @@
 // Randomized operations on a real partition log (append, read, roll, truncate,
-// retention, flush, clean close, crash, power loss) checked against a simple
-// in-memory model after every step. The seed is printed on failure; set
+// retention, flush, clean close, crash, power loss, and in a log whose offset
+// gaps are legal what a cleaner does: drop batches from a closed segment)
+// checked against a simple in-memory model after every step. The seed is printed on failure; set
 // SLUICE_SEED=<n> to replay one run, SLUICE_MODEL_RUNS / SLUICE_MODEL_OPS to scale.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include "sluice/storage/partition_log.h"
@@ -38,6 +40,7 @@ class LogModelRun {
     Durability modes[] = {Durability::fsync, Durability::none, Durability::interval};
     config_.durability = modes[rng_() % 3];
     config_.flush_interval_ms = 5;
+    config_.offset_gaps = rng_() % 3 == 0 ? OffsetGaps::are_legal : OffsetGaps::are_damage;
     reopen();
   }
 
@@ -62,15 +65,19 @@ class LogModelRun {
       flush();
     else if (op < 90)
       close_and_reopen();
-    else if (op < 95)
+    else if (op < 93)
       crash();
-    else
+    else if (op < 98)
       power_loss();
+    else if (config_.offset_gaps == OffsetGaps::are_legal)
+      drop_last_batch_of_a_closed_segment();
     check();
   }
 
  private:
-  Offset model_end() const { return batches_.empty() ? start_ : batches_.back().next(); }
+  // The log end: past the last batch, or where a truncation left it (which, in a
+  // log with gaps, may be past the last batch kept).
+  Offset model_end() const { return end_; }
 
   void reopen() {
     auto log = PartitionLog::open(fs_, dir_, config_);
@@ -93,6 +100,7 @@ class LogModelRun {
     ASSERT_EQ(r->base_offset, model_end());
     // In fsync mode an acknowledged append is durable; others become durable on flush.
     batches_.push_back({r->base_offset, count, batch, config_.durability == Durability::fsync});
+    end_ = batches_.back().next();
   }
 
   void read_random() {
@@ -138,6 +146,7 @@ class LogModelRun {
     }
     auto s = log_->truncate_to(batches_[keep].base);
     ASSERT_TRUE(s.has_value()) << s.error().to_string();
+    end_ = batches_[keep].base;
     batches_.resize(keep);
   }
 
@@ -199,10 +208,65 @@ class LogModelRun {
       ASSERT_FALSE(batches_[i].durable) << "durable batch at " << batches_[i].base.value() << " lost; log end "
                                         << end.value();
     }
-    ASSERT_EQ(end, keep == 0 ? std::max(start_, end) : batches_[keep - 1].next()) << "log end inside a batch";
+    Offset kept_end = keep == 0 ? std::max(start_, end) : batches_[keep - 1].next();
+    if (config_.offset_gaps == OffsetGaps::are_legal) {
+      // A truncation may have left the end past the last batch, in a gap.
+      ASSERT_GE(end, kept_end) << "log end inside a batch";
+      ASSERT_LE(end, model_end());
+    } else {
+      ASSERT_EQ(end, kept_end) << "log end inside a batch";
+    }
     batches_.resize(keep);
     if (batches_.empty()) start_ = log_->log_start_offset();
+    end_ = end;
     mark_all_durable();
+  }
+
+  // What a cleaner does: the last batch of a closed segment goes, so the segment
+  // ends below its successor's base. Done with the log closed, through the
+  // fault-injecting file system; the next open is clean or not, at random.
+  void drop_last_batch_of_a_closed_segment() {
+    if (log_->segment_count() < 2) return;
+    ASSERT_TRUE(log_->close().has_value());
+    mark_all_durable();
+    log_.reset();
+    std::vector<std::string> segments;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      std::string name = entry.path().filename().string();
+      if (name.size() == 24 && name.ends_with(".log")) segments.push_back(entry.path().string());
+    }
+    std::sort(segments.begin(), segments.end());
+    // The active segment is never cleaned. While it is empty the log ends at its
+    // base, past the model's last batch: skip.
+    bool active_empty = std::filesystem::file_size(segments.back()) == 0;
+    segments.pop_back();
+    if (active_empty) {
+      reopen();
+      return;
+    }
+    const std::string& path = segments[rng_() % segments.size()];
+    auto file = fs_.open(path, OpenMode::must_exist);
+    ASSERT_TRUE(file.has_value());
+    Bytes bytes((*file)->size());
+    ASSERT_TRUE((*file)->read_at(0, bytes).has_value());
+    std::optional<BatchHeader> last;
+    uint64_t last_position = 0;
+    for (uint64_t pos = 0; pos < bytes.size();) {
+      auto h = read_batch_header(ByteSpan(bytes).subspan(pos));
+      ASSERT_TRUE(h.has_value());
+      last = *h;
+      last_position = pos;
+      pos += h->total_size();
+    }
+    if (last) {
+      ASSERT_TRUE((*file)->truncate(last_position).has_value());
+      ASSERT_TRUE((*file)->sync().has_value());
+      std::erase_if(batches_, [&](const ModelBatch& b) { return b.base == last->base_offset; });
+    }
+    file->reset();
+    if (rng_() % 2 == 0) std::filesystem::remove(dir_ + "/clean-shutdown");
+    reopen();
+    if (batches_.empty()) start_ = log_->log_start_offset();
   }
 
   void check() {
@@ -214,7 +278,9 @@ class LogModelRun {
     Bytes got;
     Bytes buffer;
     Offset at = batches_.empty() ? model_end() : batches_.front().base;
-    while (at < model_end()) {
+    // Past the last batch there may be a gap up to the log end: nothing to read there.
+    Offset last = batches_.empty() ? model_end() : batches_.back().next();
+    while (at < last) {
       auto r = log_->read(at, 1 + rng_() % 5000, buffer);
       ASSERT_TRUE(r.has_value()) << r.error().to_string();
       ASSERT_GT(r->bytes, 0u) << "no progress reading at " << at.value();
@@ -231,6 +297,7 @@ class LogModelRun {
   std::unique_ptr<PartitionLog> log_;
   std::vector<ModelBatch> batches_;
   Offset start_{0};
+  Offset end_{0};
   int64_t next_timestamp_ = 1'000;
 };
 
