@@ -204,6 +204,45 @@ TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
   EXPECT_NE(resp->results(4).error().message().find("no.such.setting"), std::string::npos);
 }
 
+// Compaction does not exist yet: a compacted topic would silently lose its records to
+// retention, so the setting is refused rather than accepted and ignored.
+TEST_F(BrokerProtocol, CompactCleanupPolicyIsRefusedUntilCompactionExists) {
+  RawClient c(broker_.bootstrap());
+  wire::CreateTopicsRequest req;
+  for (auto [name, policy] :
+       {std::pair{"compacted", "compact"}, {"compacted-too", "compact,delete"}, {"deleted", "delete"}}) {
+    auto* t = req.add_topics();
+    t->set_name(name);
+    t->set_partitions(1);
+    (*t->mutable_configs())["cleanup.policy"] = policy;
+  }
+  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+  ASSERT_TRUE(resp);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(resp->results(i).error().code(), wire::INVALID_CONFIG);
+    EXPECT_NE(resp->results(i).error().message().find("compaction is not implemented yet"), std::string::npos)
+        << resp->results(i).error().message();
+  }
+  EXPECT_EQ(resp->results(2).error().code(), wire::NONE) << resp->results(2).error().message();
+  wire::MetadataRequest md;
+  md.add_topics("compacted-too");
+  auto meta = c.call<wire::MetadataResponse>(wire::METADATA, md);
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->topics(0).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION) << "a refused topic is not created";
+}
+
+TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
+  BrokerConfig config;
+  config.topic_defaults.cleanup_policy = "compact";
+  try {
+    EmbeddedBroker broker(config);
+    ADD_FAILURE() << "started with cleanup.policy=compact as the default";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("default-cleanup-policy"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("compaction is not implemented yet"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(BrokerProtocol, TopicsSurviveARestartWithTheirSettingsAndData) {
   create_topic("kept", 3, {{"retention.ms", "12345"}, {"durability", "none"}});
   {
