@@ -1,7 +1,13 @@
 #include "sluice/broker/broker.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include <asio/co_spawn.hpp>
@@ -26,7 +32,53 @@ std::shared_ptr<Topic> BrokerState::find_or_create(const std::string& name) {
   return topics->find(name);  // another request may have created it first
 }
 
+namespace {
+
+// Holds an exclusive flock on <data>/.lock while the broker runs: a second broker on
+// the same directory would recover, truncate and mark clean the logs under the first.
+// The file holds the holder's pid so the refusal can name it.
+class DataDirLock {
+ public:
+  DataDirLock() = default;
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+
+  Status acquire(const std::string& data_dir) {
+    if (auto s = storage::posix_file_system().create_dirs(data_dir); !s) return s;
+    std::string path = data_dir + "/.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return make_error(Errc::io_error, "cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      char holder[32] = {};
+      ssize_t n = ::pread(fd_, holder, sizeof(holder) - 1, 0);
+      std::string pid(holder, n > 0 ? static_cast<size_t>(n) : 0);
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK) return make_error(Errc::io_error, "cannot lock " + path + ": " + std::strerror(err));
+      return make_error(Errc::io_error, "data directory " + data_dir + " is in use by another broker (pid " +
+                                            (pid.empty() ? std::string("unknown") : pid) + " holds " + path + ")");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      return make_error(Errc::io_error, "cannot write " + path + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
 struct Broker::Impl {
+  // Declared first so it is released last, after the logs are closed.
+  DataDirLock data_dir_lock;
   BrokerState state;
   asio::io_context io{1};
   asio::ip::tcp::acceptor acceptor{io};
@@ -131,6 +183,7 @@ Broker::~Broker() {
 Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   if (auto s = validate_broker_config(config); !s) return tl::unexpected(s.error());
   auto impl = std::make_unique<Impl>();
+  if (auto s = impl->data_dir_lock.acquire(config.data_dir); !s) return tl::unexpected(s.error());
   impl->state.config = config;
   auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
   if (!topics) return tl::unexpected(topics.error());

@@ -55,6 +55,9 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
       "sluiced: the Sluice broker. Settings come from embedded defaults, then --config FILE (TOML, "
       "same names as the flags), then flags.",
       "sluiced"};
+  app.footer(
+      "Signals: SIGTERM, SIGINT and SIGHUP stop the broker cleanly (requests in flight finish, logs are closed); "
+      "a second signal or --shutdown-timeout-ms forces the exit.");
   app.set_config("--config", "", "TOML file with settings (keys as the long flag names)");
   app.allow_config_extras(false);
   app.option_defaults()->always_capture_default();

@@ -1,6 +1,7 @@
 // The broker over its real TCP listener, driven with raw frames: the happy path of
 // every API, and every kind of bad input, after which the broker must still serve.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -497,12 +498,7 @@ TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {
     RawClient c(broker_.bootstrap());
     produce(c, "metered", 0, make_batch(7, "m"));
   }
-  auto get = [&](const std::string& path) {
-    RawClient http(broker_.http_address());
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    http.send_bytes(as_bytes(request));
-    return http.read_to_end();
-  };
+  auto get = [&](const std::string& path) { return sluice::testing::http_get(broker_.http_address(), path); };
   std::string health = get("/healthz");
   EXPECT_NE(health.find("200 OK"), std::string::npos);
   std::string metrics = get("/metrics");
@@ -510,6 +506,21 @@ TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {
   EXPECT_NE(metrics.find("sluice_partition_log_end_offset{topic=\"metered\",partition=\"0\"} 7"), std::string::npos);
   EXPECT_NE(metrics.find("sluice_request_latency_seconds_bucket{api=\"produce\""), std::string::npos);
   EXPECT_NE(metrics.find("sluice_active_connections"), std::string::npos);
+}
+
+TEST(DataDirLock, SecondBrokerInTheSameProcessIsRefusedAndTheFirstKeepsServing) {
+  EmbeddedBroker first;
+  BrokerConfig config;
+  config.data_dir = first.data_dir();
+  config.listen = "127.0.0.1:0";
+  config.http = "";
+  auto second = Broker::start(config);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find("is in use by another broker (pid " + std::to_string(getpid()) + " holds"),
+            std::string::npos)
+      << second.error().message;
+  RawClient c(first.bootstrap());
+  EXPECT_TRUE(c.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
 }
 
 }  // namespace

@@ -141,4 +141,14 @@ class RawClient {
   uint64_t next_id_ = 1;
 };
 
+// GET `path` from the broker's HTTP endpoint; the whole response, or "" if the
+// connection failed or was closed without one.
+inline std::string http_get(const std::string& host_port, const std::string& path) {
+  RawClient http(host_port);
+  if (!http.connected()) return "";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  if (!http.send_bytes(as_bytes(request))) return "";
+  return http.read_to_end();
+}
+
 }  // namespace sluice::testing

@@ -46,7 +46,7 @@ class BrokerProcess {
     }
     // The broker logs "broker started listen=HOST:PORT" once it accepts connections.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::regex started(R"(broker started listen=([0-9.]+:[0-9]+))");
+    std::regex started(R"(broker started listen=([0-9.]+:[0-9]+) http=([0-9.]+:[0-9]+))");
     while (std::chrono::steady_clock::now() < deadline) {
       std::ifstream in(log_path_);
       in.seekg(static_cast<std::streamoff>(log_start));
@@ -55,12 +55,14 @@ class BrokerProcess {
         std::smatch m;
         if (std::regex_search(line, m, started)) {
           address_ = m[1];
+          http_address_ = m[2];
           return true;
         }
       }
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
         return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the log file for a condition
@@ -101,6 +103,10 @@ class BrokerProcess {
   }
 
   const std::string& address() const { return address_; }
+  const std::string& http_address() const { return http_address_; }
+  pid_t pid() const { return pid_; }
+  // The exit status (or -signal) of a start() that failed because the process exited.
+  std::optional<int> exit_status() const { return exit_status_; }
   std::string log() const {
     std::ifstream in(log_path_);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -112,6 +118,8 @@ class BrokerProcess {
   std::vector<std::string> extra_;
   std::string log_path_;
   std::string address_;
+  std::string http_address_;
+  std::optional<int> exit_status_;
   pid_t pid_ = -1;
 };
 
