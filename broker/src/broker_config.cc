@@ -31,6 +31,10 @@ Status validate_broker_config(const BrokerConfig& c) {
   }
   if (c.max_frame_bytes < 1024) return make_error(Errc::invalid_argument, "max-frame-bytes: must be at least 1024");
   if (c.default_partitions < 1) return make_error(Errc::invalid_argument, "default-partitions: must be at least 1");
+  if (c.max_connections < 1) return make_error(Errc::invalid_argument, "max-connections: must be at least 1");
+  if (c.connections_max_idle_ms < 1) {
+    return make_error(Errc::invalid_argument, "connections-max-idle-ms: must be at least 1");
+  }
   if (c.retention_check_interval_ms < 1) {
     return make_error(Errc::invalid_argument, "retention-check-interval-ms: must be at least 1");
   }
@@ -72,6 +76,12 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--retention-check-interval-ms", c.retention_check_interval_ms, "How often retention runs")
       ->check(CLI::PositiveNumber);
   app.add_option("--shutdown-timeout-ms", c.shutdown_timeout_ms, "Force exit if a clean shutdown takes longer")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", c.max_connections,
+                 "Native protocol connections above this are closed right after accept")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("--connections-max-idle-ms", c.connections_max_idle_ms,
+                 "Close a connection (native or HTTP) with no request in flight for this long")
       ->check(CLI::PositiveNumber);
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -151,4 +151,13 @@ inline std::string http_get(const std::string& host_port, const std::string& pat
   return http.read_to_end();
 }
 
+// A counter or gauge from /metrics, e.g. `series` = `sluice_active_connections`; -1 if
+// the scrape failed or the series is absent.
+inline int64_t scrape_metric(const std::string& http_address, const std::string& series) {
+  std::string metrics = http_get(http_address, "/metrics");
+  auto at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(metrics.substr(at + series.size() + 2));
+}
+
 }  // namespace sluice::testing

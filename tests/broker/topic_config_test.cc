@@ -59,6 +59,24 @@ TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("compaction is not implemented yet"), std::string::npos) << r.error().message;
 
+  const char* limits[] = {"sluiced", "--max-connections", "3", "--connections-max-idle-ms", "250"};
+  auto l = parse_broker_args(5, limits);
+  ASSERT_TRUE(l.has_value()) << l.error().message;
+  EXPECT_EQ(l->config.max_connections, 3);
+  EXPECT_EQ(l->config.connections_max_idle_ms, 250);
+  EXPECT_EQ(BrokerConfig{}.connections_max_idle_ms, 600'000) << "Kafka's connections.max.idle.ms";
+  for (const char* flag : {"--max-connections", "--connections-max-idle-ms"}) {
+    const char* zero[] = {"sluiced", flag, "0"};
+    r = parse_broker_args(3, zero);
+    ASSERT_FALSE(r.has_value()) << flag;
+    EXPECT_NE(r.error().message.find(flag), std::string::npos) << r.error().message;
+  }
+  BrokerConfig in_code;
+  in_code.max_connections = 0;
+  auto invalid = validate_broker_config(in_code);
+  ASSERT_FALSE(invalid.has_value());
+  EXPECT_NE(invalid.error().message.find("max-connections"), std::string::npos);
+
   const char* help[] = {"sluiced", "--help"};
   auto h = parse_broker_args(2, help);
   ASSERT_TRUE(h.has_value());

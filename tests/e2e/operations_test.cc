@@ -1,5 +1,5 @@
 // Hazards an operator hits first, on the real sluiced process: two brokers on one data
-// directory.
+// directory, and a broker out of file descriptors.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -58,6 +58,64 @@ TEST(DataDirLock, SecondSluicedOnALiveDirectoryRefusesToStartAndTouchesNothing) 
   RawClient c(second.address());
   EXPECT_EQ(read_all(c, "held").size(), 20u);
   EXPECT_EQ(second.stop(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
+}
+
+// User plus system CPU time of `pid`, from /proc/<pid>/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// With more clients than descriptors the broker used to spin on the failing accept and
+// stop answering, /healthz included. Now the connections above what its descriptors
+// allow are refused, and the broker keeps serving the ones it has.
+TEST(Connections, OutOfFileDescriptorsTheBrokerNeitherSpinsNorStopsServing) {
+  constexpr int kOpenFilesLimit = 128;
+  constexpr int kClients = 200;
+  std::string dir = temp_dir("sluice-nofile");
+  BrokerProcess broker(SLUICED_PATH, dir);
+  broker.set_open_files_limit(kOpenFilesLimit);
+  ASSERT_TRUE(broker.start()) << broker.log();
+  RawClient existing(broker.address());
+  create_topic(existing, "busy", "none");
+  ASSERT_TRUE(produce(existing, "busy", batch_for(0)));
+
+  std::vector<std::unique_ptr<RawClient>> crowd;
+  for (int i = 0; i < kClients; ++i) crowd.push_back(std::make_unique<RawClient>(broker.address()));
+  // The crowd is through the accept queue once the broker has refused some of it.
+  const std::string refused = "sluice_connections_rejected_total{reason=\"fd_limit\"}";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::scrape_metric(broker.http_address(), refused) <= 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a condition
+  }
+  ASSERT_GT(testing::scrape_metric(broker.http_address(), refused), 0) << broker.log();
+
+  double cpu_before = cpu_seconds(broker.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the measurement window, not a synchronization
+  double cpu_used = cpu_seconds(broker.pid()) - cpu_before;
+  EXPECT_LT(cpu_used, 0.2) << "a spinning accept loop uses a whole core";
+
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_NE(testing::http_get(broker.http_address(), "/healthz").find("200 OK"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  auto produced = produce(existing, "busy", batch_for(1));
+  ASSERT_TRUE(produced);
+  EXPECT_EQ(produced->results(0).error().code(), wire::NONE);
+  EXPECT_EQ(read_all(existing, "busy").size(), 2u);
+  EXPECT_NE(broker.log().find("connection_rejected reason=fd_limit"), std::string::npos) << broker.log();
+
+  crowd.clear();
+  EXPECT_EQ(broker.stop(SIGTERM), 0);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
 }
