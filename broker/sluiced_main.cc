@@ -1,5 +1,5 @@
 // sluiced: the broker daemon. Settings: `sluiced --help`.
-// SIGTERM/SIGINT stop it cleanly (requests in flight finish, logs are closed so the
+// SIGTERM/SIGINT/SIGHUP stop it cleanly (requests in flight finish, logs are closed so the
 // next start needs no recovery); a second signal, or the shutdown timeout, forces exit.
 #include <signal.h>
 #include <unistd.h>
@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  // A closed terminal or session sends SIGHUP; its default action would kill the
+  // broker without closing the logs (and the next start would recover them).
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    log::info("broker", "signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    log::info("broker", "signal", {{"signal", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP"}});
     (*broker)->request_stop();
     // A second signal or the timeout forces the exit; the logs then recover on next start.
     struct timespec timeout {

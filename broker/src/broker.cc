@@ -1,7 +1,15 @@
 #include "sluice/broker/broker.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
+#include <functional>
 #include <thread>
 
 #include <asio/co_spawn.hpp>
@@ -26,7 +34,100 @@ std::shared_ptr<Topic> BrokerState::find_or_create(const std::string& name) {
   return topics->find(name);  // another request may have created it first
 }
 
+namespace {
+
+// Holds an exclusive flock on <data>/.lock while the broker runs: a second broker on
+// the same directory would recover, truncate and mark clean the logs under the first.
+// The file holds the holder's pid so the refusal can name it.
+class DataDirLock {
+ public:
+  DataDirLock() = default;
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+
+  Status acquire(const std::string& data_dir) {
+    if (auto s = storage::posix_file_system().create_dirs(data_dir); !s) return s;
+    std::string path = data_dir + "/.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return make_error(Errc::io_error, "cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      char holder[32] = {};
+      ssize_t n = ::pread(fd_, holder, sizeof(holder) - 1, 0);
+      std::string pid(holder, n > 0 ? static_cast<size_t>(n) : 0);
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK) return make_error(Errc::io_error, "cannot lock " + path + ": " + std::strerror(err));
+      return make_error(Errc::io_error, "data directory " + data_dir + " is in use by another broker (pid " +
+                                            (pid.empty() ? std::string("unknown") : pid) + " holds " + path + ")");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      return make_error(Errc::io_error, "cannot write " + path + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Lets one event per 10 s through and counts the others, so a failure that repeats per
+// connection is one log line with a count, not a line per failure. I/O thread only.
+class LogThrottle {
+ public:
+  // True if this one should be logged; `suppressed` is then how many were not since the last.
+  bool allow(int64_t& suppressed) {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_) {
+      ++suppressed_;
+      return false;
+    }
+    next_ = now + kInterval;
+    suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  static constexpr std::chrono::seconds kInterval{10};
+  std::chrono::steady_clock::time_point next_{};
+  int64_t suppressed_ = 0;
+};
+
+// Out of descriptors or kernel memory, accept fails at once for as long as the
+// connection waits in the backlog: retrying without a pause spins a core.
+bool is_resource_exhaustion(const std::error_code& ec) {
+  // Asio's system category does not map to std::errc conditions: compare errno values.
+  if (ec.category() != asio::system_category()) return false;
+  return ec.value() == EMFILE || ec.value() == ENFILE || ec.value() == ENOBUFS || ec.value() == ENOMEM;
+}
+
+constexpr auto kMinAcceptBackoff = std::chrono::milliseconds(10);
+constexpr auto kMaxAcceptBackoff = std::chrono::seconds(1);
+
+// Descriptors kept free of native connections for the HTTP endpoint (so /healthz still
+// answers), new segment files and the accept that refuses a connection.
+constexpr int kReservedFds = 32;
+
+// The soft RLIMIT_NOFILE: descriptor numbers at or above it cannot be allocated.
+int soft_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > INT32_MAX) {
+    return INT32_MAX;
+  }
+  return static_cast<int>(limit.rlim_cur);
+}
+
+}  // namespace
+
 struct Broker::Impl {
+  // Declared first so it is released last, after the logs are closed.
+  DataDirLock data_dir_lock;
   BrokerState state;
   asio::io_context io{1};
   asio::ip::tcp::acceptor acceptor{io};
@@ -50,36 +151,79 @@ struct Broker::Impl {
     }
   }
 
-  asio::awaitable<void> accept_loop() {
-    while (!stopping) {
-      std::error_code ec;
-      auto socket = std::make_shared<asio::ip::tcp::socket>(io);
-      co_await acceptor.async_accept(*socket, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (stopping) break;
-        continue;
-      }
-      socket->set_option(asio::ip::tcp::no_delay(true), ec);
-      ++running_sessions;
-      asio::co_spawn(io, run_session(state, sessions, socket, stopping), [this](const std::exception_ptr& e) {
-        log_exception(e, "session");
-        if (--running_sessions == 0 && stopping) finish_stop();
-      });
-    }
-  }
+  LogThrottle accept_error_log;
+  LogThrottle rejected_log;
+  int open_files_limit = INT32_MAX;
 
-  asio::awaitable<void> http_loop() {
+  // Accepts on `acceptor` until stopping and hands each socket to `serve`. Resource
+  // exhaustion pauses this listener (10 ms doubling to 1 s, reset by a success); the
+  // connections already open keep being served meanwhile.
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, const char* listener,
+                                    std::function<void(asio::ip::tcp::socket)> serve) {
+    asio::steady_timer pause(io);
+    auto backoff = std::chrono::steady_clock::duration(kMinAcceptBackoff);
     while (!stopping) {
       std::error_code ec;
       asio::ip::tcp::socket socket(io);
-      co_await http_acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (stopping) break;
+      co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) break;
+      if (!ec) {
+        backoff = kMinAcceptBackoff;
+        serve(std::move(socket));
         continue;
       }
-      asio::co_spawn(io, serve_http(state, std::move(socket)),
-                     [this](const std::exception_ptr& e) { log_exception(e, "http"); });
+      state.metrics.accept_failed(listener);
+      bool exhausted = is_resource_exhaustion(ec);
+      if (int64_t suppressed = 0; accept_error_log.allow(suppressed)) {
+        log::warn("broker", "accept_failed",
+                  {{"listener", listener},
+                   {"error", ec.message()},
+                   {"pause_ms", exhausted ? static_cast<int64_t>(backoff / std::chrono::milliseconds(1)) : 0},
+                   {"suppressed", suppressed}});
+      }
+      if (!exhausted) continue;
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxAcceptBackoff);
     }
+  }
+
+  // Why a new native connection must be closed at once, or null to serve it.
+  const char* refusal(asio::ip::tcp::socket& socket) const {
+    if (running_sessions >= state.config.max_connections) return "max_connections";
+    // Descriptors are allocated lowest first: this number means all below it are in use.
+    if (socket.native_handle() >= open_files_limit - kReservedFds) return "fd_limit";
+    return nullptr;
+  }
+
+  void serve_native(asio::ip::tcp::socket accepted) {
+    if (const char* reason = refusal(accepted)) {
+      state.metrics.connection_rejected(reason);
+      if (int64_t suppressed = 0; rejected_log.allow(suppressed)) {
+        log::warn("broker", "connection_rejected",
+                  {{"reason", reason},
+                   {"connections", static_cast<int64_t>(running_sessions)},
+                   {"max_connections", static_cast<int64_t>(state.config.max_connections)},
+                   {"open_files_limit", static_cast<int64_t>(open_files_limit)},
+                   {"suppressed", suppressed}});
+      }
+      std::error_code ec;
+      accepted.close(ec);
+      return;
+    }
+    std::error_code ec;
+    auto socket = std::make_shared<asio::ip::tcp::socket>(std::move(accepted));
+    socket->set_option(asio::ip::tcp::no_delay(true), ec);
+    ++running_sessions;
+    asio::co_spawn(io, run_session(state, sessions, socket, stopping), [this](const std::exception_ptr& e) {
+      log_exception(e, "session");
+      if (--running_sessions == 0 && stopping) finish_stop();
+    });
+  }
+
+  void serve_http_connection(asio::ip::tcp::socket socket) {
+    asio::co_spawn(io, serve_http(state, std::move(socket)),
+                   [this](const std::exception_ptr& e) { log_exception(e, "http"); });
   }
 
   asio::awaitable<void> retention_loop() {
@@ -131,8 +275,10 @@ Broker::~Broker() {
 Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   if (auto s = validate_broker_config(config); !s) return tl::unexpected(s.error());
   auto impl = std::make_unique<Impl>();
+  if (auto s = impl->data_dir_lock.acquire(config.data_dir); !s) return tl::unexpected(s.error());
   impl->state.config = config;
   impl->state.write_health = std::make_unique<WriteHealth>(config.data_dir);
+  impl->open_files_limit = soft_open_files_limit();
   auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
   if (!topics) return tl::unexpected(topics.error());
   impl->state.topics = std::move(*topics);
@@ -165,8 +311,17 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
   auto on_error = [raw](const char* what) {
     return [raw, what](const std::exception_ptr& e) { raw->log_exception(e, what); };
   };
-  asio::co_spawn(raw->io, raw->accept_loop(), on_error("accept"));
-  if (!config.http.empty()) asio::co_spawn(raw->io, raw->http_loop(), on_error("http"));
+  asio::co_spawn(raw->io,
+                 raw->accept_loop(raw->acceptor, "native",
+                                  [raw](asio::ip::tcp::socket socket) { raw->serve_native(std::move(socket)); }),
+                 on_error("accept"));
+  if (!config.http.empty()) {
+    asio::co_spawn(
+        raw->io,
+        raw->accept_loop(raw->http_acceptor, "http",
+                         [raw](asio::ip::tcp::socket socket) { raw->serve_http_connection(std::move(socket)); }),
+        on_error("http"));
+  }
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
   raw->io_thread = std::thread([raw] {
     // sendfile to a socket the client closed raises SIGPIPE for this thread; a

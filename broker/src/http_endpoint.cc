@@ -1,7 +1,9 @@
 #include "http_endpoint.h"
 
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/read_until.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -19,9 +21,18 @@ std::string http_response(int status, const char* reason, const std::string& con
 }  // namespace
 
 asio::awaitable<void> serve_http(BrokerState& state, asio::ip::tcp::socket socket) {
+  using namespace asio::experimental::awaitable_operators;
   asio::streambuf buffer(kMaxRequestBytes);
-  std::error_code ec;
-  co_await asio::async_read_until(socket, buffer, "\r\n\r\n", asio::redirect_error(asio::use_awaitable, ec));
+  std::error_code ec, idle_ec;  // one each: the operation that loses the race still completes
+  // A client that never completes its request would hold a descriptor forever.
+  asio::steady_timer idle(socket.get_executor(), std::chrono::milliseconds(state.config.connections_max_idle_ms));
+  auto first =
+      co_await (asio::async_read_until(socket, buffer, "\r\n\r\n", asio::redirect_error(asio::use_awaitable, ec)) ||
+                idle.async_wait(asio::redirect_error(asio::use_awaitable, idle_ec)));
+  if (first.index() == 1) {
+    state.metrics.idle_connection_closed("http");
+    co_return;  // the socket closes as it goes out of scope
+  }
   std::string reply;
   if (ec) {
     reply = http_response(400, "Bad Request", "text/plain", "bad request\n");

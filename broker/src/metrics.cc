@@ -31,6 +31,21 @@ void Metrics::topic_out(const std::string& topic, uint64_t bytes, uint64_t recor
   t.records_out += records;
 }
 
+void Metrics::accept_failed(const std::string& listener) {
+  std::lock_guard lock(mu_);
+  ++accept_errors_[listener];
+}
+
+void Metrics::connection_rejected(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++connections_rejected_[reason];
+}
+
+void Metrics::idle_connection_closed(const std::string& listener) {
+  std::lock_guard lock(mu_);
+  ++idle_closed_[listener];
+}
+
 std::string Metrics::render(const TopicTable& table) const {
   std::ostringstream out;
   std::lock_guard lock(mu_);
@@ -39,6 +54,22 @@ std::string Metrics::render(const TopicTable& table) const {
   out << "# HELP sluice_protocol_errors_total Connections closed for malformed frames.\n"
       << "# TYPE sluice_protocol_errors_total counter\nsluice_protocol_errors_total " << protocol_errors_.load()
       << "\n";
+  struct LabeledCounter {
+    const char* name;
+    const char* help;
+    const char* label;
+    const std::map<std::string, uint64_t>& values;
+  };
+  for (const LabeledCounter& c :
+       {LabeledCounter{"sluice_accept_errors_total", "Failed accepts, by listener.", "listener", accept_errors_},
+        LabeledCounter{"sluice_connections_rejected_total", "Native connections closed right after accept, by reason.",
+                       "reason", connections_rejected_},
+        LabeledCounter{"sluice_idle_connections_closed_total", "Connections closed for being idle, by listener.",
+                       "listener", idle_closed_}}) {
+    out << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " counter\n";
+    for (const auto& [value, count] : c.values)
+      out << c.name << "{" << c.label << "=\"" << value << "\"} " << count << "\n";
+  }
   struct Counter {
     const char* name;
     const char* help;

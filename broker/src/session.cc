@@ -99,8 +99,12 @@ struct Pipeline {
       : wake_writer(ex, std::chrono::steady_clock::time_point::max()),
         wake_reader(ex, std::chrono::steady_clock::time_point::max()) {}
   std::deque<std::shared_ptr<InFlight>> queue;  // in arrival order
+  // Since when the queue has been empty: the idle timeout counts from here.
+  std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
   asio::steady_timer wake_writer;
   asio::steady_timer wake_reader;
+  bool frame_started = false;  // the reader has a frame's length and awaits its bytes
+  bool idle_closed = false;
   bool reader_finished = false;
   bool write_failed = false;
   bool writer_done = false;
@@ -110,8 +114,10 @@ struct Pipeline {
 // bounding the memory one client can pin.
 constexpr size_t kMaxInFlight = 32;
 
-asio::awaitable<void> wait_for(asio::steady_timer& timer) {
-  timer.expires_at(std::chrono::steady_clock::time_point::max());
+// Until `deadline` or the timer's cancel(), whichever comes first.
+asio::awaitable<void> wait_for(asio::steady_timer& timer, std::chrono::steady_clock::time_point deadline =
+                                                              std::chrono::steady_clock::time_point::max()) {
+  timer.expires_at(deadline);
   std::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
@@ -141,6 +147,7 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       auto request = std::move(pipeline.queue.front());
       pipeline.queue.pop_front();
       pipeline.wake_reader.cancel();
+      if (pipeline.queue.empty()) pipeline.idle_since = std::chrono::steady_clock::now();
       state.metrics.request_done(
           request->api, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
           request->response.error);
@@ -165,6 +172,18 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       continue;
     }
     if (pipeline.queue.empty() && pipeline.reader_finished) co_return;
+    if (pipeline.queue.empty() && !pipeline.frame_started && !pipeline.idle_closed) {
+      // Nothing in flight: the writer is the one to notice the connection went idle.
+      auto idle_deadline = pipeline.idle_since + std::chrono::milliseconds(state.config.connections_max_idle_ms);
+      if (std::chrono::steady_clock::now() < idle_deadline) {
+        co_await wait_for(pipeline.wake_writer, idle_deadline);
+        continue;
+      }
+      state.metrics.idle_connection_closed("native");
+      std::error_code ignored;
+      socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);  // the reader ends; the session closes
+      pipeline.idle_closed = true;
+    }
     co_await wait_for(pipeline.wake_writer);
   }
 }
@@ -223,6 +242,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       state.metrics.protocol_error();
       break;
     }
+    pipeline.frame_started = true;
     auto request = std::make_shared<InFlight>();
     request->frame = frames->acquire(length);
     co_await asio::async_read(*socket, asio::buffer(request->frame.data(), request->frame.size()), wire::TransferAll(),
@@ -240,6 +260,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     request->header.set_correlation_id(header.correlation_id());
     request->api = api_name(header.api());
     pipeline.queue.push_back(request);
+    pipeline.frame_started = false;
     wire::ErrorCode unsupported = wire::NONE;
     if (!api_supported(header.api(), header.version(), unsupported)) {
       set_error(

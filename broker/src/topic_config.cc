@@ -23,6 +23,19 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
 
 }  // namespace
 
+Status validate_cleanup_policy(const std::string& value) {
+  // Accepting compact without a compactor would let time and size retention delete
+  // the records the operator meant to keep by key.
+  if (value == "compact" || value == "compact,delete" || value == "delete,compact") {
+    return make_error(Errc::invalid_argument,
+                      "cleanup.policy: '" + value + "': compaction is not implemented yet; only 'delete' is supported");
+  }
+  if (value != "delete") {
+    return make_error(Errc::invalid_argument, "cleanup.policy: '" + value + "' is not supported; only 'delete' is");
+  }
+  return {};
+}
+
 std::map<std::string, std::string> TopicConfig::to_map() const {
   return {
       {"retention.ms", std::to_string(log.retention_ms)},
@@ -71,9 +84,7 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
         return make_error(Errc::invalid_argument, "durability: '" + value + "' is not one of fsync, interval, none");
       c.log.durability = *d;
     } else if (key == "cleanup.policy") {
-      if (value != "delete" && value != "compact") {
-        return make_error(Errc::invalid_argument, "cleanup.policy: '" + value + "' is not one of delete, compact");
-      }
+      if (auto s = validate_cleanup_policy(value); !s) return tl::unexpected(s.error());
       c.cleanup_policy = value;
     } else {
       return make_error(Errc::invalid_argument, "unknown topic setting '" + key + "'");

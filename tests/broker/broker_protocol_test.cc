@@ -1,6 +1,8 @@
 // The broker over its real TCP listener, driven with raw frames: the happy path of
 // every API, and every kind of bad input, after which the broker must still serve.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -39,6 +41,8 @@ wire::FetchRequest fetch_request(const std::string& topic, int partition, int64_
 
 class BrokerProtocol : public ::testing::Test {
  protected:
+  explicit BrokerProtocol(BrokerConfig config = {}) : broker_(std::move(config)) {}
+
   void create_topic(const std::string& name, int partitions, const std::map<std::string, std::string>& configs = {}) {
     RawClient c(broker_.bootstrap());
     wire::CreateTopicsRequest req;
@@ -202,6 +206,45 @@ TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
   EXPECT_NE(resp->results(3).error().message().find("durability"), std::string::npos);
   EXPECT_EQ(resp->results(4).error().code(), wire::INVALID_CONFIG);
   EXPECT_NE(resp->results(4).error().message().find("no.such.setting"), std::string::npos);
+}
+
+// Compaction does not exist yet: a compacted topic would silently lose its records to
+// retention, so the setting is refused rather than accepted and ignored.
+TEST_F(BrokerProtocol, CompactCleanupPolicyIsRefusedUntilCompactionExists) {
+  RawClient c(broker_.bootstrap());
+  wire::CreateTopicsRequest req;
+  for (auto [name, policy] :
+       {std::pair{"compacted", "compact"}, {"compacted-too", "compact,delete"}, {"deleted", "delete"}}) {
+    auto* t = req.add_topics();
+    t->set_name(name);
+    t->set_partitions(1);
+    (*t->mutable_configs())["cleanup.policy"] = policy;
+  }
+  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+  ASSERT_TRUE(resp);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(resp->results(i).error().code(), wire::INVALID_CONFIG);
+    EXPECT_NE(resp->results(i).error().message().find("compaction is not implemented yet"), std::string::npos)
+        << resp->results(i).error().message();
+  }
+  EXPECT_EQ(resp->results(2).error().code(), wire::NONE) << resp->results(2).error().message();
+  wire::MetadataRequest md;
+  md.add_topics("compacted-too");
+  auto meta = c.call<wire::MetadataResponse>(wire::METADATA, md);
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->topics(0).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION) << "a refused topic is not created";
+}
+
+TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
+  BrokerConfig config;
+  config.topic_defaults.cleanup_policy = "compact";
+  try {
+    EmbeddedBroker broker(config);
+    ADD_FAILURE() << "started with cleanup.policy=compact as the default";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("default-cleanup-policy"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("compaction is not implemented yet"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(BrokerProtocol, TopicsSurviveARestartWithTheirSettingsAndData) {
@@ -458,12 +501,7 @@ TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {
     RawClient c(broker_.bootstrap());
     produce(c, "metered", 0, make_batch(7, "m"));
   }
-  auto get = [&](const std::string& path) {
-    RawClient http(broker_.http_address());
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    http.send_bytes(as_bytes(request));
-    return http.read_to_end();
-  };
+  auto get = [&](const std::string& path) { return sluice::testing::http_get(broker_.http_address(), path); };
   std::string health = get("/healthz");
   EXPECT_NE(health.find("200 OK"), std::string::npos);
   std::string metrics = get("/metrics");
@@ -471,6 +509,135 @@ TEST_F(BrokerProtocol, MetricsAndHealthzAreServedOverHttp) {
   EXPECT_NE(metrics.find("sluice_partition_log_end_offset{topic=\"metered\",partition=\"0\"} 7"), std::string::npos);
   EXPECT_NE(metrics.find("sluice_request_latency_seconds_bucket{api=\"produce\""), std::string::npos);
   EXPECT_NE(metrics.find("sluice_active_connections"), std::string::npos);
+}
+
+int64_t metric(const EmbeddedBroker& broker, const std::string& series) {
+  return sluice::testing::scrape_metric(broker.http_address(), series);
+}
+
+TEST(DataDirLock, SecondBrokerInTheSameProcessIsRefusedAndTheFirstKeepsServing) {
+  EmbeddedBroker first;
+  BrokerConfig config;
+  config.data_dir = first.data_dir();
+  config.listen = "127.0.0.1:0";
+  config.http = "";
+  auto second = Broker::start(config);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find("is in use by another broker (pid " + std::to_string(getpid()) + " holds"),
+            std::string::npos)
+      << second.error().message;
+  RawClient c(first.bootstrap());
+  EXPECT_TRUE(c.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
+}
+
+class ConnectionLimits : public BrokerProtocol {
+ protected:
+  static constexpr int kMaxConnections = 2;
+  static constexpr int64_t kIdleMs = 200;
+  static BrokerConfig limits() {
+    BrokerConfig config;
+    config.max_connections = kMaxConnections;
+    config.connections_max_idle_ms = kIdleMs;
+    return config;
+  }
+  ConnectionLimits() : BrokerProtocol(limits()) {}
+
+  static bool answers(RawClient& c) {
+    return c.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}).has_value();
+  }
+};
+
+TEST_F(ConnectionLimits, ConnectionAboveMaxConnectionsIsClosedAndTheEarlierOnesStillWork) {
+  RawClient a(broker_.bootstrap()), b(broker_.bootstrap());
+  ASSERT_TRUE(answers(a));  // answered, so accepted and counted before the next connects
+  ASSERT_TRUE(answers(b));
+  RawClient over(broker_.bootstrap());
+  ASSERT_TRUE(over.connected());  // the kernel completes the handshake; the broker closes it
+  EXPECT_TRUE(over.closed_by_peer());
+  EXPECT_TRUE(answers(a));
+  EXPECT_TRUE(answers(b));
+  EXPECT_EQ(metric(broker_, "sluice_connections_rejected_total{reason=\"max_connections\"}"), 1);
+
+  // A client leaving frees its slot (once its session has ended).
+  a.close();
+  bool served = false;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       !served && std::chrono::steady_clock::now() < deadline;) {
+    RawClient next(broker_.bootstrap());
+    served = answers(next);
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(ConnectionLimits, IdleConnectionsAreClosedByTheBrokerAndBusyOnesAreNot) {
+  RawClient idle(broker_.bootstrap());
+  ASSERT_TRUE(answers(idle));
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(idle.closed_by_peer()) << "an idle connection is closed (EOF) within the receive timeout";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(kIdleMs / 2));
+
+  // Requests every quarter of the idle timeout, for four times the timeout.
+  RawClient busy(broker_.bootstrap());
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(answers(busy)) << "request " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kIdleMs / 4));  // the client's pace, not a synchronization
+  }
+  // A request in flight for longer than the timeout (a long poll) is not idleness.
+  create_topic("quiet", 1);
+  wire::FetchRequest poll = fetch_request("quiet", 0, 0, static_cast<int>(kIdleMs * 3));
+  poll.set_min_bytes(1);
+  auto polled = busy.call<wire::FetchResponse>(wire::FETCH, poll);
+  ASSERT_TRUE(polled) << "closed during a long poll";
+  EXPECT_EQ(polled->partitions(0).records_size(), 0u);
+  EXPECT_TRUE(answers(busy));
+  busy.close();  // closed by the client, before it would idle out
+
+  RawClient http(broker_.http_address());  // connects and never sends a request
+  EXPECT_TRUE(http.closed_by_peer());
+  EXPECT_EQ(metric(broker_, "sluice_idle_connections_closed_total{listener=\"native\"}"), 1);
+  EXPECT_EQ(metric(broker_, "sluice_idle_connections_closed_total{listener=\"http\"}"), 1);
+}
+
+// User plus system CPU time of this process.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Out of descriptors, accept fails at once while the connection waits in the backlog:
+// the accept loop must pause instead of spinning, and keep serving what it has.
+TEST_F(BrokerProtocol, OutOfDescriptorsTheAcceptLoopPausesAndKeepsServing) {
+  RawClient existing(broker_.bootstrap());
+  ASSERT_TRUE(existing.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
+  // Sockets made while descriptors are left; connected once none are.
+  std::vector<int> waiting;
+  for (int i = 0; i < 4; ++i) waiting.push_back(::socket(AF_INET, SOCK_STREAM, 0));
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int lowest_free = ::dup(0);  // every descriptor below it is in use
+  ::close(lowest_free);
+  rlimit exhausted{static_cast<rlim_t>(lowest_free), saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+  auto host_port = parse_host_port(broker_.bootstrap());
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(host_port->port);
+  inet_pton(AF_INET, host_port->host.c_str(), &addr.sin_addr);
+  for (int fd : waiting) EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+
+  double cpu_before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the measurement window, not a synchronization
+  double cpu_used = process_cpu_seconds() - cpu_before;
+  bool served = existing.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}).has_value();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_LT(cpu_used, 0.2) << "a spinning accept loop uses a whole core";
+  EXPECT_TRUE(served) << "the connection it has is still served";
+  for (int fd : waiting) ::close(fd);
+
+  EXPECT_GT(metric(broker_, "sluice_accept_errors_total{listener=\"native\"}"), 0);
+  expect_serving();  // accepting again once descriptors are back
 }
 
 }  // namespace

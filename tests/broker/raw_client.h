@@ -141,4 +141,23 @@ class RawClient {
   uint64_t next_id_ = 1;
 };
 
+// GET `path` from the broker's HTTP endpoint; the whole response, or "" if the
+// connection failed or was closed without one.
+inline std::string http_get(const std::string& host_port, const std::string& path) {
+  RawClient http(host_port);
+  if (!http.connected()) return "";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  if (!http.send_bytes(as_bytes(request))) return "";
+  return http.read_to_end();
+}
+
+// A counter or gauge from /metrics, e.g. `series` = `sluice_active_connections`; -1 if
+// the scrape failed or the series is absent.
+inline int64_t scrape_metric(const std::string& http_address, const std::string& series) {
+  std::string metrics = http_get(http_address, "/metrics");
+  auto at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(metrics.substr(at + series.size() + 2));
+}
+
 }  // namespace sluice::testing

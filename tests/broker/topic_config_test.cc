@@ -54,7 +54,7 @@ TEST(TopicConfig, TopicNamesFollowKafkasRules) {
 TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
   const char* ok[] = {"sluiced", "--data-dir", "/tmp/x", "--listen", "127.0.0.1:9999", "--default-durability", "none"};
   auto parsed = parse_broker_args(7, ok);
-  ASSERT_TRUE(parsed.has_value());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
   EXPECT_EQ(parsed->config.data_dir, "/tmp/x");
   EXPECT_EQ(parsed->config.listen, "127.0.0.1:9999");
   EXPECT_EQ(parsed->config.topic_defaults.log.durability, storage::Durability::none);
@@ -66,6 +66,29 @@ TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
 
   const char* unknown[] = {"sluiced", "--no-such-flag", "1"};
   EXPECT_FALSE(parse_broker_args(3, unknown).has_value());
+
+  const char* compact[] = {"sluiced", "--default-cleanup-policy", "compact"};
+  r = parse_broker_args(3, compact);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("compaction is not implemented yet"), std::string::npos) << r.error().message;
+
+  const char* limits[] = {"sluiced", "--max-connections", "3", "--connections-max-idle-ms", "250"};
+  auto l = parse_broker_args(5, limits);
+  ASSERT_TRUE(l.has_value()) << l.error().message;
+  EXPECT_EQ(l->config.max_connections, 3);
+  EXPECT_EQ(l->config.connections_max_idle_ms, 250);
+  EXPECT_EQ(BrokerConfig{}.connections_max_idle_ms, 600'000) << "Kafka's connections.max.idle.ms";
+  for (const char* flag : {"--max-connections", "--connections-max-idle-ms"}) {
+    const char* zero[] = {"sluiced", flag, "0"};
+    r = parse_broker_args(3, zero);
+    ASSERT_FALSE(r.has_value()) << flag;
+    EXPECT_NE(r.error().message.find(flag), std::string::npos) << r.error().message;
+  }
+  BrokerConfig in_code;
+  in_code.max_connections = 0;
+  auto invalid = validate_broker_config(in_code);
+  ASSERT_FALSE(invalid.has_value());
+  EXPECT_NE(invalid.error().message.find("max-connections"), std::string::npos);
 
   const char* help[] = {"sluiced", "--help"};
   auto h = parse_broker_args(2, help);

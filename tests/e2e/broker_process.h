@@ -4,6 +4,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,9 @@ class BrokerProcess {
       : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_(std::move(extra_args)) {}
   ~BrokerProcess() { kill_now(); }
 
+  // RLIMIT_NOFILE (soft and hard) of the broker process from the next start(); 0: inherited.
+  void set_open_files_limit(rlim_t limit) { open_files_limit_ = limit; }
+
   // Starts on `listen` (default: any free port) and waits until it serves.
   bool start(const std::string& listen = "127.0.0.1:0") {
     log_path_ = data_dir_ + ".log";
@@ -38,6 +42,10 @@ class BrokerProcess {
     if (pid_ == 0) {
       FILE* log = std::fopen(log_path_.c_str(), "a");
       if (log) dup2(fileno(log), STDERR_FILENO);
+      if (open_files_limit_ > 0) {
+        rlimit limit{open_files_limit_, open_files_limit_};
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -62,6 +70,7 @@ class BrokerProcess {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
         return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the log file for a condition
@@ -103,6 +112,9 @@ class BrokerProcess {
 
   const std::string& address() const { return address_; }
   const std::string& http_address() const { return http_address_; }
+  pid_t pid() const { return pid_; }
+  // The exit status (or -signal) of a start() that failed because the process exited.
+  std::optional<int> exit_status() const { return exit_status_; }
   std::string log() const {
     std::ifstream in(log_path_);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -115,6 +127,8 @@ class BrokerProcess {
   std::string log_path_;
   std::string address_;
   std::string http_address_;
+  rlim_t open_files_limit_ = 0;
+  std::optional<int> exit_status_;
   pid_t pid_ = -1;
 };
 

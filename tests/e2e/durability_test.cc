@@ -13,69 +13,13 @@
 
 #include "../broker/raw_client.h"
 #include "broker_process.h"
+#include "e2e_helpers.h"
 
 namespace sluice {
 namespace {
 
 using testing::BrokerProcess;
 using testing::RawClient;
-
-std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
-
-Bytes batch_for(int n) {
-  storage::BatchBuilder builder;
-  for (int i = 0; i < 4; ++i) {
-    std::string key = "key-" + std::to_string(n), value = "batch-" + std::to_string(n) + "-record-" + std::to_string(i);
-    builder.add(1'700'000'000'000 + n, as_bytes(key), as_bytes(value));
-  }
-  return std::move(*builder.build());
-}
-
-void create_topic(RawClient& c, const std::string& name, const std::string& durability) {
-  wire::CreateTopicsRequest req;
-  auto* t = req.add_topics();
-  t->set_name(name);
-  t->set_partitions(1);
-  (*t->mutable_configs())["durability"] = durability;
-  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
-  ASSERT_TRUE(resp);
-  ASSERT_EQ(resp->results(0).error().code(), wire::NONE);
-}
-
-// Fetches the whole partition; returns batch base offset -> first record value.
-std::map<int64_t, std::string> read_all(RawClient& c, const std::string& topic) {
-  std::map<int64_t, std::string> out;
-  int64_t offset = 0;
-  while (true) {
-    wire::FetchRequest fetch;
-    fetch.set_max_wait_ms(0);
-    auto* fp = fetch.add_partitions();
-    fp->set_topic(topic);
-    fp->set_partition(0);
-    fp->set_fetch_offset(offset);
-    fp->set_partition_max_bytes(1 << 20);
-    Bytes records;
-    auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
-    EXPECT_TRUE(resp);
-    if (!resp || records.empty()) break;
-    ByteSpan rest(records);
-    while (!rest.empty()) {
-      auto h = storage::validate_batch(rest);
-      EXPECT_TRUE(h.has_value());
-      if (!h) return out;
-      std::vector<storage::Record> recs;
-      Bytes scratch;
-      EXPECT_TRUE(storage::decode_records(rest.first(h->total_size()), recs, scratch).has_value());
-      out[h->base_offset.value()] = std::string(as_string_view(*recs[0].value));
-      offset = h->next_offset().value();
-      rest = rest.subspan(h->total_size());
-    }
-  }
-  return out;
-}
 
 TEST(Durability, AcknowledgedFsyncRecordsSurviveKillDashNine) {
   std::string dir = temp_dir("sluice-kill9");
@@ -124,25 +68,19 @@ TEST(Durability, AcknowledgedFsyncRecordsSurviveKillDashNine) {
   std::filesystem::remove(dir + ".log");
 }
 
-TEST(Durability, SigtermClosesCleanlySoTheNextStartNeedsNoRecovery) {
-  std::string dir = temp_dir("sluice-sigterm");
+// Stops the broker with `sig` and checks the stop was clean: exit 0, the stop logged,
+// clean-shutdown markers written, so the next start needs no recovery and finds every record.
+void expect_signal_stops_cleanly(int sig, const std::string& signal_name) {
+  std::string dir = temp_dir("sluice-" + signal_name);
   BrokerProcess broker(SLUICED_PATH, dir);
   ASSERT_TRUE(broker.start());
   {
     RawClient c(broker.address());
     create_topic(c, "clean", "none");
-    for (int n = 0; n < 20; ++n) {
-      Bytes batch = batch_for(n);
-      wire::ProduceRequest req;
-      req.set_acks(1);
-      auto* p = req.add_partitions();
-      p->set_topic("clean");
-      p->set_partition(0);
-      p->set_records_size(static_cast<uint32_t>(batch.size()));
-      ASSERT_TRUE(c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch));
-    }
+    for (int n = 0; n < 20; ++n) ASSERT_TRUE(produce(c, "clean", batch_for(n)));
   }
-  EXPECT_EQ(broker.stop(SIGTERM), 0);
+  EXPECT_EQ(broker.stop(sig), 0) << broker.log();
+  EXPECT_NE(broker.log().find("broker signal signal=" + signal_name), std::string::npos) << broker.log();
   EXPECT_TRUE(std::filesystem::exists(dir + "/clean-0/clean-shutdown"));
   EXPECT_NE(broker.log().find("broker stopped clean=true"), std::string::npos) << broker.log();
   ASSERT_TRUE(broker.start());
@@ -152,6 +90,11 @@ TEST(Durability, SigtermClosesCleanlySoTheNextStartNeedsNoRecovery) {
   std::filesystem::remove_all(dir);
   std::filesystem::remove(dir + ".log");
 }
+
+TEST(Durability, SigtermClosesCleanlySoTheNextStartNeedsNoRecovery) { expect_signal_stops_cleanly(SIGTERM, "SIGTERM"); }
+
+// A closed terminal or session sends SIGHUP, whose default action kills without a clean close.
+TEST(Durability, SighupClosesCleanlySoTheNextStartNeedsNoRecovery) { expect_signal_stops_cleanly(SIGHUP, "SIGHUP"); }
 
 // Fills a topic with about 10 MB and leaves a client with a 4 KiB receive window
 // holding a fetch of all of it, unread: the broker cannot finish that response,
@@ -164,14 +107,7 @@ std::unique_ptr<RawClient> stall_shutdown(const BrokerProcess& broker, const std
       storage::BatchBuilder builder;
       std::string value(60'000, static_cast<char>('a' + n % 26));
       for (int i = 0; i < 4; ++i) builder.add(1'700'000'000'000 + n, std::nullopt, as_bytes(value));
-      Bytes batch = std::move(*builder.build());
-      wire::ProduceRequest req;
-      req.set_acks(1);
-      auto* p = req.add_partitions();
-      p->set_topic(topic);
-      p->set_partition(0);
-      p->set_records_size(static_cast<uint32_t>(batch.size()));
-      auto resp = c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch);
+      auto resp = produce(c, topic, *builder.build());
       EXPECT_TRUE(resp && resp->results(0).error().code() == wire::NONE);
     }
   }

@@ -13,6 +13,7 @@
 #include "sluice/consumer/consumer.h"
 
 #include "broker_process.h"
+#include "e2e_helpers.h"
 
 namespace sluice {
 namespace {
@@ -20,11 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using client::ProducerRecord;
 using consumer::ConsumerRecord;
-
-std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
 
 // Reads until `expected` records arrived, or (expected == 0) until the partitions
 // stay quiet for a second.

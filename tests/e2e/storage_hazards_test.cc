@@ -15,24 +15,14 @@
 
 #include "../broker/raw_client.h"
 #include "broker_process.h"
+#include "e2e_helpers.h"
 
 namespace sluice {
 namespace {
 
 using testing::BrokerProcess;
+using testing::http_get;
 using testing::RawClient;
-
-std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
-
-std::string http_get(const std::string& address, const std::string& path) {
-  RawClient http(address);
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
-  http.send_bytes(as_bytes(request));
-  return http.read_to_end();
-}
 
 Bytes batch_of(int n, size_t value_bytes) {
   storage::BatchBuilder builder;
@@ -41,7 +31,8 @@ Bytes batch_of(int n, size_t value_bytes) {
   return std::move(*builder.build());
 }
 
-wire::ErrorCode create_topic(RawClient& c, const std::string& name, std::map<std::string, std::string> configs) {
+wire::ErrorCode create_topic_with(RawClient& c, const std::string& name,
+                                  const std::map<std::string, std::string>& configs) {
   wire::CreateTopicsRequest req;
   auto* t = req.add_topics();
   t->set_name(name);
@@ -149,7 +140,7 @@ TEST(StorageHazards, AFullDiskRefusesWritesServesReadsAndStillStopsAndStarts) {
   int64_t acknowledged = 0;
   {
     RawClient c(broker.address());
-    ASSERT_EQ(create_topic(c, "full", {{"durability", "fsync"}}), wire::NONE);
+    ASSERT_EQ(create_topic_with(c, "full", {{"durability", "fsync"}}), wire::NONE);
     EXPECT_NE(http_get(broker.http_address(), "/healthz").find("200 OK"), std::string::npos);
     for (int n = 0; n < 1000; ++n) {
       auto r = produce(c, "full", batch_of(n, 64 << 10));
@@ -194,7 +185,7 @@ TEST(StorageHazards, DamageFoundAtStartIsReportedAndEveryIntactRecordIsServed) {
   const int kBatches = 60;
   {
     RawClient c(broker.address());
-    ASSERT_EQ(create_topic(c, "damaged", {{"segment.bytes", "65536"}}), wire::NONE);
+    ASSERT_EQ(create_topic_with(c, "damaged", {{"segment.bytes", "65536"}}), wire::NONE);
     for (int n = 0; n < kBatches; ++n) ASSERT_EQ(produce(c, "damaged", batch_of(n, 4000)).error().code(), wire::NONE);
   }
   ASSERT_EQ(broker.stop(SIGKILL), -SIGKILL);

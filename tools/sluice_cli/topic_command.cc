@@ -88,7 +88,7 @@ void add_topic_command(CLI::App& app, CliContext& context) {
   create_cmd
       ->add_option("-c,--config", options->configs,
                    "Topic setting key=value, repeatable: retention.ms, retention.bytes, segment.bytes, "
-                   "segment.ms, max.message.bytes, cleanup.policy (delete|compact), "
+                   "segment.ms, max.message.bytes, cleanup.policy (delete), "
                    "durability (fsync|interval|none), flush.ms, index.interval.bytes")
       ->allow_extra_args(false);
   create_cmd->callback(

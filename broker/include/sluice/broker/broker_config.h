@@ -29,6 +29,10 @@ struct BrokerConfig {
   int32_t default_partitions = 1;
   int64_t retention_check_interval_ms = 300'000;
   int64_t shutdown_timeout_ms = 30'000;
+  // Native connections above this are closed right after accept.
+  int32_t max_connections = 10'000;
+  // A connection (native or HTTP) with no request in flight for this long is closed (Kafka's default).
+  int64_t connections_max_idle_ms = 600'000;
   std::string log_level = "info";
   TopicConfig topic_defaults;
 };

@@ -1,5 +1,6 @@
 // Broker metrics, rendered in the Prometheus text format: bytes and records in and
-// out per topic, request counts and latency histograms per API, active connections;
+// out per topic, request counts and latency histograms per API, active connections,
+// accept errors, refused and idle-closed connections;
 // partition end offsets are read from the logs at scrape time.
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -23,6 +24,11 @@ class Metrics {
   void connection_opened() { ++active_connections_; }
   void connection_closed() { --active_connections_; }
   void protocol_error() { ++protocol_errors_; }
+  // `listener` is "native" or "http".
+  void accept_failed(const std::string& listener);
+  // `reason` is "max_connections" or "fd_limit".
+  void connection_rejected(const std::string& reason);
+  void idle_connection_closed(const std::string& listener);
 
   std::string render(const TopicTable& topics) const;
 
@@ -43,6 +49,10 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::string, ApiStats> apis_;
   std::map<std::string, TopicStats> topics_;
+  // Every label value is listed from the start, so each series exists at 0.
+  std::map<std::string, uint64_t> accept_errors_{{"http", 0}, {"native", 0}};
+  std::map<std::string, uint64_t> connections_rejected_{{"fd_limit", 0}, {"max_connections", 0}};
+  std::map<std::string, uint64_t> idle_closed_{{"http", 0}, {"native", 0}};
   std::atomic<int64_t> active_connections_{0};
   std::atomic<uint64_t> protocol_errors_{0};
 };
