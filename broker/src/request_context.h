@@ -15,8 +15,8 @@
 #include "sluice/proto/frame.h"
 
 #include "producer_id_allocator.h"
-#include "write_health.h"
 #include "sluice.pb.h"
+#include "write_health.h"
 
 namespace sluice::broker {
 

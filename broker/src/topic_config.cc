@@ -15,8 +15,8 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   if (out < min)
     return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
   if (out > max) {
-    return make_error(Errc::invalid_argument,
-                      key + ": " + value + " is above the maximum " + std::to_string(max) + " (" + std::string(why_max) + ")");
+    return make_error(Errc::invalid_argument, key + ": " + value + " is above the maximum " + std::to_string(max) +
+                                                  " (" + std::string(why_max) + ")");
   }
   return out;
 }

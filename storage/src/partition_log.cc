@@ -73,8 +73,8 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
   if (config.durability == Durability::interval) {
-    log->flusher_ = IntervalFlusher::shared().add(
-        std::chrono::milliseconds(config.flush_interval_ms), [raw = log.get()] {
+    log->flusher_ =
+        IntervalFlusher::shared().add(std::chrono::milliseconds(config.flush_interval_ms), [raw = log.get()] {
           if (auto s = raw->flush(); !s && s.error().code != Errc::closed) {
             log::error("storage", "interval_flush_failed", {{"dir", raw->dir()}, {"error", s.error().to_string()}});
           }
@@ -136,8 +136,10 @@ Status PartitionLog::load() {
                            std::to_string(list.back()->next_offset().value());
       auto moved = quarantine_move(fs_, dir_, name, reason, clock_.now().value());
       if (!moved) return tl::unexpected(moved.error());
-      for (const char* suffix : {".index", ".timeindex"}) (void)fs_.remove(dir_ + "/" + segment_file_name(base, suffix));
-      log::error("storage", "segment_quarantined", {{"dir", dir_}, {"segment", name}, {"moved_to", *moved}, {"reason", reason}});
+      for (const char* suffix : {".index", ".timeindex"})
+        (void)fs_.remove(dir_ + "/" + segment_file_name(base, suffix));
+      log::error("storage", "segment_quarantined",
+                 {{"dir", dir_}, {"segment", name}, {"moved_to", *moved}, {"reason", reason}});
       ++recovery_.segments_quarantined;
       continue;
     }
@@ -159,8 +161,8 @@ Status PartitionLog::load() {
       auto run = Segment::open(fs_, dir_, salvaged[j], segment_options(), Segment::Scan::yes, run_report);
       if (!run) return tl::unexpected(run.error());
       if (run_report.damaged) {
-        return make_error(Errc::corrupt_data, dir_ + ": a segment written from good batches does not check: " +
-                                                  run_report.reason);
+        return make_error(Errc::corrupt_data,
+                          dir_ + ": a segment written from good batches does not check: " + run_report.reason);
       }
       list.push_back(std::move(*run));
     }
@@ -225,7 +227,7 @@ Status PartitionLog::load() {
 }
 
 Status PartitionLog::handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
-                                  std::vector<Offset>& salvaged) {
+                                   std::vector<Offset>& salvaged) {
   const std::string name = segment_file_name(segment.base_offset(), ".log");
   if (last && segment.next_offset() >= recovery_point) {
     // A torn tail: bytes past the last sync that never became whole batches. The
@@ -552,9 +554,9 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
   if (config_.offset_gaps == OffsetGaps::are_damage && first + 1 < list->size() &&
       offset >= (*list)[first]->next_offset()) {
     const Segment& before = *(*list)[first];
-    return tl::unexpected(hole_error(dir_, DamagedRange{before.next_offset(), (*list)[first + 1]->base_offset(),
-                                                        segment_file_name(before.base_offset(), ".log"),
-                                                        before.size()}));
+    return tl::unexpected(
+        hole_error(dir_, DamagedRange{before.next_offset(), (*list)[first + 1]->base_offset(),
+                                      segment_file_name(before.base_offset(), ".log"), before.size()}));
   }
   ReadCursor cursor{result, max_bytes, config_.max_batch_bytes, config_.offset_gaps, offset};
   for (size_t i = first; i < list->size() && !cursor.full; ++i) {

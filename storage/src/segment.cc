@@ -19,8 +19,8 @@ size_t index_capacity_for(const SegmentOptions& options) {
 
 std::string offset_order_violation(Offset base, Offset expected, OffsetGaps gaps) {
   if (base == expected || (gaps == OffsetGaps::are_legal && base > expected)) return {};
-  return "batch base offset " + std::to_string(base.value()) + (base < expected ? " goes back: expected " : " skips offsets: expected ") +
-         std::to_string(expected.value());
+  return "batch base offset " + std::to_string(base.value()) +
+         (base < expected ? " goes back: expected " : " skips offsets: expected ") + std::to_string(expected.value());
 }
 
 std::string segment_file_name(Offset base_offset, std::string_view suffix) {
@@ -200,8 +200,8 @@ Result<BatchPosition> Segment::locate(Offset offset) const {
   const uint64_t end = size();
   auto key = static_cast<uint32_t>(std::clamp<int64_t>(offset - base_offset_, 0, UINT32_MAX));
   std::optional<OffsetIndexEntry> entry = index_.floor(key);
-  BatchPosition at = entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset}
-                           : BatchPosition{0, base_offset_};
+  BatchPosition at =
+      entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset} : BatchPosition{0, base_offset_};
   // A batch an index entry points at has the entry's offset exactly; the first
   // batch of the segment starts at its base (later, in a compacted log).
   OffsetGaps gaps = entry ? OffsetGaps::are_damage : options_.offset_gaps;
@@ -220,7 +220,8 @@ Result<BatchPosition> Segment::locate(Offset offset) const {
       // A damaged index entry (a walk from it would skip or repeat records): start
       // from the entry before it instead, and in the end from the segment's start.
       log::warn("storage", "index_entry_mismatch",
-                {{"segment", log_->path()}, {"relative_offset", int64_t{entry->relative_offset}},
+                {{"segment", log_->path()},
+                 {"relative_offset", int64_t{entry->relative_offset}},
                  {"position", int64_t{entry->position}}});
       entry = entry->relative_offset == 0 ? std::nullopt : index_.floor(entry->relative_offset - 1);
       at = entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset}

@@ -2,9 +2,8 @@
 // refused, reads served, a clean stop and a start that need no free space,
 // /healthz saying so) and damage found at startup (reported in /metrics, reads
 // of it answered with CORRUPT_MESSAGE naming segment and position).
-#include <sys/mount.h>
-
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>

@@ -95,7 +95,9 @@ inline int64_t read_around_holes(const PartitionLog& log) {
   return records;
 }
 
-inline std::string log_path(const TempDir& dir, int64_t base) { return dir.sub(segment_file_name(Offset(base), ".log")); }
+inline std::string log_path(const TempDir& dir, int64_t base) {
+  return dir.sub(segment_file_name(Offset(base), ".log"));
+}
 
 inline void flip_byte(const std::string& path, uint64_t position) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);

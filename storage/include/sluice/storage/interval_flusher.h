@@ -67,10 +67,10 @@ class IntervalFlusher {
 
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  std::map<uint64_t, Task> tasks_;                       // under mu_
+  std::map<uint64_t, Task> tasks_;                        // under mu_
   std::set<std::pair<Clock::time_point, uint64_t>> due_;  // under mu_: tasks not running, by due time
-  std::set<uint64_t> running_;                           // under mu_
-  uint64_t next_id_ = 1;                                 // under mu_
+  std::set<uint64_t> running_;                            // under mu_
+  uint64_t next_id_ = 1;                                  // under mu_
   std::vector<std::jthread> threads_;
 };
 

@@ -37,9 +37,9 @@ struct LogConfig {
   size_t max_batch_bytes = 1 << 20;  // Kafka's message.max.bytes, plus some headroom
   Durability durability = Durability::fsync;
   OffsetGaps offset_gaps = OffsetGaps::are_damage;  // are_legal once cleanup.policy=compact exists
-  int64_t flush_interval_ms = 1000;               // for Durability::interval
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
-  int64_t retention_bytes = -1;                   // -1: no size limit
+  int64_t flush_interval_ms = 1000;                 // for Durability::interval
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;    // -1: keep forever
+  int64_t retention_bytes = -1;                     // -1: no size limit
   // An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms).
   int64_t producer_id_expiration_ms = 24LL * 3600 * 1000;
 };

@@ -89,8 +89,8 @@ struct TimestampLookup {
 struct RecoveryReport {
   bool clean_shutdown = false;
   size_t segments_scanned = 0;
-  uint64_t bytes_truncated = 0;      // the torn tail cut off the last segment
-  size_t segments_quarantined = 0;   // damaged or overlapping segment files set aside
+  uint64_t bytes_truncated = 0;       // the torn tail cut off the last segment
+  size_t segments_quarantined = 0;    // damaged or overlapping segment files set aside
   size_t empty_segments_removed = 0;  // empty files a power cut left after the last record
 };
 

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -133,7 +133,8 @@ class SparseIndex {
     return index;
   }
 
-  SparseIndex(SparseIndex&& o) noexcept : capacity_(o.capacity_), chunks_(std::move(o.chunks_)), count_(o.count_.load()) {}
+  SparseIndex(SparseIndex&& o) noexcept
+      : capacity_(o.capacity_), chunks_(std::move(o.chunks_)), count_(o.count_.load()) {}
   // Only before readers can see the index (segment open).
   SparseIndex& operator=(SparseIndex&& o) noexcept {
     capacity_ = o.capacity_;
