@@ -66,7 +66,8 @@ void IntervalFlusher::work(const std::stop_token& stop) {
       cv_.wait(lock, stop, [&] { return !due_.empty(); });
       continue;
     }
-    auto [due, id] = *due_.begin();
+    const Clock::time_point due = due_.begin()->first;
+    const uint64_t id = due_.begin()->second;
     if (Clock::now() < due) {
       // Woken early by a new task, a removal or stop: look again.
       cv_.wait_until(lock, stop, due, [&] { return due_.empty() || due_.begin()->first < due; });

@@ -181,7 +181,7 @@ TEST(StorageHazards, DamageFoundAtStartIsReportedAndEveryIntactRecordIsServed) {
   const std::string data = temp_dir("sluice-damage");
   BrokerProcess broker(SLUICED_PATH, data);
   ASSERT_TRUE(broker.start());
-  const int kBatches = 60;
+  constexpr int kBatches = 60;
   {
     RawClient c(broker.address());
     ASSERT_EQ(create_topic_with(c, "damaged", {{"segment.bytes", "65536"}}), wire::NONE);
