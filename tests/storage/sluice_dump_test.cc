@@ -119,6 +119,45 @@ TEST(SluiceDump, CleanPartitionListsEveryBatchWithCrcOk) {
   EXPECT_NE(run.output.find("batches=12 records=60"), std::string::npos) << run.output;
 }
 
+// What recovery leaves after setting damage aside: a hole between segments and the
+// original file in quarantine/. Both are damage for the dump (exit 1), unless the
+// partition is compacted (--gaps-legal), where a gap is what the cleaner leaves.
+TEST(SluiceDump, OffsetsMissingBetweenSegmentsAndQuarantinedFilesAreReported) {
+  TempDir dir;
+  LogConfig config;
+  config.segment_bytes = 1024;
+  write_log(dir.path(), 12, config);
+  std::filesystem::remove(dir.sub("clean-shutdown"));
+  // Cut the first (closed) segment's last batch in half; recovery sets it aside.
+  std::string first = first_segment(dir.path());
+  std::filesystem::resize_file(first, std::filesystem::file_size(first) - 20);
+  Offset hole_first;
+  Offset hole_end;
+  {
+    config.durability = Durability::none;
+    auto log = PartitionLog::open(posix_file_system(), dir.path(), config);
+    ASSERT_TRUE(log.has_value());
+    ASSERT_EQ((*log)->damaged_ranges().size(), 1u);
+    hole_first = (*log)->damaged_ranges()[0].first;
+    hole_end = (*log)->damaged_ranges()[0].end;
+    ASSERT_TRUE((*log)->close().has_value());
+  }
+  DumpRun run = run_dump({dir.path()});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("DAMAGED missing offsets=[" + std::to_string(hole_first.value()) + ", " +
+                            std::to_string(hole_end.value()) + ")"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("QUARANTINED " + dir.sub("quarantine/") + segment_file_name(Offset(0), ".log")),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("quarantined_files=1"), std::string::npos) << run.output;
+  // With gaps legal only the quarantined file is damage.
+  DumpRun legal = run_dump({"--gaps-legal", dir.path()});
+  EXPECT_EQ(count_of(legal.output, "DAMAGED missing"), 0u) << legal.output;
+  EXPECT_NE(legal.output.find("missing_offsets=0"), std::string::npos) << legal.output;
+}
+
 TEST(SluiceDump, SegmentsAreListedInBaseOffsetOrder) {
   TempDir dir;
   LogConfig config;
