@@ -1,7 +1,10 @@
 # Warnings and sanitizer flags for our own targets only; third-party code is
 # consumed through imported targets and never sees -Werror.
 add_library(sluice_build_flags INTERFACE)
-target_compile_options(sluice_build_flags INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+target_compile_options(sluice_build_flags INTERFACE -Wall -Wextra -Wno-missing-field-initializers)
+if(SLUICE_WERROR)
+  target_compile_options(sluice_build_flags INTERFACE -Werror)
+endif()
 if(SLUICE_SANITIZE)
   target_compile_options(sluice_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
