@@ -2,6 +2,8 @@
 // every API, and every kind of bad input, after which the broker must still serve.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "sluice/broker/embedded_broker.h"
@@ -297,6 +299,85 @@ TEST_F(BrokerProtocol, BatchWithBadCrcIsRejectedAndNothingIsStored) {
   EXPECT_EQ(result.error().code(), wire::CORRUPT_MESSAGE);
   EXPECT_NE(result.error().message().find("crc"), std::string::npos);
   EXPECT_EQ(produce(c, "crc", 0, make_batch(1, "ok")).base_offset(), 0) << "the bad batch took no offsets";
+}
+
+// Each batch a consumer could not read, or that claims what only the broker may
+// write, is refused with its own code and a reason, takes no offsets, and leaves
+// the partition accepting the next good batch.
+TEST_F(BrokerProtocol, ProduceRefusesBatchesAConsumerCouldNotRead) {
+  create_topic("strict", 1);
+  RawClient c(broker_.bootstrap());
+  ASSERT_EQ(produce(c, "strict", 0, make_batch(2, "ok")).base_offset(), 0);
+  auto edited = [](Bytes batch, const std::function<void(Bytes&)>& edit) {
+    edit(batch);
+    storage::seal_crc(batch);
+    return batch;
+  };
+  namespace bf = storage::batch_format;
+  const Bytes zstd = make_batch(3, "z", storage::Compression::zstd);
+  storage::BatchBuilder transactional(
+      storage::BatchOptions{.producer_id = 987'654, .producer_epoch = 0, .base_sequence = 0, .transactional = true});
+  transactional.add(1'700'000'000'000, std::nullopt, as_bytes(std::string("t")));
+  struct Case {
+    const char* what;
+    Bytes batch;
+    wire::ErrorCode code;
+    const char* reason;  // in the error message
+  };
+  std::vector<Case> cases;
+  cases.push_back({"zstd flag, garbage payload, valid crc",
+                   edited(zstd, [](Bytes& b) { std::fill(b.begin() + bf::kRecords, b.end(), std::byte{0x5A}); }),
+                   wire::CORRUPT_MESSAGE, "zstd"});
+  cases.push_back({"gzip",
+                   edited(make_batch(2, "g"),
+                          [](Bytes& b) {
+                            store_be<int16_t>(b.data() + bf::kAttributes,
+                                              static_cast<int16_t>(storage::Compression::gzip));
+                          }),
+                   wire::UNSUPPORTED_COMPRESSION_TYPE, "only none and zstd"});
+  cases.push_back({"control batch", storage::make_control_batch(storage::ControlType::commit, 5, 0, 0, 1),
+                   wire::INVALID_RECORD, "control"});
+  cases.push_back(
+      {"transactional, invented producer id", std::move(*transactional.build()), wire::INVALID_RECORD, "transaction"});
+  cases.push_back(
+      {"no records", std::move(*storage::BatchBuilder().build()), wire::INVALID_RECORD, "at least one record"});
+  cases.push_back({"compressed, last offset delta 2^31-1",
+                   edited(zstd,
+                          [](Bytes& b) {
+                            store_be<int32_t>(b.data() + bf::kLastOffsetDelta, std::numeric_limits<int32_t>::max());
+                          }),
+                   wire::INVALID_RECORD, "last offset delta 2147483647"});
+  cases.push_back({"compressed, more records declared than held",
+                   edited(zstd,
+                          [](Bytes& b) {
+                            store_be<int32_t>(b.data() + bf::kRecordCount, 4);
+                            store_be<int32_t>(b.data() + bf::kLastOffsetDelta, 3);
+                          }),
+                   wire::CORRUPT_MESSAGE, "found 3"});
+  int64_t next = 2;
+  for (auto& [what, batch, code, reason] : cases) {
+    SCOPED_TRACE(what);
+    auto refused = produce(c, "strict", 0, batch);
+    EXPECT_EQ(refused.error().code(), code) << refused.error().message();
+    EXPECT_NE(refused.error().message().find(reason), std::string::npos) << refused.error().message();
+    EXPECT_EQ(refused.base_offset(), -1);
+    EXPECT_EQ(produce(c, "strict", 0, make_batch(1, "after")).base_offset(), next) << "the refused batch took offsets";
+    ++next;
+  }
+  // Everything stored reads back: fetch from the start returns the good batches only.
+  Bytes records;
+  auto fetched = c.call<wire::FetchResponse>(wire::FETCH, fetch_request("strict", 0, 0, 0), {}, &records);
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->partitions(0).high_watermark(), next);
+  int64_t offset = 0;
+  for (ByteSpan rest = records; !rest.empty();) {
+    auto header = storage::validate_batch(rest);
+    ASSERT_TRUE(header) << header.error().to_string();
+    EXPECT_EQ(header->base_offset.value(), offset);
+    offset = header->next_offset().value();
+    rest = rest.subspan(header->total_size());
+  }
+  EXPECT_EQ(offset, next);
 }
 
 TEST_F(BrokerProtocol, BatchOverMaxMessageBytesIsRejected) {

@@ -18,21 +18,25 @@ struct PartitionWrite {
   std::optional<Offset> next_offset;  // after the last appended batch
 };
 
+// A pool thread keeps the buffer it decompresses batches into up to this size; one
+// that grew past it (a batch of up to max_uncompressed_bytes) is given back.
+constexpr size_t kMaxKeptScratchBytes = 8u << 20;
+
 // Validates and appends every batch in `w.records` without waiting for a sync.
 // Runs on the connection's append strand, so pipelined requests append in order.
 void append_partition(BrokerState& state, PartitionWrite& w) {
   const auto& config = w.topic->config.log;
+  thread_local Bytes scratch;
   MutableByteSpan rest = w.records;
   bool first = true;
   uint64_t records = 0;
   uint64_t bytes = 0;
   while (!rest.empty()) {
-    // Uncompressed batches are checked record by record; compressed ones are not
-    // decompressed on the produce path (DESIGN §2), only framing and CRC.
-    auto header = storage::read_batch_header(rest);
-    bool compressed = header && header->compression() != storage::Compression::none;
-    auto valid =
-        storage::validate_batch(rest, {.max_batch_bytes = config.max_batch_bytes, .check_records = !compressed});
+    // Every record is checked, compressed or not: a batch that is stored must be one
+    // every consumer can read, or they all stop at it.
+    auto valid = storage::validate_batch(
+        rest, {.max_batch_bytes = config.max_batch_bytes, .from_client = true, .scratch = &scratch});
+    if (scratch.size() > kMaxKeptScratchBytes) Bytes().swap(scratch);
     if (!valid) {
       set_error(w.result->mutable_error(), valid.error());
       return;
