@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
+#include <string>
 
 #include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
@@ -253,7 +255,17 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header),
                    [request, &pipeline](const std::exception_ptr& e) {
                      if (!e) return;
-                     log::error("broker", "handler_failed", {{"api", request->api}});
+                     std::string what = "unknown exception";
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& thrown) {
+                       what = thrown.what();
+                     } catch (...) {
+                     }
+                     log::error("broker", "handler_failed", {{"api", request->api}, {"error", what}});
+                     // The client learns the request failed instead of reading an empty body as success.
+                     set_error(request->header.mutable_error(), wire::UNKNOWN_SERVER_ERROR,
+                               std::string(request->api) + " failed in the broker: " + what);
                      request->response.error = true;
                      request->done = true;
                      pipeline.wake_writer.cancel();

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -19,12 +21,22 @@
 
 namespace sluice::testing {
 
+// A fresh path under the system temp dir (not created).
+inline std::string temp_dir(const std::string& name) {
+  std::random_device rd;
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
+}
+
 class BrokerProcess {
  public:
   // `binary` is the sluiced path; `data_dir` is created if missing and kept.
   BrokerProcess(std::string binary, std::string data_dir, std::vector<std::string> extra_args = {})
       : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_(std::move(extra_args)) {}
   ~BrokerProcess() { kill_now(); }
+
+  // Caps the broker's address space (RLIMIT_AS) from the next start(), so a test
+  // can make its allocations fail where a production limit would.
+  void limit_address_space(uint64_t bytes) { address_space_limit_ = bytes; }
 
   // Starts on `listen` (default: any free port) and waits until it serves.
   bool start(const std::string& listen = "127.0.0.1:0") {
@@ -38,6 +50,10 @@ class BrokerProcess {
     if (pid_ == 0) {
       FILE* log = std::fopen(log_path_.c_str(), "a");
       if (log) dup2(fileno(log), STDERR_FILENO);
+      if (address_space_limit_) {
+        rlimit limit{*address_space_limit_, *address_space_limit_};
+        if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);  // never run unlimited when a limit was asked for
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -113,6 +129,7 @@ class BrokerProcess {
   std::string log_path_;
   std::string address_;
   pid_t pid_ = -1;
+  std::optional<uint64_t> address_space_limit_;
 };
 
 }  // namespace sluice::testing

@@ -20,10 +20,7 @@ namespace {
 using testing::BrokerProcess;
 using testing::RawClient;
 
-std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
+using testing::temp_dir;
 
 Bytes batch_for(int n) {
   storage::BatchBuilder builder;

@@ -21,10 +21,7 @@ using namespace std::chrono_literals;
 using client::ProducerRecord;
 using consumer::ConsumerRecord;
 
-std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
+using testing::temp_dir;
 
 // Reads until `expected` records arrived, or (expected == 0) until the partitions
 // stay quiet for a second.
