@@ -72,8 +72,10 @@ asio::awaitable<Response> dispatch(BrokerState& state, const wire::RequestHeader
     case wire::FETCH: co_return co_await handle_fetch(state, request);
     case wire::LIST_OFFSETS: co_return handle_list_offsets(state, request);
     case wire::METADATA: co_return handle_metadata(state, request);
-    case wire::CREATE_TOPICS: co_return handle_create_topics(state, request);
-    case wire::DELETE_TOPICS: co_return handle_delete_topics(state, request);
+    case wire::CREATE_TOPICS:
+      co_return co_await run_on(state.admin, [&] { return handle_create_topics(state, request); });
+    case wire::DELETE_TOPICS:
+      co_return co_await run_on(state.admin, [&] { return handle_delete_topics(state, request); });
     case wire::API_VERSIONS: co_return handle_api_versions(state, request);
     case wire::INIT_PRODUCER_ID: co_return handle_init_producer_id(state, request);
     default: co_return Response{nullptr};

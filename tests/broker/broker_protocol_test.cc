@@ -2,6 +2,8 @@
 // every API, and every kind of bad input, after which the broker must still serve.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <thread>
@@ -204,6 +206,50 @@ TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
   EXPECT_NE(resp->results(3).error().message().find("durability"), std::string::npos);
   EXPECT_EQ(resp->results(4).error().code(), wire::INVALID_CONFIG);
   EXPECT_NE(resp->results(4).error().message().find("no.such.setting"), std::string::npos);
+}
+
+// Topic creation and deletion run off the I/O thread: while a 100-partition
+// CreateTopics, then its DeleteTopics, is still running (its first partition
+// directory made / its metadata file removed, which each comes first), another
+// connection's Metadata request is answered. Small segments keep the indexes
+// (sized for segment.bytes) from taking gigabytes.
+TEST_F(BrokerProtocol, MetadataIsAnsweredWhileABigCreateOrDeleteRuns) {
+  RawClient admin(broker_.bootstrap());
+  RawClient other(broker_.bootstrap());
+  ASSERT_TRUE(other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
+  // The broker's files are the only sign of where it is inside a request.
+  auto wait_until = [](const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling the data directory for a condition
+    }
+    return condition();
+  };
+  const std::string meta_file = broker_.data_dir() + "/__topics/wide.topic";
+  auto answered_meanwhile = [&] {
+    auto metadata = other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{});
+    return metadata.has_value() && !admin.reply_ready();
+  };
+
+  wire::CreateTopicsRequest create;
+  create.add_topics()->set_name("wide");
+  create.mutable_topics(0)->set_partitions(100);
+  (*create.mutable_topics(0)->mutable_configs())["segment.bytes"] = "1048576";
+  ASSERT_TRUE(admin.send_request(wire::CREATE_TOPICS, 1, create));
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(broker_.data_dir() + "/wide-0"); }));
+  EXPECT_TRUE(answered_meanwhile()) << "Metadata waited for the CreateTopics";
+  auto created = admin.read_body<wire::CreateTopicsResponse>(1);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->results(0).error().code(), wire::NONE) << created->results(0).error().message();
+
+  wire::DeleteTopicsRequest del;
+  del.add_names("wide");
+  ASSERT_TRUE(admin.send_request(wire::DELETE_TOPICS, 2, del));
+  ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(meta_file); }));
+  EXPECT_TRUE(answered_meanwhile()) << "Metadata waited for the DeleteTopics";
+  auto deleted = admin.read_body<wire::DeleteTopicsResponse>(2);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->results(0).error().code(), wire::NONE) << deleted->results(0).error().message();
 }
 
 TEST_F(BrokerProtocol, TopicsSurviveARestartWithTheirSettingsAndData) {
