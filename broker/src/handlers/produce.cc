@@ -1,3 +1,4 @@
+#include <asio/bind_executor.hpp>
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -105,12 +106,14 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
 
   if (!writes.empty()) {
     auto io = co_await asio::this_coro::executor;
-    co_await asio::post(request.appends, asio::use_awaitable);
+    // Each hop binds its completion to the target executor (see run_on): a plain
+    // post(ex, use_awaitable) would resume on the I/O thread.
+    co_await asio::post(asio::bind_executor(request.appends, asio::use_awaitable));
     for (auto& w : writes) append_partition(state, w);
     if (req.acks() == -1) {
       // Leave the strand before waiting, so later requests append (and share the
       // next fdatasync) meanwhile: group commit across pipelined requests.
-      co_await asio::post(state.storage_pool, asio::use_awaitable);
+      co_await asio::post(asio::bind_executor(state.storage_pool.get_executor(), asio::use_awaitable));
       for (auto& w : writes) {
         if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
         if (auto s = w.partition->log().wait_durable(*w.next_offset); !s)
