@@ -6,8 +6,12 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/post.hpp>
 #include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "sluice/broker/broker_config.h"
 #include "sluice/broker/metrics.h"
@@ -30,6 +34,9 @@ struct BrokerState {
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
   // Threads mostly wait in fdatasync (group commit), so there are more than cores.
   asio::thread_pool storage_pool{8};
+  // Topic creation and deletion (file system work that can take seconds for many
+  // partitions) run here: never on the I/O thread, and one at a time.
+  asio::strand<asio::thread_pool::executor_type> admin = asio::make_strand(storage_pool);
 
   // The topic, created with defaults if auto-creation is on; null if unknown.
   std::shared_ptr<Topic> find_or_create(const std::string& name);
@@ -51,6 +58,19 @@ struct Response {
   bool send = true;    // false: no response frame (produce with acks=0)
   bool error = false;  // for metrics
 };
+
+// Runs `work` (returning a Response) on `executor`, then resumes the calling
+// coroutine on its own executor with the result: how a handler's blocking work
+// leaves the I/O thread. The completion must be bound to `executor`: a plain
+// post(executor, use_awaitable) resumes the coroutine on its own executor, so
+// the work would still run on the I/O thread.
+template <typename Executor, typename Work>
+asio::awaitable<Response> run_on(Executor executor, Work work) {
+  co_await asio::post(asio::bind_executor(executor, asio::use_awaitable));
+  Response response = work();
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  co_return response;
+}
 
 // Each returns the response, or fills header-level errors via Response::body == nullptr.
 asio::awaitable<Response> handle_produce(BrokerState& state, Request request);

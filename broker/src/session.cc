@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
+#include <string>
 
 #include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
@@ -70,8 +72,10 @@ asio::awaitable<Response> dispatch(BrokerState& state, const wire::RequestHeader
     case wire::FETCH: co_return co_await handle_fetch(state, request);
     case wire::LIST_OFFSETS: co_return handle_list_offsets(state, request);
     case wire::METADATA: co_return handle_metadata(state, request);
-    case wire::CREATE_TOPICS: co_return handle_create_topics(state, request);
-    case wire::DELETE_TOPICS: co_return handle_delete_topics(state, request);
+    case wire::CREATE_TOPICS:
+      co_return co_await run_on(state.admin, [&] { return handle_create_topics(state, request); });
+    case wire::DELETE_TOPICS:
+      co_return co_await run_on(state.admin, [&] { return handle_delete_topics(state, request); });
     case wire::API_VERSIONS: co_return handle_api_versions(state, request);
     case wire::INIT_PRODUCER_ID: co_return handle_init_producer_id(state, request);
     default: co_return Response{nullptr};
@@ -274,7 +278,17 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header),
                    [request, &pipeline](const std::exception_ptr& e) {
                      if (!e) return;
-                     log::error("broker", "handler_failed", {{"api", request->api}});
+                     std::string what = "unknown exception";
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& thrown) {
+                       what = thrown.what();
+                     } catch (...) {
+                     }
+                     log::error("broker", "handler_failed", {{"api", request->api}, {"error", what}});
+                     // The client learns the request failed instead of reading an empty body as success.
+                     set_error(request->header.mutable_error(), wire::UNKNOWN_SERVER_ERROR,
+                               std::string(request->api) + " failed in the broker: " + what);
                      request->response.error = true;
                      request->done = true;
                      pipeline.wake_writer.cancel();

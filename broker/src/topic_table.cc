@@ -1,6 +1,7 @@
 #include "sluice/broker/topic_table.h"
 
 #include <charconv>
+#include <new>
 #include <sstream>
 
 #include "sluice/common/log.h"
@@ -12,6 +13,17 @@ constexpr std::string_view kMetaDir = "__topics";
 constexpr int32_t kMaxPartitions = 10'000;
 
 storage::FileSystem& fs() { return storage::posix_file_system(); }
+
+// PartitionLog::open reports failures as values, except running out of memory: an
+// index sized for a huge segment.bytes may not fit in the address space.
+Result<std::unique_ptr<storage::PartitionLog>> open_log(const std::string& dir, const storage::LogConfig& config) {
+  try {
+    return storage::PartitionLog::open(fs(), dir, config);
+  } catch (const std::bad_alloc&) {
+    return make_error(Errc::io_error, dir + ": out of memory opening the log (segment.bytes " +
+                                          std::to_string(config.segment_bytes) + ")");
+  }
+}
 
 }  // namespace
 
@@ -41,6 +53,10 @@ TopicTable::TopicTable(std::string data_dir, TopicConfig defaults)
     : data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
 
 TopicTable::~TopicTable() = default;
+
+std::string TopicTable::partition_dir(const std::string& name, int32_t partition) const {
+  return data_dir_ + "/" + name + "-" + std::to_string(partition);
+}
 
 std::string TopicTable::meta_path(const std::string& name) const {
   return data_dir_ + "/" + std::string(kMetaDir) + "/" + name + ".topic";
@@ -94,8 +110,11 @@ Result<std::shared_ptr<Topic>> TopicTable::open_topic(const std::string& name, i
   topic->config = *config;
   topic->overrides = overrides;
   for (int32_t p = 0; p < partitions; ++p) {
-    auto log = storage::PartitionLog::open(fs(), data_dir_ + "/" + name + "-" + std::to_string(p), config->log);
-    if (!log) return tl::unexpected(log.error());
+    auto log = open_log(partition_dir(name, p), config->log);
+    if (!log) {
+      return make_error(log.error().code,
+                        "cannot open partition " + std::to_string(p) + " of '" + name + "': " + log.error().message);
+    }
     topic->partitions.push_back(std::make_unique<Partition>(p, std::move(*log)));
   }
   return topic;
@@ -112,14 +131,26 @@ Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32
   if (find(name)) return make_error(Errc::already_exists, "topic '" + name + "' already exists");
   // Stale partition directories of an older topic with this name must not leak in.
   for (int32_t p = 0; p < partitions; ++p) {
-    if (auto s = fs().remove_all(data_dir_ + "/" + name + "-" + std::to_string(p)); !s)
-      return tl::unexpected(s.error());
+    if (auto s = fs().remove_all(partition_dir(name, p)); !s) return tl::unexpected(s.error());
   }
+  // A create that fails leaves nothing behind (no partition directories, no
+  // metadata file), so a retry starts from scratch. The logs are closed first.
+  auto discard = [&](const Error& error) {
+    log::warn("broker", "topic_create_failed", {{"topic", name}, {"error", error.to_string()}});
+    for (int32_t p = 0; p < partitions; ++p) {
+      if (auto s = fs().remove_all(partition_dir(name, p)); !s)
+        log::warn("broker", "topic_cleanup_failed", {{"topic", name}, {"error", s.error().to_string()}});
+    }
+    return tl::unexpected(error);
+  };
   auto topic = open_topic(name, partitions, overrides);
-  if (!topic) return tl::unexpected(topic.error());
+  if (!topic) return discard(topic.error());
   std::string meta = "partitions=" + std::to_string(partitions) + "\n";
   for (const auto& [k, v] : overrides) meta.append(k).append("=").append(v).append("\n");
-  if (auto s = fs().write_file_atomic(meta_path(name), as_bytes(meta)); !s) return tl::unexpected(s.error());
+  if (auto s = fs().write_file_atomic(meta_path(name), as_bytes(meta)); !s) {
+    for (auto& partition : (*topic)->partitions) (void)partition->log().close();
+    return discard(s.error());
+  }
   {
     std::unique_lock lock(mu_);
     topics_[name] = *topic;

@@ -24,6 +24,8 @@ wire::ErrorCode to_wire_code(Errc code) {
     case Errc::not_batch_boundary: return wire::INVALID_REQUEST;
     case Errc::out_of_order_sequence: return wire::OUT_OF_ORDER_SEQUENCE_NUMBER;
     case Errc::producer_fenced: return wire::INVALID_PRODUCER_EPOCH;
+    case Errc::unsupported_compression: return wire::UNSUPPORTED_COMPRESSION_TYPE;
+    case Errc::invalid_record: return wire::INVALID_RECORD;
   }
   return wire::UNKNOWN_SERVER_ERROR;
 }

@@ -22,6 +22,8 @@ Errc closest_errc(int32_t code) {
     case wire::CORRUPT_MESSAGE: return Errc::corrupt_data;
     case wire::OUT_OF_ORDER_SEQUENCE_NUMBER: return Errc::out_of_order_sequence;
     case wire::INVALID_PRODUCER_EPOCH: return Errc::producer_fenced;
+    case wire::UNSUPPORTED_COMPRESSION_TYPE: return Errc::unsupported_compression;
+    case wire::INVALID_RECORD: return Errc::invalid_record;
     case wire::INVALID_REQUEST:
     case wire::INVALID_CONFIG:
     case wire::INVALID_PARTITIONS:

@@ -24,6 +24,8 @@ std::string_view errc_name(Errc code) {
     case Errc::closed: return "closed";
     case Errc::out_of_order_sequence: return "out_of_order_sequence";
     case Errc::producer_fenced: return "producer_fenced";
+    case Errc::unsupported_compression: return "unsupported_compression";
+    case Errc::invalid_record: return "invalid_record";
   }
   return "unknown";
 }

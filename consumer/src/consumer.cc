@@ -198,7 +198,11 @@ struct Consumer::Impl {
         continue;
       }
       if (!f.bytes) {
-        if (!first_error && !client::is_retriable(f.bytes.error())) first_error = f.bytes.error();
+        // A fetch answered UNKNOWN_TOPIC_OR_PARTITION (not_found) means the assigned
+        // partition is not on the broker (deleted, or not created yet): retriable as
+        // a code, but swallowed here it would leave the caller waiting in silence.
+        const Error& error = f.bytes.error();
+        if (!first_error && (!client::is_retriable(error) || error.code == Errc::not_found)) first_error = error;
         continue;
       }
       auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config.check_crcs, bytes_owner);

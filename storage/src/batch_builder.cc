@@ -92,9 +92,13 @@ Result<Bytes> BatchBuilder::build() {
   store_be<int16_t>(p + bf::kProducerEpoch, options_.producer_epoch);
   store_be<int32_t>(p + bf::kBaseSequence, options_.base_sequence);
   store_be<int32_t>(p + bf::kRecordCount, count_);
-  store_be<uint32_t>(p + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
+  seal_crc(batch);
   count_ = 0;
   return batch;
+}
+
+void seal_crc(MutableByteSpan batch) {
+  store_be<uint32_t>(batch.data() + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
 }
 
 void restamp_producer(MutableByteSpan batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
@@ -102,7 +106,7 @@ void restamp_producer(MutableByteSpan batch, int64_t producer_id, int16_t produc
   store_be<int64_t>(p + bf::kProducerId, producer_id);
   store_be<int16_t>(p + bf::kProducerEpoch, producer_epoch);
   store_be<int32_t>(p + bf::kBaseSequence, base_sequence);
-  store_be<uint32_t>(p + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
+  seal_crc(batch);
 }
 
 Bytes make_control_batch(ControlType type, int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch,

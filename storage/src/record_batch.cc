@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "sluice/common/crc32c.h"
@@ -79,12 +80,49 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
   return header;
 }
 
+namespace {
+
+std::string unsupported_codec(const BatchHeader& h) {
+  return "compression codec " + std::to_string(static_cast<int>(h.compression())) +
+         " is not supported (only none and zstd)";
+}
+
+// What validate_batch's from_client refuses by the header alone.
+Status check_client_header(const BatchHeader& h) {
+  auto at = [&] { return "batch at offset " + std::to_string(h.base_offset.value()) + ": "; };
+  if (h.compression() != Compression::none && h.compression() != Compression::zstd) {
+    return make_error(Errc::unsupported_compression, at() + unsupported_codec(h));
+  }
+  if (h.is_control()) {
+    return make_error(Errc::invalid_record, at() +
+                                                "control batches (transaction markers) are written by the broker, "
+                                                "never by a client");
+  }
+  if (h.is_transactional()) {
+    return make_error(Errc::invalid_record,
+                      at() + "transactional batches are refused: this broker has no transaction coordinator yet");
+  }
+  if (h.record_count == 0) return make_error(Errc::invalid_record, at() + "a batch must hold at least one record");
+  if (int64_t{h.record_count} != int64_t{h.last_offset_delta} + 1) {
+    return make_error(Errc::invalid_record,
+                      at() + "record count " + std::to_string(h.record_count) + " does not match last offset delta " +
+                          std::to_string(h.last_offset_delta) + " (a client's batch has offset deltas 0..count-1)");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<BatchHeader> validate_batch(ByteSpan b, const ValidationOptions& options) {
   auto header = validate_batch_crc(b, options.max_batch_bytes);
-  if (!header || !options.check_records) return header;
+  if (!header) return header;
+  if (options.from_client) {
+    if (auto s = check_client_header(*header); !s) return tl::unexpected(s.error());
+  }
+  if (!options.check_records) return header;
   const BatchHeader& h = *header;
   std::string at = "batch at offset " + std::to_string(h.base_offset.value());
-  auto reader = RecordReader::open(b.first(h.total_size()), options.max_uncompressed_bytes);
+  auto reader = RecordReader::open(b.first(h.total_size()), options.max_uncompressed_bytes, options.scratch);
   if (!reader) return tl::unexpected(reader.error());
   Record record;
   int64_t last_delta = -1;
@@ -111,57 +149,79 @@ void stamp_base_offset(MutableByteSpan batch, Offset base_offset) {
 }
 
 RecordReader::RecordReader(BatchHeader header, ByteSpan records, Bytes decompressed)
-    : header_(header), decompressed_(std::move(decompressed)), records_(records) {
-  if (!decompressed_.empty() || header_.compression() != Compression::none) records_ = decompressed_;
-}
+    : header_(header),
+      decompressed_(std::move(decompressed)),
+      records_(decompressed_.empty() ? records : ByteSpan(decompressed_)) {}
 
 namespace {
 
-Result<Bytes> zstd_decompress(ByteSpan in, size_t max_out) {
-  // The frame may not record its content size, so decompress by streaming into a
-  // buffer that grows up to max_out.
-  Bytes out;
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+// zstd's smallest window and its decoder's default cap (ZSTD_WINDOWLOG_ABSOLUTEMIN and
+// ZSTD_WINDOWLOG_LIMIT_DEFAULT, which only its static-linking API names).
+constexpr int kMinWindowLog = 10;
+constexpr int kDefaultMaxWindowLog = 27;
+
+// One context per thread, reused: creating one costs more than decompressing a small batch.
+ZSTD_DCtx* thread_dctx() {
+  struct Free {
+    void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+  };
+  thread_local std::unique_ptr<ZSTD_DCtx, Free> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
+// Decompresses every frame of `in` to the front of `out`, which grows as needed
+// (never past max_out) but never shrinks; returns the bytes produced.
+Result<size_t> zstd_decompress(ByteSpan in, size_t max_out, Bytes& out) {
+  ZSTD_DCtx* dctx = thread_dctx();
   if (!dctx) return make_error(Errc::compression_error, "cannot allocate a zstd context");
+  auto too_large = [&] {
+    return make_error(Errc::batch_too_large,
+                      "decompressed records exceed the limit of " + std::to_string(max_out) + " bytes");
+  };
+  auto zstd_error = [](size_t code) {
+    return make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(code));
+  };
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+  // One frame that declares its content size (what ZSTD_compress writes) is checked
+  // against the cap before anything is allocated, then decompressed in one call
+  // with no window buffer.
+  unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR &&
+      ZSTD_findFrameCompressedSize(in.data(), in.size()) == in.size()) {
+    if (declared > max_out) return too_large();
+    if (out.size() < declared) out.resize(declared);
+    size_t n = ZSTD_decompressDCtx(dctx, out.data(), declared, in.data(), in.size());
+    if (ZSTD_isError(n)) return zstd_error(n);
+    return n;
+  }
+  // Otherwise (or undecodable: the stream reports why) stream into `out`, growing
+  // it up to max_out; the window a frame may ask for is bounded by max_out too.
+  int window_log = kMinWindowLog;
+  while (window_log < kDefaultMaxWindowLog && (size_t{1} << window_log) < max_out) ++window_log;
+  ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log);
   ZSTD_inBuffer input{in.data(), in.size(), 0};
-  size_t capacity = std::min(max_out, std::max<size_t>(in.size() * 4, 4096));
-  out.resize(capacity);
+  if (out.empty()) out.resize(std::min(max_out, std::max<size_t>(in.size() * 4, 4096)));
   size_t produced = 0;
-  Status status;
   while (true) {
     ZSTD_outBuffer output{out.data() + produced, out.size() - produced, 0};
     size_t ret = ZSTD_decompressStream(dctx, &output, &input);
     produced += output.pos;
-    if (ZSTD_isError(ret)) {
-      status = make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(ret));
-      break;
-    }
-    if (ret == 0 && input.pos == input.size) break;  // frame complete, input consumed
-    if (ret == 0) {
-      continue;  // another frame follows
-    }
+    if (ZSTD_isError(ret)) return zstd_error(ret);
+    if (ret == 0 && input.pos == input.size) return produced;  // frame complete, input consumed
+    if (ret == 0) continue;                                    // another frame follows
     if (input.pos == input.size && output.pos < output.size) {
-      status = make_error(Errc::compression_error, "zstd: truncated frame");
-      break;
+      return make_error(Errc::compression_error, "zstd: truncated frame");
     }
     if (produced == out.size()) {
-      if (out.size() >= max_out) {
-        status = make_error(Errc::batch_too_large,
-                            "decompressed records exceed the limit of " + std::to_string(max_out) + " bytes");
-        break;
-      }
+      if (out.size() >= max_out) return too_large();
       out.resize(std::min(max_out, out.size() * 2));
     }
   }
-  ZSTD_freeDCtx(dctx);
-  if (!status) return tl::unexpected(status.error());
-  out.resize(produced);
-  return out;
 }
 
 }  // namespace
 
-Result<RecordReader> RecordReader::open(ByteSpan batch, size_t max_uncompressed_bytes) {
+Result<RecordReader> RecordReader::open(ByteSpan batch, size_t max_uncompressed_bytes, Bytes* scratch) {
   auto header = read_batch_header(batch);
   if (!header) return tl::unexpected(header.error());
   if (header->total_size() > batch.size() || header->total_size() < bf::kHeaderSize) {
@@ -169,16 +229,16 @@ Result<RecordReader> RecordReader::open(ByteSpan batch, size_t max_uncompressed_
   }
   ByteSpan body = batch.subspan(bf::kRecords, header->total_size() - bf::kRecords);
   switch (header->compression()) {
-    case Compression::none: return RecordReader(*header, body, {});
+    case Compression::none: return RecordReader(*header, body);
     case Compression::zstd: {
-      auto plain = zstd_decompress(body, max_uncompressed_bytes);
-      if (!plain) return tl::unexpected(plain.error());
-      return RecordReader(*header, {}, std::move(*plain));
+      Bytes owned;
+      auto n = zstd_decompress(body, max_uncompressed_bytes, scratch ? *scratch : owned);
+      if (!n) return tl::unexpected(n.error());
+      if (scratch) return RecordReader(*header, ByteSpan(*scratch).first(*n));
+      owned.resize(*n);
+      return RecordReader(*header, {}, std::move(owned));
     }
-    default:
-      return make_error(Errc::unsupported, "compression codec " +
-                                               std::to_string(static_cast<int>(header->compression())) +
-                                               " is not supported (only none and zstd)");
+    default: return make_error(Errc::unsupported, unsupported_codec(*header));
   }
 }
 

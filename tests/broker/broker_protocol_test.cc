@@ -4,6 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "sluice/broker/embedded_broker.h"
@@ -247,6 +251,49 @@ TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
   }
 }
 
+// Topic creation and deletion run off the I/O thread: while a 100-partition
+// CreateTopics, then its DeleteTopics, is still running (its first partition
+// directory made / its metadata file removed, which each comes first), another
+// connection's Metadata request is answered.
+TEST_F(BrokerProtocol, MetadataIsAnsweredWhileABigCreateOrDeleteRuns) {
+  RawClient admin(broker_.bootstrap());
+  RawClient other(broker_.bootstrap());
+  ASSERT_TRUE(other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
+  // The broker's files are the only sign of where it is inside a request.
+  auto wait_until = [](const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!condition() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling the data directory for a condition
+    }
+    return condition();
+  };
+  const std::string meta_file = broker_.data_dir() + "/__topics/wide.topic";
+  auto answered_meanwhile = [&] {
+    auto metadata = other.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{});
+    return metadata.has_value() && !admin.reply_ready();
+  };
+
+  wire::CreateTopicsRequest create;
+  create.add_topics()->set_name("wide");
+  create.mutable_topics(0)->set_partitions(100);
+  (*create.mutable_topics(0)->mutable_configs())["segment.bytes"] = "1048576";
+  ASSERT_TRUE(admin.send_request(wire::CREATE_TOPICS, 1, create));
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(broker_.data_dir() + "/wide-0"); }));
+  EXPECT_TRUE(answered_meanwhile()) << "Metadata waited for the CreateTopics";
+  auto created = admin.read_body<wire::CreateTopicsResponse>(1);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->results(0).error().code(), wire::NONE) << created->results(0).error().message();
+
+  wire::DeleteTopicsRequest del;
+  del.add_names("wide");
+  ASSERT_TRUE(admin.send_request(wire::DELETE_TOPICS, 2, del));
+  ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(meta_file); }));
+  EXPECT_TRUE(answered_meanwhile()) << "Metadata waited for the DeleteTopics";
+  auto deleted = admin.read_body<wire::DeleteTopicsResponse>(2);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->results(0).error().code(), wire::NONE) << deleted->results(0).error().message();
+}
+
 TEST_F(BrokerProtocol, TopicsSurviveARestartWithTheirSettingsAndData) {
   create_topic("kept", 3, {{"retention.ms", "12345"}, {"durability", "none"}});
   {
@@ -340,6 +387,85 @@ TEST_F(BrokerProtocol, BatchWithBadCrcIsRejectedAndNothingIsStored) {
   EXPECT_EQ(result.error().code(), wire::CORRUPT_MESSAGE);
   EXPECT_NE(result.error().message().find("crc"), std::string::npos);
   EXPECT_EQ(produce(c, "crc", 0, make_batch(1, "ok")).base_offset(), 0) << "the bad batch took no offsets";
+}
+
+// Each batch a consumer could not read, or that claims what only the broker may
+// write, is refused with its own code and a reason, takes no offsets, and leaves
+// the partition accepting the next good batch.
+TEST_F(BrokerProtocol, ProduceRefusesBatchesAConsumerCouldNotRead) {
+  create_topic("strict", 1);
+  RawClient c(broker_.bootstrap());
+  ASSERT_EQ(produce(c, "strict", 0, make_batch(2, "ok")).base_offset(), 0);
+  auto edited = [](Bytes batch, const std::function<void(Bytes&)>& edit) {
+    edit(batch);
+    storage::seal_crc(batch);
+    return batch;
+  };
+  namespace bf = storage::batch_format;
+  const Bytes zstd = make_batch(3, "z", storage::Compression::zstd);
+  storage::BatchBuilder transactional(
+      storage::BatchOptions{.producer_id = 987'654, .producer_epoch = 0, .base_sequence = 0, .transactional = true});
+  transactional.add(1'700'000'000'000, std::nullopt, as_bytes(std::string("t")));
+  struct Case {
+    const char* what;
+    Bytes batch;
+    wire::ErrorCode code;
+    const char* reason;  // in the error message
+  };
+  std::vector<Case> cases;
+  cases.push_back({"zstd flag, garbage payload, valid crc",
+                   edited(zstd, [](Bytes& b) { std::fill(b.begin() + bf::kRecords, b.end(), std::byte{0x5A}); }),
+                   wire::CORRUPT_MESSAGE, "zstd"});
+  cases.push_back({"gzip",
+                   edited(make_batch(2, "g"),
+                          [](Bytes& b) {
+                            store_be<int16_t>(b.data() + bf::kAttributes,
+                                              static_cast<int16_t>(storage::Compression::gzip));
+                          }),
+                   wire::UNSUPPORTED_COMPRESSION_TYPE, "only none and zstd"});
+  cases.push_back({"control batch", storage::make_control_batch(storage::ControlType::commit, 5, 0, 0, 1),
+                   wire::INVALID_RECORD, "control"});
+  cases.push_back(
+      {"transactional, invented producer id", std::move(*transactional.build()), wire::INVALID_RECORD, "transaction"});
+  cases.push_back(
+      {"no records", std::move(*storage::BatchBuilder().build()), wire::INVALID_RECORD, "at least one record"});
+  cases.push_back({"compressed, last offset delta 2^31-1",
+                   edited(zstd,
+                          [](Bytes& b) {
+                            store_be<int32_t>(b.data() + bf::kLastOffsetDelta, std::numeric_limits<int32_t>::max());
+                          }),
+                   wire::INVALID_RECORD, "last offset delta 2147483647"});
+  cases.push_back({"compressed, more records declared than held",
+                   edited(zstd,
+                          [](Bytes& b) {
+                            store_be<int32_t>(b.data() + bf::kRecordCount, 4);
+                            store_be<int32_t>(b.data() + bf::kLastOffsetDelta, 3);
+                          }),
+                   wire::CORRUPT_MESSAGE, "found 3"});
+  int64_t next = 2;
+  for (auto& [what, batch, code, reason] : cases) {
+    SCOPED_TRACE(what);
+    auto refused = produce(c, "strict", 0, batch);
+    EXPECT_EQ(refused.error().code(), code) << refused.error().message();
+    EXPECT_NE(refused.error().message().find(reason), std::string::npos) << refused.error().message();
+    EXPECT_EQ(refused.base_offset(), -1);
+    EXPECT_EQ(produce(c, "strict", 0, make_batch(1, "after")).base_offset(), next) << "the refused batch took offsets";
+    ++next;
+  }
+  // Everything stored reads back: fetch from the start returns the good batches only.
+  Bytes records;
+  auto fetched = c.call<wire::FetchResponse>(wire::FETCH, fetch_request("strict", 0, 0, 0), {}, &records);
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->partitions(0).high_watermark(), next);
+  int64_t offset = 0;
+  for (ByteSpan rest = records; !rest.empty();) {
+    auto header = storage::validate_batch(rest);
+    ASSERT_TRUE(header) << header.error().to_string();
+    EXPECT_EQ(header->base_offset.value(), offset);
+    offset = header->next_offset().value();
+    rest = rest.subspan(header->total_size());
+  }
+  EXPECT_EQ(offset, next);
 }
 
 TEST_F(BrokerProtocol, BatchOverMaxMessageBytesIsRejected) {

@@ -111,12 +111,28 @@ class RawClient {
                            Bytes* response_records = nullptr) {
     uint64_t id = next_id_++;
     if (!send_request(api, id, request, records)) return std::nullopt;
+    return read_body<Body>(id, response_records);
+  }
+
+  // Reads the response to request `correlation_id` (sent with send_request) and
+  // parses its body; nullopt if there is none, it answers another id, or it does
+  // not parse.
+  template <typename Body>
+  std::optional<Body> read_body(uint64_t correlation_id, Bytes* response_records = nullptr) {
     auto reply = read_reply();
-    if (!reply || reply->header.correlation_id() != id) return std::nullopt;
+    if (!reply || reply->header.correlation_id() != correlation_id) return std::nullopt;
     Body body;
     if (!wire::parse_message(reply->body, body)) return std::nullopt;
     if (response_records) *response_records = reply->records;
     return body;
+  }
+
+  // True if a response (or the peer's close) is waiting to be read; neither waits
+  // nor consumes it.
+  bool reply_ready() {
+    std::byte b;
+    ssize_t n = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0;
   }
 
   // Reads only a response's length prefix, leaving the rest unread; 0 on failure.

@@ -270,6 +270,29 @@ TEST_F(ClientE2E, UnknownTopicIsAClearError) {
   EXPECT_EQ(polled.error().code, Errc::not_found) << polled.error().to_string();
 }
 
+// A consumer reading a topic that is deleted under it hears of it from poll(),
+// on every poll until the topic exists again, instead of waiting in silence.
+TEST_F(ClientE2E, ConsumerOfADeletedTopicGetsUnknownTopicFromPoll) {
+  create_topic("doomed", 2);
+  Producer producer(producer_config());
+  ASSERT_TRUE(producer.send({.topic = "doomed", .partition = 1, .value = "before"}).get());
+  Consumer c(consumer_config());
+  c.assign({{"doomed", 0}, {"doomed", 1}});
+  ASSERT_EQ(consume(c, 1).size(), 1u);  // positioned and fetching
+
+  ASSERT_TRUE(admin().delete_topic("doomed"));
+  Result<std::vector<ConsumerRecord>> polled = std::vector<ConsumerRecord>{};
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (polled && polled->empty() && std::chrono::steady_clock::now() < deadline) polled = c.poll(200ms);
+  ASSERT_FALSE(polled) << "poll() kept returning nothing for a deleted topic";
+  EXPECT_EQ(polled.error().code, Errc::not_found) << polled.error().to_string();
+  EXPECT_EQ(client::error_reason(polled.error()), "UNKNOWN_TOPIC_OR_PARTITION") << polled.error().to_string();
+  EXPECT_NE(polled.error().message.find("doomed"), std::string::npos) << polled.error().to_string();
+  auto again = c.poll(200ms);
+  ASSERT_FALSE(again) << "the next poll() reports it again";
+  EXPECT_EQ(again.error().code, Errc::not_found);
+}
+
 TEST_F(ClientE2E, BufferFullFailsAtOnceOrBlocksUntilMemoryFrees) {
   create_topic("full", 1);
   const std::string value(10'000, 'x');

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -20,6 +21,12 @@
 
 namespace sluice::testing {
 
+// A fresh path under the system temp dir (not created).
+inline std::string temp_dir(const std::string& name) {
+  std::random_device rd;
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
+}
+
 class BrokerProcess {
  public:
   // `binary` is the sluiced path; `data_dir` is created if missing and kept.
@@ -29,6 +36,9 @@ class BrokerProcess {
 
   // RLIMIT_NOFILE (soft and hard) of the broker process from the next start(); 0: inherited.
   void set_open_files_limit(rlim_t limit) { open_files_limit_ = limit; }
+  // Caps the broker's address space (RLIMIT_AS) from the next start(), so a test
+  // can make its allocations fail where a production limit would.
+  void limit_address_space(uint64_t bytes) { address_space_limit_ = bytes; }
 
   // Starts on `listen` (default: any free port) and waits until it serves.
   bool start(const std::string& listen = "127.0.0.1:0") {
@@ -45,6 +55,10 @@ class BrokerProcess {
       if (open_files_limit_ > 0) {
         rlimit limit{open_files_limit_, open_files_limit_};
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+      }
+      if (address_space_limit_) {
+        rlimit limit{*address_space_limit_, *address_space_limit_};
+        if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);  // never run unlimited when a limit was asked for
       }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -130,6 +144,7 @@ class BrokerProcess {
   rlim_t open_files_limit_ = 0;
   std::optional<int> exit_status_;
   pid_t pid_ = -1;
+  std::optional<uint64_t> address_space_limit_;
 };
 
 }  // namespace sluice::testing

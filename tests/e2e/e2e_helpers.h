@@ -13,13 +13,11 @@
 #include "sluice/storage/record_batch.h"
 
 #include "../broker/raw_client.h"
+#include "broker_process.h"
 
 namespace sluice {
 
-inline std::string temp_dir(const std::string& name) {
-  std::random_device rd;
-  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(rd()))).string();
-}
+using testing::temp_dir;
 
 inline Bytes batch_for(int n) {
   storage::BatchBuilder builder;

@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 using client::ProducerRecord;
 using consumer::ConsumerRecord;
 
+using testing::temp_dir;
+
 // Reads until `expected` records arrived, or (expected == 0) until the partitions
 // stay quiet for a second.
 std::vector<ConsumerRecord> consume_all(const std::string& bootstrap, const std::string& topic, int partitions,

@@ -1,6 +1,6 @@
-// libFuzzer target for the record-batch decoder: validate_batch (with record checks)
-// and RecordReader must report every malformed input as an error, never crash or
-// hit undefined behaviour, and must agree with each other on valid input.
+// libFuzzer target for the record-batch decoder: validate_batch (with record checks,
+// and with the checks for a client's batch) and RecordReader must report every malformed input as an error, never crash
+// or hit undefined behaviour, and must agree with each other on valid input.
 //
 // Each input is tried twice: as it is, and with its CRC recomputed, so that
 // mutations of the records section reach the record decoder instead of stopping
@@ -92,6 +92,19 @@ void exercise(ByteSpan input) {
     stamp_base_offset(copy, Offset(1'000'000));
     auto stamped = validate_batch(copy, options);
     check(stamped.has_value() && stamped->base_offset == Offset(1'000'000));
+  }
+
+  // The produce path's checks, with a decompression buffer reused across inputs: what
+  // they accept, full validation accepts, and its offset deltas are 0..count-1.
+  static Bytes client_scratch;
+  ValidationOptions client = options;
+  client.from_client = true;
+  client.scratch = &client_scratch;
+  if (auto accepted = validate_batch(input, client)) {
+    check(header.has_value());
+    check(accepted->record_count > 0 && int64_t{accepted->record_count} == int64_t{accepted->last_offset_delta} + 1);
+    check(!accepted->is_control() && !accepted->is_transactional());
+    check(accepted->compression() == Compression::none || accepted->compression() == Compression::zstd);
   }
 
   // The reader alone, on bytes nobody validated.

@@ -1,8 +1,10 @@
 // Writes the seed corpus for record_batch_fuzz: a few small valid batches
 // (plain, zstd, control, transactional, empty, offsets near INT64_MAX) built with
-// BatchBuilder.
+// BatchBuilder, and batches the produce path refuses (unsupported codec, garbage
+// zstd payload, record counts that disagree with the offset delta).
 // Usage: record_batch_seeds <dir>   (the committed seeds are in tests/fuzz/corpus/record_batch/)
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +14,7 @@
 
 using namespace sluice;
 using namespace sluice::storage;
+namespace bf = sluice::storage::batch_format;
 
 namespace {
 
@@ -69,6 +72,22 @@ int main(int argc, char** argv) {
   Bytes extreme = std::move(*edge.build());
   stamp_base_offset(extreme, Offset(INT64_MAX - 3));
   ok &= write(dir, "extreme_offsets", extreme);
+  // Batches the produce path refuses (issue 14), sealed so they reach its checks.
+  auto edited = [](Bytes batch, int16_t attributes, int32_t last_offset_delta, int32_t record_count) {
+    store_be<int16_t>(batch.data() + bf::kAttributes, attributes);
+    store_be<int32_t>(batch.data() + bf::kLastOffsetDelta, last_offset_delta);
+    store_be<int32_t>(batch.data() + bf::kRecordCount, record_count);
+    seal_crc(batch);
+    return batch;
+  };
+  const auto zstd_codec = static_cast<int16_t>(Compression::zstd);
+  ok &= write(dir, "gzip_flagged", edited(sample({}, 3), static_cast<int16_t>(Compression::gzip), 2, 3));
+  Bytes garbage = sample({.compression = Compression::zstd}, 3);
+  std::fill(garbage.begin() + bf::kRecords, garbage.end(), std::byte{0x5A});
+  ok &= write(dir, "zstd_garbage_payload", edited(garbage, zstd_codec, 2, 3));
+  ok &= write(dir, "zstd_huge_last_offset_delta", edited(zstd, zstd_codec, INT32_MAX, 3));
+  ok &= write(dir, "zstd_fewer_records_than_declared", edited(zstd, zstd_codec, 3, 4));
+  ok &= write(dir, "offset_delta_gap", edited(sample({}, 3), 0, 5, 3));
   if (!ok) {
     std::fprintf(stderr, "cannot write seeds to %s\n", dir.c_str());
     return 1;

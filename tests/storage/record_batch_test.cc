@@ -29,11 +29,6 @@ using testing::make_batch;
 std::string str(ByteSpan b) { return std::string(as_string_view(b)); }
 std::string str(const std::optional<ByteSpan>& b) { return b ? str(*b) : "<null>"; }
 
-// Recomputes the CRC after a test edited bytes the CRC covers.
-void reseal(Bytes& batch) {
-  store_be<uint32_t>(batch.data() + bf::kCrc, crc32c(ByteSpan(batch).subspan(bf::kAttributes)));
-}
-
 std::vector<Record> read_all(ByteSpan batch, Bytes& scratch) {
   std::vector<Record> records;
   auto status = decode_records(batch, records, scratch);
@@ -92,7 +87,7 @@ Bytes raw_batch(ByteSpan records, int32_t record_count, int32_t last_offset_delt
   store_be<int16_t>(p + bf::kProducerEpoch, bf::kNoProducerEpoch);
   store_be<int32_t>(p + bf::kBaseSequence, bf::kNoSequence);
   store_be<int32_t>(p + bf::kRecordCount, record_count);
-  reseal(batch);
+  seal_crc(batch);
   return batch;
 }
 
@@ -320,10 +315,125 @@ TEST(RecordBatch, ZstdReaderOutlivesMove) {
 TEST(RecordBatch, UnsupportedCodecPassesCrcCheckButNotRecordCheck) {
   Bytes batch = make_batch(2);
   store_be<int16_t>(batch.data() + bf::kAttributes, static_cast<int16_t>(Compression::lz4));
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_TRUE(validate_batch_crc(batch, 1 << 20));
   EXPECT_TRUE(validate_batch(batch, ValidationOptions{.check_records = false}));
   EXPECT_EQ(validate_error(batch), Errc::unsupported);
+}
+
+// ---------------------------------------------------------------- batches from clients
+
+// What the produce path asks for: the client checks, records decoded into a reused buffer.
+ValidationOptions from_client(Bytes& scratch) { return ValidationOptions{.from_client = true, .scratch = &scratch}; }
+
+TEST(ClientBatch, WhatTheProducerBuildsIsAccepted) {
+  Bytes scratch;
+  EXPECT_TRUE(validate_batch(make_batch(5), from_client(scratch)));
+  auto header = validate_batch(make_batch(5, "z", 1000, Compression::zstd), from_client(scratch));
+  ASSERT_TRUE(header) << header.error().to_string();
+  EXPECT_EQ(header->record_count, 5);
+}
+
+TEST(ClientBatch, CodecsOtherThanNoneAndZstdAreUnsupportedCompression) {
+  Bytes scratch;
+  Bytes batch = make_batch(2);
+  store_be<int16_t>(batch.data() + bf::kAttributes, static_cast<int16_t>(Compression::gzip));
+  seal_crc(batch);
+  auto result = validate_batch(batch, from_client(scratch));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::unsupported_compression);
+  EXPECT_NE(result.error().message.find("codec 1"), std::string::npos) << result.error().message;
+  // Refused from the header even when the records are not decoded.
+  EXPECT_EQ(validate_error(batch, ValidationOptions{.check_records = false, .from_client = true}),
+            Errc::unsupported_compression);
+}
+
+TEST(ClientBatch, ControlAndTransactionalBatchesAreInvalidRecords) {
+  Bytes scratch;
+  Bytes marker = make_control_batch(ControlType::commit, 77, 3, 19, 123456);
+  ASSERT_TRUE(validate_batch(marker));  // a valid batch, which only the broker may write
+  auto control = validate_batch(marker, from_client(scratch));
+  ASSERT_FALSE(control);
+  EXPECT_EQ(control.error().code, Errc::invalid_record);
+  EXPECT_NE(control.error().message.find("control"), std::string::npos) << control.error().message;
+
+  BatchBuilder builder(
+      BatchOptions{.producer_id = 4242, .producer_epoch = 0, .base_sequence = 0, .transactional = true});
+  builder.add(1000, std::nullopt, as_bytes(std::string("v")));
+  Bytes transactional = std::move(*builder.build());
+  ASSERT_TRUE(validate_batch(transactional));
+  auto refused = validate_batch(transactional, from_client(scratch));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::invalid_record);
+  EXPECT_NE(refused.error().message.find("transaction"), std::string::npos) << refused.error().message;
+}
+
+TEST(ClientBatch, BatchWithoutRecordsIsInvalidRecord) {
+  Bytes scratch;
+  Bytes empty = std::move(*BatchBuilder().build());
+  ASSERT_TRUE(validate_batch(empty));
+  EXPECT_EQ(validate_error(empty, from_client(scratch)), Errc::invalid_record);
+  Bytes empty_zstd = raw_batch(zstd_compress({}), 0, 0, static_cast<int16_t>(Compression::zstd));
+  EXPECT_EQ(validate_error(empty_zstd, from_client(scratch)), Errc::invalid_record);
+}
+
+TEST(ClientBatch, RecordCountMustBeLastOffsetDeltaPlusOne) {
+  Bytes scratch;
+  // Deltas 0 and 2: a valid batch (compaction leaves such gaps), not one a client sends.
+  Bytes gap = raw_batch_of({{.offset_delta = 0, .value = "a"}, {.offset_delta = 2, .value = "b"}}, 2);
+  ASSERT_TRUE(validate_batch(gap));
+  auto result = validate_batch(gap, from_client(scratch));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::invalid_record);
+  EXPECT_NE(result.error().message.find("last offset delta 2"), std::string::npos) << result.error().message;
+
+  // The compressed batch whose header claimed 2^31 offsets for 3 records.
+  Bytes huge = make_batch(3, "h", 1000, Compression::zstd);
+  store_be<int32_t>(huge.data() + bf::kLastOffsetDelta, std::numeric_limits<int32_t>::max());
+  seal_crc(huge);
+  EXPECT_EQ(validate_error(huge, from_client(scratch)), Errc::invalid_record);
+}
+
+TEST(ClientBatch, CompressedRecordsMustBeTheOnesTheHeaderDeclares) {
+  Bytes scratch;
+  const auto zstd = static_cast<int16_t>(Compression::zstd);
+  auto section = [](const std::vector<RawRecord>& records) {
+    Bytes plain;
+    for (const RawRecord& r : records) put_raw_record(plain, r);
+    return zstd_compress(plain);
+  };
+  Bytes garbage(64, std::byte{0x5A});
+  EXPECT_EQ(validate_error(raw_batch(garbage, 1, 0, zstd), from_client(scratch)), Errc::compression_error);
+  // Three records where the header says four.
+  Bytes three = section({{.offset_delta = 0}, {.offset_delta = 1}, {.offset_delta = 2}});
+  EXPECT_EQ(validate_error(raw_batch(three, 4, 3, zstd), from_client(scratch)), Errc::record_count_mismatch);
+  // Right count, but a repeated delta and one past the last.
+  Bytes repeated = section({{.offset_delta = 0}, {.offset_delta = 0}});
+  EXPECT_EQ(validate_error(raw_batch(repeated, 2, 1, zstd), from_client(scratch)), Errc::offset_delta_not_monotonic);
+  Bytes beyond = section({{.offset_delta = 0}, {.offset_delta = 2}});
+  EXPECT_EQ(validate_error(raw_batch(beyond, 2, 1, zstd), from_client(scratch)), Errc::offset_delta_not_monotonic);
+  // Records that do not parse.
+  Bytes junk = zstd_compress(Bytes(40, std::byte{0x7f}));
+  EXPECT_EQ(validate_error(raw_batch(junk, 1, 0, zstd), from_client(scratch)), Errc::corrupt_data);
+  EXPECT_TRUE(validate_batch(raw_batch(three, 3, 2, zstd), from_client(scratch)));
+}
+
+TEST(ClientBatch, ScratchIsReusedAndADeclaredBombAllocatesNothing) {
+  Bytes scratch;
+  ASSERT_TRUE(validate_batch(make_batch(64, "big", 1000, Compression::zstd, 4096), from_client(scratch)));
+  const std::byte* buffer = scratch.data();
+  const size_t high_water = scratch.size();
+  EXPECT_GE(high_water, 64u * 4096);
+  ASSERT_TRUE(validate_batch(make_batch(8, "small", 1000, Compression::zstd, 100), from_client(scratch)));
+  EXPECT_EQ(scratch.data(), buffer) << "a smaller batch reuses the buffer";
+  EXPECT_EQ(scratch.size(), high_water);
+
+  // A frame that declares 80 MiB is refused before any buffer grows.
+  Bytes zeros(80u << 20);
+  Bytes bomb = raw_batch(zstd_compress(zeros), 1, 0, static_cast<int16_t>(Compression::zstd));
+  zeros = Bytes();
+  EXPECT_EQ(validate_error(bomb, from_client(scratch)), Errc::batch_too_large);
+  EXPECT_EQ(scratch.size(), high_water);
 }
 
 // ---------------------------------------------------------------- control batches
@@ -468,7 +578,7 @@ TEST(ValidateBatch, ZstdPayloadByteFlipIsRejectedByCrc) {
 TEST(ValidateBatch, RecordCountAboveActualIsRejected) {
   Bytes batch = make_batch(3);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 4);
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
   // Without record checks only structure and CRC are verified.
   EXPECT_TRUE(validate_batch(batch, ValidationOptions{.check_records = false}));
@@ -477,28 +587,28 @@ TEST(ValidateBatch, RecordCountAboveActualIsRejected) {
 TEST(ValidateBatch, RecordCountBelowActualIsRejected) {
   Bytes batch = make_batch(3);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 2);
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
 }
 
 TEST(ValidateBatch, RecordCountMismatchInZstdBatchIsRejected) {
   Bytes batch = make_batch(5, "v", 1000, Compression::zstd);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 6);
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
 }
 
 TEST(ValidateBatch, NegativeRecordCountIsCorrupt) {
   Bytes batch = make_batch(1);
   store_be<int32_t>(batch.data() + bf::kRecordCount, -1);
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_EQ(validate_error(batch), Errc::corrupt_data);
 }
 
 TEST(ValidateBatch, NegativeLastOffsetDeltaIsCorrupt) {
   Bytes batch = make_batch(1);
   store_be<int32_t>(batch.data() + bf::kLastOffsetDelta, -1);
-  reseal(batch);
+  seal_crc(batch);
   EXPECT_EQ(validate_error(batch), Errc::corrupt_data);
 }
 

@@ -11,6 +11,7 @@
 
 #include "sluice/broker/embedded_broker.h"
 
+#include "../broker/raw_client.h"
 #include "tool_runner.h"
 
 namespace sluice::testing {
@@ -191,6 +192,35 @@ TEST_F(SluiceCliTest, ConsumeFromTheEndSeesOnlyNewRecords) {
   consumer.join();
   ASSERT_EQ(tail.exit_code, 0) << tail.err;
   EXPECT_EQ(tail.out, "new\n");
+}
+
+// `sluice consume` of a topic deleted under it exits non-zero with a message
+// naming the topic, also when it would otherwise wait forever (--timeout-ms 0).
+TEST_F(SluiceCliTest, ConsumeOfADeletedTopicFailsNamingIt) {
+  create_topic("doomed", 1);
+  ASSERT_EQ(produce({"doomed"}, "before\n").exit_code, 0);
+  ToolRun tail;
+  std::thread consumer([&] {
+    tail = sluice({"consume", "doomed", "--from-beginning", "--timeout-ms", "0"}, {.timeout_seconds = 60});
+  });
+  // Only the broker can tell that the command is reading: it has fetched the record.
+  auto fetched = [&] {
+    RawClient http(broker_.http_address());
+    http.send_bytes(as_bytes(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")));
+    return http.read_to_end().find("sluice_topic_records_out_total{topic=\"doomed\"} 1") != std::string::npos;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!fetched() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the broker's metrics for a condition
+  }
+  EXPECT_TRUE(fetched()) << "the command never fetched the record";
+  auto deleted = sluice({"topic", "delete", "doomed"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  consumer.join();
+  EXPECT_GT(tail.exit_code, 0) << "-1 is the kill after 60 s: it waited in silence\n" << tail.err;
+  EXPECT_EQ(tail.out, "before\n");
+  EXPECT_NE(tail.err.find("consume from \"doomed\""), std::string::npos) << tail.err;
+  EXPECT_NE(tail.err.find("UNKNOWN_TOPIC_OR_PARTITION"), std::string::npos) << tail.err;
 }
 
 TEST_F(SluiceCliTest, ConsumeOnePartitionFromAnOffset) {

@@ -92,7 +92,10 @@ int consume(const CliContext& context, const ConsumeOptions& options) {
   while (!options.max_records || count < *options.max_records) {
     auto records = consumer->poll(200ms);
     if (!records) {
-      if (!client::is_retriable(records.error())) return fail(what, records.error(), context.brokers);
+      // The topic was described when the command started: not_found now means it
+      // was deleted, and waiting for it would print nothing, forever.
+      const Error& error = records.error();
+      if (!client::is_retriable(error) || error.code == Errc::not_found) return fail(what, error, context.brokers);
       last_error = records.error();
       std::this_thread::sleep_for(100ms);  // the broker is away; do not spin
     } else if (!records->empty()) {

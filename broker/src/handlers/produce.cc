@@ -1,3 +1,4 @@
+#include <asio/bind_executor.hpp>
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -18,21 +19,25 @@ struct PartitionWrite {
   std::optional<Offset> next_offset;  // after the last appended batch
 };
 
+// A pool thread keeps the buffer it decompresses batches into up to this size; one
+// that grew past it (a batch of up to max_uncompressed_bytes) is given back.
+constexpr size_t kMaxKeptScratchBytes = 8u << 20;
+
 // Validates and appends every batch in `w.records` without waiting for a sync.
 // Runs on the connection's append strand, so pipelined requests append in order.
 void append_partition(BrokerState& state, PartitionWrite& w) {
   const auto& config = w.topic->config.log;
+  thread_local Bytes scratch;
   MutableByteSpan rest = w.records;
   bool first = true;
   uint64_t records = 0;
   uint64_t bytes = 0;
   while (!rest.empty()) {
-    // Uncompressed batches are checked record by record; compressed ones are not
-    // decompressed on the produce path (DESIGN §2), only framing and CRC.
-    auto header = storage::read_batch_header(rest);
-    bool compressed = header && header->compression() != storage::Compression::none;
-    auto valid =
-        storage::validate_batch(rest, {.max_batch_bytes = config.max_batch_bytes, .check_records = !compressed});
+    // Every record is checked, compressed or not: a batch that is stored must be one
+    // every consumer can read, or they all stop at it.
+    auto valid = storage::validate_batch(
+        rest, {.max_batch_bytes = config.max_batch_bytes, .from_client = true, .scratch = &scratch});
+    if (scratch.size() > kMaxKeptScratchBytes) Bytes().swap(scratch);
     if (!valid) {
       set_error(w.result->mutable_error(), valid.error());
       return;
@@ -102,12 +107,14 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
 
   if (!writes.empty()) {
     auto io = co_await asio::this_coro::executor;
-    co_await asio::post(request.appends, asio::use_awaitable);
+    // Each hop binds its completion to the target executor (see run_on): a plain
+    // post(ex, use_awaitable) would resume on the I/O thread.
+    co_await asio::post(asio::bind_executor(request.appends, asio::use_awaitable));
     for (auto& w : writes) append_partition(state, w);
     if (req.acks() == -1) {
       // Leave the strand before waiting, so later requests append (and share the
       // next fdatasync) meanwhile: group commit across pipelined requests.
-      co_await asio::post(state.storage_pool, asio::use_awaitable);
+      co_await asio::post(asio::bind_executor(state.storage_pool.get_executor(), asio::use_awaitable));
       for (auto& w : writes) {
         if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
         Status synced = w.partition->log().wait_durable(*w.next_offset);

@@ -55,7 +55,8 @@ class TopicTable {
   static Result<std::unique_ptr<TopicTable>> open(std::string data_dir, TopicConfig defaults);
   ~TopicTable();
 
-  // already_exists, invalid_argument (name, partitions, settings) or io_error.
+  // already_exists, invalid_argument (name, partitions, settings) or io_error (a
+  // partition's log or the metadata file; nothing of the topic is left on disk).
   Result<std::shared_ptr<Topic>> create(const std::string& name, int32_t partitions,
                                         const std::map<std::string, std::string>& overrides);
   Status remove(const std::string& name);
@@ -72,6 +73,7 @@ class TopicTable {
   Status load();
   Result<std::shared_ptr<Topic>> open_topic(const std::string& name, int32_t partitions,
                                             const std::map<std::string, std::string>& overrides);
+  std::string partition_dir(const std::string& name, int32_t partition) const;
   std::string meta_path(const std::string& name) const;
 
   const std::string data_dir_;

@@ -30,8 +30,10 @@ enum class Errc {
   not_found,
   already_exists,
   closed,
-  out_of_order_sequence,  // an idempotent producer's batch that would leave a gap in its sequence
-  producer_fenced,        // a batch from an older epoch of a producer id
+  out_of_order_sequence,    // an idempotent producer's batch that would leave a gap in its sequence
+  producer_fenced,          // a batch from an older epoch of a producer id
+  unsupported_compression,  // a batch compressed with a codec other than none and zstd
+  invalid_record,           // a well-formed batch that a client may not write
 };
 
 std::string_view errc_name(Errc code);

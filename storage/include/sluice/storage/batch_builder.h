@@ -68,6 +68,10 @@ class BatchBuilder {
   int64_t max_timestamp_ = 0;
 };
 
+// Recomputes a batch's CRC over the bytes it covers (attributes to the end), after
+// they were written or edited.
+void seal_crc(MutableByteSpan batch);
+
 // Rewrites a built batch's producer id, epoch and base sequence and its CRC.
 void restamp_producer(MutableByteSpan batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
 

@@ -51,14 +51,26 @@ Result<BatchHeader> read_batch_header(ByteSpan bytes);
 struct ValidationOptions {
   size_t max_batch_bytes = 1 << 20;
   // Decode every record (decompressing if needed) to check count and offset deltas.
-  // The produce path may skip this for compressed batches; recovery never needs it.
+  // Recovery and reads never need it: the batch passed it when it was appended.
   bool check_records = true;
   // Cap on a decompressed records section, against decompression bombs.
   size_t max_uncompressed_bytes = 64u << 20;
+  // A batch a producer sent, which must be one a consumer can read: refuses codecs
+  // other than none and zstd (unsupported_compression), control batches (only the
+  // broker writes markers), transactional batches (no transaction coordinator yet),
+  // and a batch without records or whose record count is not last_offset_delta + 1
+  // (invalid_record). With check_records, the record deltas are then exactly
+  // 0..record_count-1.
+  bool from_client = false;
+  // Holds a compressed batch's records while they are checked. Reused across calls,
+  // it grows only for a batch that decompresses larger than every one before; its
+  // size is that high-water mark, not the last batch's. Null: a buffer per call.
+  Bytes* scratch = nullptr;
 };
 
 // Checks one batch at the start of `bytes`: magic, length within the buffer and the
-// size limit, CRC, and (with check_records) record count and offset deltas.
+// size limit, CRC, (with from_client) what a client may write, and (with
+// check_records) record count and offset deltas.
 // Returns the header on success; trailing bytes after the batch are ignored.
 Result<BatchHeader> validate_batch(ByteSpan bytes, const ValidationOptions& options = {});
 
@@ -93,19 +105,23 @@ struct Record {
 // reported as an error, never undefined behaviour.
 class RecordReader {
  public:
-  static Result<RecordReader> open(ByteSpan batch, size_t max_uncompressed_bytes = 64u << 20);
+  // A compressed batch is decompressed into `scratch` when given (the records'
+  // spans then point into it; see ValidationOptions::scratch), else into a buffer
+  // the reader owns.
+  static Result<RecordReader> open(ByteSpan batch, size_t max_uncompressed_bytes = 64u << 20, Bytes* scratch = nullptr);
 
   // Fills `out` with the next record; returns false at the end of the batch.
   Result<bool> next(Record& out);
   const BatchHeader& header() const { return header_; }
   int32_t records_read() const { return read_; }
   // Hands over the decompressed records of a compressed batch (empty for an
-  // uncompressed one), which the spans from next() point into. Moving a vector
-  // keeps its buffer, so those spans stay valid in the returned vector.
+  // uncompressed one or one decompressed into a caller's scratch), which the spans
+  // from next() point into. Moving a vector keeps its buffer, so those spans stay
+  // valid in the returned vector.
   Bytes release_decompressed() { return std::move(decompressed_); }
 
  private:
-  RecordReader(BatchHeader header, ByteSpan records, Bytes decompressed);
+  RecordReader(BatchHeader header, ByteSpan records, Bytes decompressed = {});
 
   BatchHeader header_;
   Bytes decompressed_;
