@@ -219,10 +219,12 @@ Result<BatchPosition> Segment::locate(Offset offset) const {
     if (from_entry && (!order.empty() || !plausible)) {
       // A damaged index entry (a walk from it would skip or repeat records): start
       // from the entry before it instead, and in the end from the segment's start.
-      log::warn("storage", "index_entry_mismatch",
-                {{"segment", log_->path()},
-                 {"relative_offset", int64_t{entry->relative_offset}},
-                 {"position", int64_t{entry->position}}});
+      if (!index_mismatch_logged_.exchange(true, std::memory_order_relaxed)) {
+        log::warn("storage", "index_entry_mismatch",
+                  {{"segment", log_->path()},
+                   {"relative_offset", int64_t{entry->relative_offset}},
+                   {"position", int64_t{entry->position}}});
+      }
       entry = entry->relative_offset == 0 ? std::nullopt : index_.floor(entry->relative_offset - 1);
       at = entry ? BatchPosition{entry->position, base_offset_ + entry->relative_offset}
                  : BatchPosition{0, base_offset_};

@@ -142,6 +142,7 @@ class Segment {
   TimeIndex time_index_;
   std::atomic<uint64_t> size_{0};
   mutable std::atomic<uint64_t> verified_{0};
+  mutable std::atomic<bool> index_mismatch_logged_{false};  // a damaged index entry is logged once
   std::atomic<int64_t> next_offset_;
   std::atomic<int64_t> max_timestamp_{-1};
   uint64_t bytes_since_index_entry_ = 0;  // writer only
