@@ -95,7 +95,10 @@ Status TopicTable::load() {
       return make_error(Errc::corrupt_data, meta_path(name) + ": missing or invalid partition count");
     }
     auto topic = open_topic(name, partitions, overrides);
-    if (!topic) return tl::unexpected(topic.error());
+    if (!topic) {
+      // A setting an older broker accepted may be refused now: say which topic and file.
+      return make_error(topic.error().code, "topic '" + name + "' (" + meta_path(name) + "): " + topic.error().message);
+    }
     topics_[name] = *topic;
   }
   return {};

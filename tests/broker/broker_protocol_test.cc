@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <thread>
@@ -237,6 +238,26 @@ TEST_F(BrokerProtocol, CompactCleanupPolicyIsRefusedUntilCompactionExists) {
   auto meta = c.call<wire::MetadataResponse>(wire::METADATA, md);
   ASSERT_TRUE(meta);
   EXPECT_EQ(meta->topics(0).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION) << "a refused topic is not created";
+}
+
+// A setting an older broker stored but this one refuses (here a 16 GiB segment)
+// stops startup with a message naming the topic and its file, not a bare setting.
+TEST_F(BrokerProtocol, AStoredTopicSettingNowRefusedIsNamedAtStartup) {
+  create_topic("legacy", 1);
+  {
+    std::ofstream meta(broker_.data_dir() + "/__topics/legacy.topic", std::ios::app);
+    meta << "segment.bytes=17179869184\n";
+  }
+  try {
+    broker_.restart();
+    ADD_FAILURE() << "started with a refused stored setting";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("topic 'legacy'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("legacy.topic"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("segment.bytes"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(broker_.data_dir() + "/__topics/legacy.topic");
+  broker_.restart();
 }
 
 TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
