@@ -756,6 +756,11 @@ double process_cpu_seconds() {
 // Out of descriptors, accept fails at once while the connection waits in the backlog:
 // the accept loop must pause instead of spinning, and keep serving what it has.
 TEST_F(BrokerProtocol, OutOfDescriptorsTheAcceptLoopPausesAndKeepsServing) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check opens a pipe to probe memory; with every descriptor in use that
+  // fails and it reports a false "invalid vptr" (strace: pipe2 = EMFILE right before it).
+  GTEST_SKIP() << "needs every descriptor in use, which the sanitizers' vptr check cannot run with";
+#endif
   RawClient existing(broker_.bootstrap());
   ASSERT_TRUE(existing.call<wire::MetadataResponse>(wire::METADATA, wire::MetadataRequest{}));
   // Sockets made while descriptors are left; connected once none are.
