@@ -24,16 +24,19 @@ std::optional<Offset> parse_segment_name(std::string_view name) {
   return Offset(value);
 }
 
+// The offsets missing between two consecutive segments: what the first held
+// past its good bytes.
+DamagedRange hole_between(const Segment& before, const Segment& after) {
+  return DamagedRange{before.next_offset(), after.base_offset(), segment_file_name(before.base_offset(), ".log"),
+                      before.size()};
+}
+
 // The holes between consecutive segments, in a log whose gaps are damage.
 std::vector<DamagedRange> holes(const std::vector<std::shared_ptr<Segment>>& list, OffsetGaps gaps) {
   std::vector<DamagedRange> out;
   if (gaps == OffsetGaps::are_legal) return out;
   for (size_t i = 1; i < list.size(); ++i) {
-    const Segment& before = *list[i - 1];
-    if (before.next_offset() < list[i]->base_offset()) {
-      out.push_back(DamagedRange{before.next_offset(), list[i]->base_offset(),
-                                 segment_file_name(before.base_offset(), ".log"), before.size()});
-    }
+    if (list[i - 1]->next_offset() < list[i]->base_offset()) out.push_back(hole_between(*list[i - 1], *list[i]));
   }
   return out;
 }
@@ -553,10 +556,7 @@ Result<ReadResult> PartitionLog::read(Offset offset, size_t max_bytes, Bytes& ou
   size_t first = static_cast<size_t>(std::max<ptrdiff_t>(it - list->begin() - 1, 0));
   if (config_.offset_gaps == OffsetGaps::are_damage && first + 1 < list->size() &&
       offset >= (*list)[first]->next_offset()) {
-    const Segment& before = *(*list)[first];
-    return tl::unexpected(
-        hole_error(dir_, DamagedRange{before.next_offset(), (*list)[first + 1]->base_offset(),
-                                      segment_file_name(before.base_offset(), ".log"), before.size()}));
+    return tl::unexpected(hole_error(dir_, hole_between(*(*list)[first], *(*list)[first + 1])));
   }
   ReadCursor cursor{result, max_bytes, config_.max_batch_bytes, config_.offset_gaps, offset};
   for (size_t i = first; i < list->size() && !cursor.full; ++i) {

@@ -103,9 +103,8 @@ Result<std::vector<GoodRun>> find_good_runs(const File& file, uint64_t from, Off
       // The batch at `from` is the one the caller's scan rejected.
       bool good = b.position != from && b.status &&
                   offset_order_violation(h.base_offset, expected, after_damage ? OffsetGaps::are_legal : gaps).empty();
-      if (!good && b.status && runs.size() > 0 && runs.back().next == expected &&
-          runs.back().size == runs.back().size_of_first && h.base_offset >= expected_before_run &&
-          h.base_offset < runs.back().base) {
+      if (!good && b.status && !after_damage && !runs.empty() && runs.back().size == runs.back().size_of_first &&
+          h.base_offset >= expected_before_run && h.base_offset < runs.back().base) {
         // A run of one batch after damage, followed by a batch that goes back: that
         // one batch had a damaged (too high) base offset. Drop it; this batch starts
         // the run instead.

@@ -28,15 +28,41 @@ inline Bytes batch_for(int n) {
   return std::move(*builder.build());
 }
 
-inline void create_topic(testing::RawClient& c, const std::string& name, const std::string& durability) {
+// Creates a one-partition topic; returns the result's error code.
+inline wire::ErrorCode create_topic_with(testing::RawClient& c, const std::string& name,
+                                         const std::map<std::string, std::string>& configs) {
   wire::CreateTopicsRequest req;
   auto* t = req.add_topics();
   t->set_name(name);
   t->set_partitions(1);
-  (*t->mutable_configs())["durability"] = durability;
+  for (const auto& [k, v] : configs) (*t->mutable_configs())[k] = v;
   auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
-  ASSERT_TRUE(resp);
-  ASSERT_EQ(resp->results(0).error().code(), wire::NONE);
+  return resp ? resp->results(0).error().code() : wire::UNKNOWN_SERVER_ERROR;
+}
+
+inline void create_topic(testing::RawClient& c, const std::string& name, const std::string& durability) {
+  ASSERT_EQ(create_topic_with(c, name, {{"durability", durability}}), wire::NONE);
+}
+
+struct Fetched {
+  wire::FetchResponse::PartitionData partition;
+  Bytes records;
+};
+
+// One fetch of partition 0 from `offset`, without waiting, up to 1 MiB.
+inline Fetched fetch_once(testing::RawClient& c, const std::string& topic, int64_t offset) {
+  wire::FetchRequest req;
+  req.set_max_wait_ms(0);
+  auto* fp = req.add_partitions();
+  fp->set_topic(topic);
+  fp->set_partition(0);
+  fp->set_fetch_offset(offset);
+  fp->set_partition_max_bytes(1 << 20);
+  Fetched out;
+  auto resp = c.call<wire::FetchResponse>(wire::FETCH, req, {}, &out.records);
+  EXPECT_TRUE(resp);
+  if (resp) out.partition = resp->partitions(0);
+  return out;
 }
 
 // Fetches the whole partition; returns batch base offset -> first record value.
@@ -44,18 +70,9 @@ inline std::map<int64_t, std::string> read_all(testing::RawClient& c, const std:
   std::map<int64_t, std::string> out;
   int64_t offset = 0;
   while (true) {
-    wire::FetchRequest fetch;
-    fetch.set_max_wait_ms(0);
-    auto* fp = fetch.add_partitions();
-    fp->set_topic(topic);
-    fp->set_partition(0);
-    fp->set_fetch_offset(offset);
-    fp->set_partition_max_bytes(1 << 20);
-    Bytes records;
-    auto resp = c.call<wire::FetchResponse>(wire::FETCH, fetch, {}, &records);
-    EXPECT_TRUE(resp);
-    if (!resp || records.empty()) break;
-    ByteSpan rest(records);
+    Fetched f = fetch_once(c, topic, offset);
+    if (f.records.empty()) break;
+    ByteSpan rest(f.records);
     while (!rest.empty()) {
       auto h = storage::validate_batch(rest);
       EXPECT_TRUE(h.has_value());

@@ -30,17 +30,6 @@ Bytes batch_of(int n, size_t value_bytes) {
   return std::move(*builder.build());
 }
 
-wire::ErrorCode create_topic_with(RawClient& c, const std::string& name,
-                                  const std::map<std::string, std::string>& configs) {
-  wire::CreateTopicsRequest req;
-  auto* t = req.add_topics();
-  t->set_name(name);
-  t->set_partitions(1);
-  for (const auto& [k, v] : configs) (*t->mutable_configs())[k] = v;
-  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
-  return resp ? resp->results(0).error().code() : wire::UNKNOWN_SERVER_ERROR;
-}
-
 wire::ProduceResponse::PartitionResult produce(RawClient& c, const std::string& topic, const Bytes& batch) {
   wire::ProduceRequest req;
   req.set_acks(-1);
@@ -53,32 +42,12 @@ wire::ProduceResponse::PartitionResult produce(RawClient& c, const std::string& 
   return resp ? resp->results(0) : wire::ProduceResponse::PartitionResult{};
 }
 
-struct Fetched {
-  wire::FetchResponse::PartitionData partition;
-  Bytes records;
-};
-
-Fetched fetch(RawClient& c, const std::string& topic, int64_t offset) {
-  wire::FetchRequest req;
-  req.set_max_wait_ms(0);
-  auto* fp = req.add_partitions();
-  fp->set_topic(topic);
-  fp->set_partition(0);
-  fp->set_fetch_offset(offset);
-  fp->set_partition_max_bytes(1 << 20);
-  Fetched out;
-  auto resp = c.call<wire::FetchResponse>(wire::FETCH, req, {}, &out.records);
-  EXPECT_TRUE(resp);
-  if (resp) out.partition = resp->partitions(0);
-  return out;
-}
-
 // Counts the records from `offset` to the end (or, with `stopped_by`, to the first
 // fetch that fails), following next offsets.
 int64_t count_records(RawClient& c, const std::string& topic, int64_t offset, wire::ErrorCode* stopped_by = nullptr) {
   int64_t records = 0;
   while (true) {
-    Fetched f = fetch(c, topic, offset);
+    Fetched f = fetch_once(c, topic, offset);
     if (stopped_by && f.partition.error().code() != wire::NONE) {
       *stopped_by = f.partition.error().code();
       return records;
@@ -199,7 +168,7 @@ TEST(StorageHazards, DamageFoundAtStartIsReportedAndEveryIntactRecordIsServed) {
   EXPECT_NE(metrics.find("sluice_partition_damaged_offsets{topic=\"damaged\",partition=\"0\"} 1"), std::string::npos)
       << metrics;
   RawClient c(broker.address());
-  Fetched at = fetch(c, "damaged", 15);
+  Fetched at = fetch_once(c, "damaged", 15);
   EXPECT_EQ(at.partition.error().code(), wire::CORRUPT_MESSAGE);
   EXPECT_NE(at.partition.error().message().find("00000000000000000000.log at position"), std::string::npos)
       << at.partition.error().message();
