@@ -72,8 +72,8 @@ void put_raw_record(Bytes& out, const RawRecord& r) {
 // A sealed (CRC-correct) batch around an arbitrary records section.
 Bytes raw_batch(ByteSpan records, int32_t record_count, int32_t last_offset_delta, int16_t attributes = 0,
                 int64_t base_timestamp = 1000) {
-  Bytes batch(bf::kHeaderSize);
-  batch.insert(batch.end(), records.begin(), records.end());
+  Bytes batch(bf::kHeaderSize + records.size());
+  std::copy(records.begin(), records.end(), batch.begin() + bf::kHeaderSize);
   std::byte* p = batch.data();
   store_be<int64_t>(p + bf::kBaseOffset, 0);
   store_be<int32_t>(p + bf::kBatchLength, static_cast<int32_t>(batch.size() - bf::kLogOverhead));
