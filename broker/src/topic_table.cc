@@ -27,28 +27,6 @@ Result<std::unique_ptr<storage::PartitionLog>> open_log(const std::string& dir, 
 
 }  // namespace
 
-uint64_t Partition::on_next_append(std::function<void()> fn) {
-  std::lock_guard lock(waiters_mu_);
-  uint64_t id = next_waiter_++;
-  waiters_.emplace(id, std::move(fn));
-  return id;
-}
-
-void Partition::cancel_wait(uint64_t id) {
-  std::lock_guard lock(waiters_mu_);
-  waiters_.erase(id);
-}
-
-void Partition::notify_appended() {
-  std::map<uint64_t, std::function<void()>> ready;
-  {
-    std::lock_guard lock(waiters_mu_);
-    if (waiters_.empty()) return;
-    ready.swap(waiters_);
-  }
-  for (auto& [id, fn] : ready) fn();
-}
-
 TopicTable::TopicTable(std::string data_dir, TopicConfig defaults)
     : data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
 
@@ -118,7 +96,7 @@ Result<std::shared_ptr<Topic>> TopicTable::open_topic(const std::string& name, i
       return make_error(log.error().code,
                         "cannot open partition " + std::to_string(p) + " of '" + name + "': " + log.error().message);
     }
-    topic->partitions.push_back(std::make_unique<Partition>(p, std::move(*log)));
+    topic->partitions.push_back(std::make_unique<Partition>(PartitionId(p), std::move(*log), topic->traffic));
   }
   return topic;
 }

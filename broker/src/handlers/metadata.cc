@@ -27,8 +27,8 @@ Response handle_metadata(BrokerState& state, Request request) {
     for (const auto& [k, v] : topic->config.to_map()) (*tm->mutable_configs())[k] = v;
     for (const auto& p : topic->partitions) {
       auto* pm = tm->add_partitions();
-      pm->set_partition(p->id());
-      pm->set_log_start_offset(p->log().log_start_offset().value());
+      pm->set_partition(p->id().value());
+      pm->set_log_start_offset(p->log_start().value());
       pm->set_log_end_offset(p->log().log_end_offset().value());
     }
   }

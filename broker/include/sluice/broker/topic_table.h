@@ -15,38 +15,26 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sluice/broker/partition.h"
 #include "sluice/broker/topic_config.h"
 #include "sluice/common/error.h"
 #include "sluice/storage/partition_log.h"
 
 namespace sluice::broker {
 
-class Partition {
- public:
-  Partition(int32_t id, std::unique_ptr<storage::PartitionLog> log) : id_(id), log_(std::move(log)) {}
-
-  int32_t id() const { return id_; }
-  storage::PartitionLog& log() { return *log_; }
-
-  // Long-poll support: `fn` runs once, on the appending thread, after the next append.
-  uint64_t on_next_append(std::function<void()> fn);
-  void cancel_wait(uint64_t id);
-  void notify_appended();
-
- private:
-  int32_t id_;
-  std::unique_ptr<storage::PartitionLog> log_;
-  std::mutex waiters_mu_;
-  uint64_t next_waiter_ = 1;
-  std::map<uint64_t, std::function<void()>> waiters_;
-};
+// Names starting with "__" are reserved for the broker's own topics
+// (__consumer_offsets, __transaction_state): clients cannot create, delete or produce
+// to them, auto-creation never makes one, and Metadata lists them only when asked.
+inline bool is_internal_topic(std::string_view name) { return name.starts_with("__"); }
 
 struct Topic {
   std::string name;
   TopicConfig config;
   std::map<std::string, std::string> overrides;  // what was set explicitly
+  TopicTraffic traffic;                          // shared by the partitions
   std::vector<std::unique_ptr<Partition>> partitions;
 };
 
