@@ -37,8 +37,7 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
       continue;
     }
     if (is_internal_topic(pd.topic())) {
-      set_error(result->mutable_error(), wire::INVALID_TOPIC,
-                "topic '" + pd.topic() + "' is internal: names starting with '__' are reserved for the broker");
+      set_error(result->mutable_error(), wire::INVALID_TOPIC, internal_topic_refused(pd.topic()).message);
       continue;
     }
     auto topic = state.find_or_create(pd.topic());
