@@ -22,7 +22,7 @@ Error internal_topic_refused(const std::string& name) {
 // PartitionLog::open reports failures as values, except running out of memory: an
 // index sized for a huge segment.bytes may not fit in the address space.
 Result<std::unique_ptr<storage::PartitionLog>> TopicTable::open_log(const std::string& dir,
-                                                                  const storage::LogConfig& config) {
+                                                                    const storage::LogConfig& config) {
   try {
     return storage::PartitionLog::open(fs_, dir, config, clock_);
   } catch (const std::bad_alloc&) {
@@ -141,6 +141,9 @@ Result<std::shared_ptr<Topic>> TopicTable::create_unchecked(const std::string& n
   (*topic)->created = clock_.now();
   std::string meta = encode_topic_metadata({name, partitions, overrides, (*topic)->created});
   if (auto s = fs_.write_file_atomic(meta_path(name), as_bytes(meta)); !s) {
+    // A rename that failed leaves the synced temporary file; nothing reads it, but
+    // a retry of the create should not find it.
+    if (std::string tmp = meta_path(name) + ".tmp"; fs_.exists(tmp)) (void)fs_.remove(tmp);
     for (auto& partition : (*topic)->partitions) (void)partition->log().close();
     return discard(s.error());
   }
