@@ -246,7 +246,7 @@ TEST_F(BrokerProtocol, AStoredTopicSettingNowRefusedIsNamedAtStartup) {
   create_topic("legacy", 1);
   {
     std::ofstream meta(broker_.data_dir() + "/__topics/legacy.topic", std::ios::app);
-    meta << "segment.bytes=17179869184\n";
+    meta << "config.segment.bytes=17179869184\n";  // a setting line of the v1 metadata file (FORMAT.md)
   }
   try {
     broker_.restart();
