@@ -9,7 +9,7 @@
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/file_system.h"
 
-#include "raw_client.h"
+#include "../e2e/e2e_helpers.h"
 
 namespace sluice::broker {
 namespace {
@@ -35,25 +35,8 @@ int64_t offset_of(RawClient& c, const std::string& topic, int64_t which) {
   return resp ? resp->results(0).offset() : -100;
 }
 
-void produce_to(RawClient& c, const std::string& topic, Bytes batch, int acks) {
-  wire::ProduceRequest req;
-  req.set_acks(acks);
-  auto* p = req.add_partitions();
-  p->set_topic(topic);
-  p->set_partition(0);
-  p->set_records_size(static_cast<uint32_t>(batch.size()));
-  auto resp = c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch);
-  ASSERT_TRUE(resp);
-  ASSERT_EQ(resp->results(0).error().code(), wire::NONE) << resp->results(0).error().message();
-}
-
-void create_topic(RawClient& c, const std::string& name, const std::map<std::string, std::string>& configs) {
-  wire::CreateTopicsRequest create;
-  auto* t = create.add_topics();
-  t->set_name(name);
-  t->set_partitions(1);
-  for (const auto& [k, v] : configs) (*t->mutable_configs())[k] = v;
-  auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, create);
+void produce_to(RawClient& c, const std::string& topic, const Bytes& batch, int acks) {
+  auto resp = produce(c, topic, batch, acks);
   ASSERT_TRUE(resp);
   ASSERT_EQ(resp->results(0).error().code(), wire::NONE) << resp->results(0).error().message();
 }
@@ -62,7 +45,9 @@ TEST(BrokerEnvironment, RetentionByTimeRemovesAnAgedSegmentWithoutSleeping) {
   ManualClock clock;
   EmbeddedBroker broker(BrokerConfig{.retention_check_interval_ms = 5}, BrokerEnvironment{.clock = clock});
   RawClient c(broker.bootstrap());
-  create_topic(c, "aged", {{"segment.ms", std::to_string(kHourMs)}, {"retention.ms", std::to_string(24 * kHourMs)}});
+  ASSERT_EQ(create_topic_with(
+                c, "aged", {{"segment.ms", std::to_string(kHourMs)}, {"retention.ms", std::to_string(24 * kHourMs)}}),
+            wire::NONE);
 
   auto produce = [&](int64_t timestamp_ms, int records) { produce_to(c, "aged", batch_at(timestamp_ms, records), 1); };
   produce(clock.now().value(), 3);
@@ -83,11 +68,11 @@ TEST(BrokerEnvironment, AcksAllSyncsThroughTheInjectedFileSystem) {
   storage::FaultInjectionFileSystem fs;
   EmbeddedBroker broker(BrokerConfig{}, BrokerEnvironment{.fs = fs});
   RawClient c(broker.bootstrap());
-  create_topic(c, "synced", {{"durability", "fsync"}});
+  ASSERT_EQ(create_topic_with(c, "synced", {{"durability", "fsync"}}), wire::NONE);
   uint64_t before = fs.sync_count();
   produce_to(c, "synced", batch_at(1'700'000'000'000, 4), -1);
   EXPECT_GT(fs.sync_count(), before) << "acks=all on durability=fsync waited for a sync the injected file system made";
-  create_topic(c, "unsynced", {{"durability", "none"}});
+  ASSERT_EQ(create_topic_with(c, "unsynced", {{"durability", "none"}}), wire::NONE);
   uint64_t after_create = fs.sync_count();  // creating a topic syncs its files and metadata
   produce_to(c, "unsynced", batch_at(1'700'000'000'000, 4), -1);
   EXPECT_EQ(fs.sync_count(), after_create) << "durability=none: acks=all does not sync";

@@ -10,8 +10,7 @@
 #include "sluice/broker/topic_table.h"
 #include "sluice/storage/batch_builder.h"
 
-#include "../e2e/broker_process.h"
-#include "raw_client.h"
+#include "../e2e/e2e_helpers.h"
 
 namespace sluice::broker {
 namespace {
@@ -91,10 +90,7 @@ class InternalTopics : public ::testing::Test {
 
 TEST_F(InternalTopics, MetadataListsThemOnlyWhenAsked) {
   RawClient c(bootstrap());
-  wire::CreateTopicsRequest create;
-  create.add_topics()->set_name("orders");
-  create.mutable_topics(0)->set_partitions(1);
-  ASSERT_EQ(c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, create)->results(0).error().code(), wire::NONE);
+  ASSERT_EQ(create_topic_with(c, "orders", {}), wire::NONE);
   EXPECT_EQ(listed(false), std::vector<std::string>{"orders"});
   EXPECT_EQ(listed(true), (std::vector<std::string>{kInternal, "orders"}));
 }
@@ -114,26 +110,13 @@ TEST_F(InternalTopics, AClientCanReadOneButNotWriteCreateOrDeleteIt) {
   EXPECT_EQ(fetched->partitions(0).high_watermark(), 3);
   EXPECT_EQ(records.size(), make_batch(3).size());
 
-  Bytes batch = make_batch(2);
-  wire::ProduceRequest produce;
-  produce.set_acks(-1);
-  auto* pd = produce.add_partitions();
-  pd->set_topic(kInternal);
-  pd->set_partition(0);
-  pd->set_records_size(static_cast<uint32_t>(batch.size()));
-  auto produced = c.call<wire::ProduceResponse>(wire::PRODUCE, produce, batch);
+  auto produced = produce(c, kInternal, make_batch(2), -1);
   ASSERT_TRUE(produced);
   EXPECT_EQ(produced->results(0).error().code(), wire::INVALID_TOPIC);
   EXPECT_NE(produced->results(0).error().message().find("reserved"), std::string::npos);
   EXPECT_EQ(latest(kInternal), 3) << "nothing was appended";
 
-  wire::CreateTopicsRequest create;
-  create.add_topics()->set_name("__mine");
-  create.mutable_topics(0)->set_partitions(1);
-  auto created = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, create);
-  ASSERT_TRUE(created);
-  EXPECT_EQ(created->results(0).error().code(), wire::INVALID_TOPIC);
-  EXPECT_NE(created->results(0).error().message().find("reserved"), std::string::npos);
+  EXPECT_EQ(create_topic_with(c, "__mine", {}), wire::INVALID_TOPIC);
 
   wire::DeleteTopicsRequest remove;
   remove.add_names(kInternal);
