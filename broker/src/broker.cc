@@ -28,7 +28,7 @@ namespace sluice::broker {
 
 std::shared_ptr<Topic> BrokerState::find_or_create(const std::string& name) {
   if (auto topic = topics->find(name)) return topic;
-  if (!config.auto_create_topics) return nullptr;
+  if (!config.auto_create_topics || is_internal_topic(name)) return nullptr;
   auto created = topics->create(name, config.default_partitions, {});
   if (created) return *created;
   return topics->find(name);  // another request may have created it first
@@ -272,17 +272,17 @@ Broker::~Broker() {
   (void)wait();
 }
 
-Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config) {
+Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnvironment environment) {
   if (auto s = validate_broker_config(config); !s) return tl::unexpected(s.error());
   auto impl = std::make_unique<Impl>();
   if (auto s = impl->data_dir_lock.acquire(config.data_dir); !s) return tl::unexpected(s.error());
   impl->state.config = config;
   impl->state.write_health = std::make_unique<WriteHealth>(config.data_dir);
   impl->open_files_limit = soft_open_files_limit();
-  auto topics = TopicTable::open(config.data_dir, config.topic_defaults);
+  auto topics = TopicTable::open(environment.fs, environment.clock, config.data_dir, config.topic_defaults);
   if (!topics) return tl::unexpected(topics.error());
   impl->state.topics = std::move(*topics);
-  auto producer_ids = ProducerIdAllocator::open(storage::posix_file_system(), config.data_dir);
+  auto producer_ids = ProducerIdAllocator::open(environment.fs, config.data_dir);
   if (!producer_ids) return tl::unexpected(producer_ids.error());
   impl->state.producer_ids = std::move(*producer_ids);
 

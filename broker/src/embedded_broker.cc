@@ -6,7 +6,8 @@
 
 namespace sluice::testing {
 
-EmbeddedBroker::EmbeddedBroker(broker::BrokerConfig config) : config_(std::move(config)) {
+EmbeddedBroker::EmbeddedBroker(broker::BrokerConfig config, broker::BrokerEnvironment environment)
+    : config_(std::move(config)), environment_(environment) {
   std::random_device rd;
   data_dir_ =
       (std::filesystem::temp_directory_path() / ("sluice-embedded-" + std::to_string(rd()) + std::to_string(rd())))
@@ -14,7 +15,7 @@ EmbeddedBroker::EmbeddedBroker(broker::BrokerConfig config) : config_(std::move(
   config_.data_dir = data_dir_;
   config_.listen = "127.0.0.1:0";
   config_.http = "127.0.0.1:0";
-  auto started = broker::Broker::start(config_);
+  auto started = broker::Broker::start(config_, environment_);
   if (!started) throw std::runtime_error("embedded broker: " + started.error().to_string());
   broker_ = std::move(*started);
   // Keep the same ports across restart() so clients can reconnect.
@@ -33,7 +34,7 @@ std::string EmbeddedBroker::http_address() const { return config_.http; }
 
 void EmbeddedBroker::restart() {
   broker_.reset();
-  auto started = broker::Broker::start(config_);
+  auto started = broker::Broker::start(config_, environment_);
   if (!started) throw std::runtime_error("embedded broker restart: " + started.error().to_string());
   broker_ = std::move(*started);
 }

@@ -1,34 +1,39 @@
 #include "sluice/broker/metrics.h"
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 #include "sluice/broker/topic_table.h"
 
 namespace sluice::broker {
 
-void Metrics::request_done(const std::string& api, double seconds, bool error) {
-  std::lock_guard lock(mu_);
-  ApiStats& s = apis_[api];
-  ++s.count;
-  if (error) ++s.errors;
-  s.sum += seconds;
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++s.buckets[i];
+Metrics::ApiStats* Metrics::api_stats(std::string_view api) {
+  size_t registered = api_count_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < registered; ++i) {
+    if (apis_[i].name == api) return &apis_[i];
   }
+  std::lock_guard lock(mu_);
+  registered = api_count_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < registered; ++i) {
+    if (apis_[i].name == api) return &apis_[i];
+  }
+  if (registered == kMaxApis) return nullptr;
+  apis_[registered].name = std::string(api);
+  api_count_.store(registered + 1, std::memory_order_release);
+  return &apis_[registered];
 }
 
-void Metrics::topic_in(const std::string& topic, uint64_t bytes, uint64_t records) {
-  std::lock_guard lock(mu_);
-  auto& t = topics_[topic];
-  t.bytes_in += bytes;
-  t.records_in += records;
-}
-
-void Metrics::topic_out(const std::string& topic, uint64_t bytes, uint64_t records) {
-  std::lock_guard lock(mu_);
-  auto& t = topics_[topic];
-  t.bytes_out += bytes;
-  t.records_out += records;
+void Metrics::request_done(std::string_view api, double seconds, bool error) {
+  ApiStats* s = api_stats(api);
+  if (s == nullptr) return;
+  s->count.fetch_add(1, std::memory_order_relaxed);
+  if (error) s->errors.fetch_add(1, std::memory_order_relaxed);
+  s->sum_ns.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
+  auto bucket = std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds);
+  if (bucket != kBuckets.end()) {
+    s->buckets[static_cast<size_t>(bucket - kBuckets.begin())].fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void Metrics::accept_failed(const std::string& listener) {
@@ -70,35 +75,50 @@ std::string Metrics::render(const TopicTable& table) const {
     for (const auto& [value, count] : c.values)
       out << c.name << "{" << c.label << "=\"" << value << "\"} " << count << "\n";
   }
+  auto topics = table.list();
   struct Counter {
     const char* name;
     const char* help;
-    uint64_t TopicStats::*field;
+    std::atomic<uint64_t> TopicTraffic::*field;
   };
   for (const Counter& c :
-       {Counter{"sluice_topic_bytes_in_total", "Record batch bytes appended.", &TopicStats::bytes_in},
-        Counter{"sluice_topic_records_in_total", "Records appended.", &TopicStats::records_in},
-        Counter{"sluice_topic_bytes_out_total", "Record batch bytes fetched.", &TopicStats::bytes_out},
-        Counter{"sluice_topic_records_out_total", "Records fetched.", &TopicStats::records_out}}) {
+       {Counter{"sluice_topic_bytes_in_total", "Record batch bytes appended.", &TopicTraffic::bytes_in},
+        Counter{"sluice_topic_records_in_total", "Records appended.", &TopicTraffic::records_in},
+        Counter{"sluice_topic_bytes_out_total", "Record batch bytes fetched.", &TopicTraffic::bytes_out},
+        Counter{"sluice_topic_records_out_total", "Records fetched.", &TopicTraffic::records_out}}) {
     out << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " counter\n";
-    for (const auto& [topic, stats] : topics_)
-      out << c.name << "{topic=\"" << topic << "\"} " << stats.*c.field << "\n";
+    for (const auto& topic : topics) {
+      out << c.name << "{topic=\"" << topic->name << "\"} " << (topic->traffic.*c.field).load(std::memory_order_relaxed)
+          << "\n";
+    }
   }
+  // By name, as Prometheus clients list them.
+  std::vector<const ApiStats*> apis;
+  for (size_t i = 0; i < api_count_.load(std::memory_order_acquire); ++i) apis.push_back(&apis_[i]);
+  std::sort(apis.begin(), apis.end(), [](const ApiStats* a, const ApiStats* b) { return a->name < b->name; });
   out << "# HELP sluice_requests_total Requests handled, by API.\n# TYPE sluice_requests_total counter\n";
-  for (const auto& [api, s] : apis_) out << "sluice_requests_total{api=\"" << api << "\"} " << s.count << "\n";
+  for (const ApiStats* s : apis) out << "sluice_requests_total{api=\"" << s->name << "\"} " << s->count << "\n";
   out << "# HELP sluice_request_errors_total Requests answered with an error, by API.\n"
       << "# TYPE sluice_request_errors_total counter\n";
-  for (const auto& [api, s] : apis_) out << "sluice_request_errors_total{api=\"" << api << "\"} " << s.errors << "\n";
+  for (const ApiStats* s : apis) {
+    out << "sluice_request_errors_total{api=\"" << s->name << "\"} " << s->errors << "\n";
+  }
   out << "# HELP sluice_request_latency_seconds Request handling time, by API.\n"
       << "# TYPE sluice_request_latency_seconds histogram\n";
-  for (const auto& [api, s] : apis_) {
+  for (const ApiStats* s : apis) {
+    // Read the count first: requests finishing meanwhile may raise a bucket past it,
+    // never leave the +Inf bucket below a finite one.
+    uint64_t count = s->count.load(std::memory_order_relaxed);
+    uint64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out << "sluice_request_latency_seconds_bucket{api=\"" << api << "\",le=\"" << kBuckets[i] << "\"} "
-          << s.buckets[i] << "\n";
+      cumulative += s->buckets[i].load(std::memory_order_relaxed);
+      out << "sluice_request_latency_seconds_bucket{api=\"" << s->name << "\",le=\"" << kBuckets[i] << "\"} "
+          << std::min(cumulative, count) << "\n";
     }
-    out << "sluice_request_latency_seconds_bucket{api=\"" << api << "\",le=\"+Inf\"} " << s.count << "\n";
-    out << "sluice_request_latency_seconds_sum{api=\"" << api << "\"} " << s.sum << "\n";
-    out << "sluice_request_latency_seconds_count{api=\"" << api << "\"} " << s.count << "\n";
+    out << "sluice_request_latency_seconds_bucket{api=\"" << s->name << "\",le=\"+Inf\"} " << count << "\n";
+    out << "sluice_request_latency_seconds_sum{api=\"" << s->name << "\"} "
+        << static_cast<double>(s->sum_ns.load(std::memory_order_relaxed)) / 1e9 << "\n";
+    out << "sluice_request_latency_seconds_count{api=\"" << s->name << "\"} " << count << "\n";
   }
   out << "# HELP sluice_partition_log_end_offset Next offset to be assigned.\n"
       << "# TYPE sluice_partition_log_end_offset gauge\n";
@@ -112,9 +132,9 @@ std::string Metrics::render(const TopicTable& table) const {
   std::ostringstream quarantined;
   quarantined << "# HELP sluice_partition_quarantined_segments Segment files the last recovery set aside.\n"
               << "# TYPE sluice_partition_quarantined_segments gauge\n";
-  for (const auto& topic : table.list()) {
+  for (const auto& topic : topics) {
     for (const auto& p : topic->partitions) {
-      std::string labels = "{topic=\"" + topic->name + "\",partition=\"" + std::to_string(p->id()) + "\"} ";
+      std::string labels = "{topic=\"" + topic->name + "\",partition=\"" + std::to_string(p->id().value()) + "\"} ";
       out << "sluice_partition_log_end_offset" << labels << p->log().log_end_offset().value() << "\n";
       start << "sluice_partition_log_start_offset" << labels << p->log().log_start_offset().value() << "\n";
       int64_t missing = 0;

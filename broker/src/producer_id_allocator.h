@@ -1,7 +1,9 @@
 // Hands out producer ids (InitProducerId) that are never reused, across restarts
 // and crashes.
 //
-//   <data>/producer-ids   the first id not yet reserved, as decimal text
+//   <data>/producer-ids   "version=1\nnext=<first id not yet reserved>\n"
+//                         (version 0, still read: the decimal number alone)
+//                         storage/FORMAT.md, "Producer ids"
 //
 // Ids are reserved in blocks of kBlockSize: the file is raised past a block
 // (written atomically and synced) before any id in it is handed out, so a crash

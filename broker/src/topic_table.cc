@@ -1,10 +1,10 @@
 #include "sluice/broker/topic_table.h"
 
-#include <charconv>
 #include <new>
-#include <sstream>
 
 #include "sluice/common/log.h"
+
+#include "topic_metadata.h"
 
 namespace sluice::broker {
 namespace {
@@ -12,45 +12,27 @@ namespace {
 constexpr std::string_view kMetaDir = "__topics";
 constexpr int32_t kMaxPartitions = 10'000;
 
-storage::FileSystem& fs() { return storage::posix_file_system(); }
+}  // namespace
+
+Error internal_topic_refused(const std::string& name) {
+  return Error{Errc::invalid_argument,
+               "topic '" + name + "' is internal: names starting with '__' are reserved for the broker"};
+}
 
 // PartitionLog::open reports failures as values, except running out of memory: an
 // index sized for a huge segment.bytes may not fit in the address space.
-Result<std::unique_ptr<storage::PartitionLog>> open_log(const std::string& dir, const storage::LogConfig& config) {
+Result<std::unique_ptr<storage::PartitionLog>> TopicTable::open_log(const std::string& dir,
+                                                                    const storage::LogConfig& config) {
   try {
-    return storage::PartitionLog::open(fs(), dir, config);
+    return storage::PartitionLog::open(fs_, dir, config, clock_);
   } catch (const std::bad_alloc&) {
     return make_error(Errc::io_error, dir + ": out of memory opening the log (segment.bytes " +
                                           std::to_string(config.segment_bytes) + ")");
   }
 }
 
-}  // namespace
-
-uint64_t Partition::on_next_append(std::function<void()> fn) {
-  std::lock_guard lock(waiters_mu_);
-  uint64_t id = next_waiter_++;
-  waiters_.emplace(id, std::move(fn));
-  return id;
-}
-
-void Partition::cancel_wait(uint64_t id) {
-  std::lock_guard lock(waiters_mu_);
-  waiters_.erase(id);
-}
-
-void Partition::notify_appended() {
-  std::map<uint64_t, std::function<void()>> ready;
-  {
-    std::lock_guard lock(waiters_mu_);
-    if (waiters_.empty()) return;
-    ready.swap(waiters_);
-  }
-  for (auto& [id, fn] : ready) fn();
-}
-
-TopicTable::TopicTable(std::string data_dir, TopicConfig defaults)
-    : data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
+TopicTable::TopicTable(storage::FileSystem& fs, Clock& clock, std::string data_dir, TopicConfig defaults)
+    : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
 
 TopicTable::~TopicTable() = default;
 
@@ -58,47 +40,34 @@ std::string TopicTable::partition_dir(const std::string& name, int32_t partition
   return data_dir_ + "/" + name + "-" + std::to_string(partition);
 }
 
-std::string TopicTable::meta_path(const std::string& name) const {
-  return data_dir_ + "/" + std::string(kMetaDir) + "/" + name + ".topic";
-}
+std::string TopicTable::meta_dir() const { return data_dir_ + "/" + std::string(kMetaDir); }
 
-Result<std::unique_ptr<TopicTable>> TopicTable::open(std::string data_dir, TopicConfig defaults) {
-  std::unique_ptr<TopicTable> table(new TopicTable(std::move(data_dir), std::move(defaults)));
+std::string TopicTable::meta_path(const std::string& name) const { return meta_dir() + "/" + name + ".topic"; }
+
+Result<std::unique_ptr<TopicTable>> TopicTable::open(storage::FileSystem& fs, Clock& clock, std::string data_dir,
+                                                     TopicConfig defaults) {
+  std::unique_ptr<TopicTable> table(new TopicTable(fs, clock, std::move(data_dir), std::move(defaults)));
   if (auto s = table->load(); !s) return tl::unexpected(s.error());
   return table;
 }
 
 Status TopicTable::load() {
-  if (auto s = fs().create_dirs(data_dir_ + "/" + std::string(kMetaDir)); !s) return s;
-  auto names = fs().list_dir(data_dir_ + "/" + std::string(kMetaDir));
+  if (auto s = fs_.create_dirs(meta_dir()); !s) return s;
+  auto names = fs_.list_dir(meta_dir());
   if (!names) return tl::unexpected(names.error());
   for (const std::string& file : *names) {
     if (!file.ends_with(".topic")) continue;
     std::string name = file.substr(0, file.size() - 6);
-    auto bytes = fs().read_file(meta_path(name));
+    auto bytes = fs_.read_file(meta_path(name));
     if (!bytes) return tl::unexpected(bytes.error());
-    std::istringstream in{std::string(as_string_view(*bytes))};
-    std::string line;
-    int32_t partitions = 0;
-    std::map<std::string, std::string> overrides;
-    while (std::getline(in, line)) {
-      auto eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-      if (key == "partitions") {
-        std::from_chars(value.data(), value.data() + value.size(), partitions);
-      } else {
-        overrides[key] = value;
-      }
-    }
-    if (partitions <= 0) {
-      return make_error(Errc::corrupt_data, meta_path(name) + ": missing or invalid partition count");
-    }
-    auto topic = open_topic(name, partitions, overrides);
+    auto metadata = decode_topic_metadata(meta_path(name), name, as_string_view(*bytes));
+    if (!metadata) return tl::unexpected(metadata.error());
+    auto topic = open_topic(name, metadata->partitions, metadata->overrides);
     if (!topic) {
       // A setting an older broker accepted may be refused now: say which topic and file.
       return make_error(topic.error().code, "topic '" + name + "' (" + meta_path(name) + "): " + topic.error().message);
     }
+    (*topic)->created = metadata->created;
     topics_[name] = *topic;
   }
   return {};
@@ -118,13 +87,34 @@ Result<std::shared_ptr<Topic>> TopicTable::open_topic(const std::string& name, i
       return make_error(log.error().code,
                         "cannot open partition " + std::to_string(p) + " of '" + name + "': " + log.error().message);
     }
-    topic->partitions.push_back(std::make_unique<Partition>(p, std::move(*log)));
+    topic->partitions.push_back(std::make_unique<Partition>(PartitionId(p), std::move(*log), topic->traffic));
   }
   return topic;
 }
 
 Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32_t partitions,
                                                   const std::map<std::string, std::string>& overrides) {
+  if (is_internal_topic(name)) {
+    return tl::unexpected(internal_topic_refused(name));
+  }
+  return create_unchecked(name, partitions, overrides);
+}
+
+Result<std::shared_ptr<Topic>> TopicTable::ensure_internal_topic(const std::string& name, int32_t partitions,
+                                                                 const std::map<std::string, std::string>& overrides) {
+  if (!is_internal_topic(name)) {
+    return make_error(Errc::invalid_argument, "'" + name + "' is not an internal topic name (they start with '__')");
+  }
+  if (auto topic = find(name)) return topic;
+  auto created = create_unchecked(name, partitions, overrides);
+  if (!created && created.error().code == Errc::already_exists) {
+    if (auto topic = find(name)) return topic;  // made by a concurrent call
+  }
+  return created;
+}
+
+Result<std::shared_ptr<Topic>> TopicTable::create_unchecked(const std::string& name, int32_t partitions,
+                                                            const std::map<std::string, std::string>& overrides) {
   if (auto s = validate_topic_name(name); !s) return tl::unexpected(s.error());
   if (partitions <= 0 || partitions > kMaxPartitions) {
     return make_error(Errc::invalid_argument, "partitions must be between 1 and " + std::to_string(kMaxPartitions));
@@ -134,23 +124,26 @@ Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32
   if (find(name)) return make_error(Errc::already_exists, "topic '" + name + "' already exists");
   // Stale partition directories of an older topic with this name must not leak in.
   for (int32_t p = 0; p < partitions; ++p) {
-    if (auto s = fs().remove_all(partition_dir(name, p)); !s) return tl::unexpected(s.error());
+    if (auto s = fs_.remove_all(partition_dir(name, p)); !s) return tl::unexpected(s.error());
   }
   // A create that fails leaves nothing behind (no partition directories, no
   // metadata file), so a retry starts from scratch. The logs are closed first.
   auto discard = [&](const Error& error) {
     log::warn("broker", "topic_create_failed", {{"topic", name}, {"error", error.to_string()}});
     for (int32_t p = 0; p < partitions; ++p) {
-      if (auto s = fs().remove_all(partition_dir(name, p)); !s)
+      if (auto s = fs_.remove_all(partition_dir(name, p)); !s)
         log::warn("broker", "topic_cleanup_failed", {{"topic", name}, {"error", s.error().to_string()}});
     }
     return tl::unexpected(error);
   };
   auto topic = open_topic(name, partitions, overrides);
   if (!topic) return discard(topic.error());
-  std::string meta = "partitions=" + std::to_string(partitions) + "\n";
-  for (const auto& [k, v] : overrides) meta.append(k).append("=").append(v).append("\n");
-  if (auto s = fs().write_file_atomic(meta_path(name), as_bytes(meta)); !s) {
+  (*topic)->created = clock_.now();
+  std::string meta = encode_topic_metadata({name, partitions, overrides, (*topic)->created});
+  if (auto s = fs_.write_file_atomic(meta_path(name), as_bytes(meta)); !s) {
+    // A rename that failed leaves the synced temporary file; nothing reads it, but
+    // a retry of the create should not find it.
+    if (std::string tmp = meta_path(name) + ".tmp"; fs_.exists(tmp)) (void)fs_.remove(tmp);
     for (auto& partition : (*topic)->partitions) (void)partition->log().close();
     return discard(s.error());
   }
@@ -163,6 +156,9 @@ Result<std::shared_ptr<Topic>> TopicTable::create(const std::string& name, int32
 }
 
 Status TopicTable::remove(const std::string& name) {
+  if (is_internal_topic(name)) {
+    return tl::unexpected(internal_topic_refused(name));
+  }
   std::lock_guard create_lock(create_mu_);
   std::shared_ptr<Topic> topic;
   {
@@ -173,11 +169,11 @@ Status TopicTable::remove(const std::string& name) {
     topics_.erase(it);
   }
   // The metadata file goes first: a crash halfway leaves orphan directories, never a half topic.
-  if (auto s = fs().remove(meta_path(name)); !s) return s;
-  if (auto s = fs().sync_dir(data_dir_ + "/" + std::string(kMetaDir)); !s) return s;
+  if (auto s = fs_.remove(meta_path(name)); !s) return s;
+  if (auto s = fs_.sync_dir(meta_dir()); !s) return s;
   for (auto& partition : topic->partitions) {
     (void)partition->log().close();
-    if (auto s = fs().remove_all(partition->log().dir()); !s) return s;
+    if (auto s = fs_.remove_all(partition->log().dir()); !s) return s;
   }
   log::info("broker", "topic_deleted", {{"topic", name}});
   return {};
@@ -189,10 +185,12 @@ std::shared_ptr<Topic> TopicTable::find(const std::string& name) const {
   return it == topics_.end() ? nullptr : it->second;
 }
 
-std::vector<std::shared_ptr<Topic>> TopicTable::list() const {
+std::vector<std::shared_ptr<Topic>> TopicTable::list(Internal internal) const {
   std::shared_lock lock(mu_);
   std::vector<std::shared_ptr<Topic>> out;
-  for (const auto& [name, topic] : topics_) out.push_back(topic);
+  for (const auto& [name, topic] : topics_) {
+    if (internal == Internal::include || !is_internal_topic(name)) out.push_back(topic);
+  }
   return out;
 }
 

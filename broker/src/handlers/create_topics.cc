@@ -17,6 +17,8 @@ Response handle_create_topics(BrokerState& state, Request request) {
     wire::ErrorCode code = wire::NONE;
     if (auto s = validate_topic_name(t.name()); !s) {
       status = s, code = wire::INVALID_TOPIC;
+    } else if (is_internal_topic(t.name())) {
+      status = tl::unexpected(internal_topic_refused(t.name())), code = wire::INVALID_TOPIC;
     } else if (t.partitions() <= 0) {
       status =
           make_error(Errc::invalid_argument, "partitions must be at least 1, got " + std::to_string(t.partitions()));
@@ -44,7 +46,10 @@ Response handle_delete_topics(BrokerState& state, Request request) {
   for (const auto& name : req.names()) {
     auto* result = body->add_results();
     result->set_name(name);
-    if (auto s = state.topics->remove(name); !s) {
+    if (is_internal_topic(name)) {
+      set_error(result->mutable_error(), wire::INVALID_TOPIC, internal_topic_refused(name).message);
+      any_error = true;
+    } else if (auto s = state.topics->remove(name); !s) {
       set_error(result->mutable_error(), s.error());
       any_error = true;
     }

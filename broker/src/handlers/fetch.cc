@@ -49,21 +49,20 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
       any_error = true;
       continue;
     }
-    auto& log = t.partition->log();
+    Partition& partition = *t.partition;
     size_t limit =
         t.request->partition_max_bytes() > 0 ? static_cast<size_t>(t.request->partition_max_bytes()) : (1u << 20);
     // Past the first partition with data, stay within the request's budget (KIP-74: the
     // first batch is returned whole even if larger, so a consumer always progresses).
     if (total > 0) limit = std::min(limit, budget > total ? budget - total : 0);
     if (limit == 0 && total > 0) {
-      pd->set_high_watermark(log.log_end_offset().value());
-      pd->set_log_start_offset(log.log_start_offset().value());
+      pd->set_high_watermark(partition.high_watermark().value());
+      pd->set_log_start_offset(partition.log_start().value());
       continue;
     }
-    auto r = log.read(Offset(t.request->fetch_offset()), std::max<size_t>(limit, 1), buffer,
-                      storage::PartitionLog::ReadMode::locate);
-    pd->set_high_watermark(log.log_end_offset().value());
-    pd->set_log_start_offset(log.log_start_offset().value());
+    auto r = partition.read({.start = Offset(t.request->fetch_offset()), .max_bytes = limit}, buffer);
+    pd->set_high_watermark(partition.high_watermark().value());
+    pd->set_log_start_offset(partition.log_start().value());
     if (!r) {
       set_error(pd->mutable_error(), r.error());
       any_error = true;
@@ -124,7 +123,7 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
   }
   for (size_t i = 0; i < targets.size(); ++i) {
     size_t size = body->partitions(static_cast<int>(i)).records_size();
-    if (size > 0) state.metrics.topic_out(targets[i].topic->name, size, static_cast<uint64_t>(records[i]));
+    if (size > 0) targets[i].partition->count_sent(size, static_cast<uint64_t>(records[i]));
   }
   response.body = std::move(body);
   co_return response;

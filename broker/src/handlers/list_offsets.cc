@@ -25,16 +25,16 @@ Response handle_list_offsets(BrokerState& state, Request request) {
       any_error = true;
       continue;
     }
-    auto& log = topic->partitions[static_cast<size_t>(q.partition())]->log();
+    Partition& partition = *topic->partitions[static_cast<size_t>(q.partition())];
     if (q.timestamp() == kLatest) {
-      r->set_offset(log.log_end_offset().value());
+      r->set_offset(partition.high_watermark().value());
     } else if (q.timestamp() == kEarliest) {
-      r->set_offset(log.log_start_offset().value());
+      r->set_offset(partition.log_start().value());
     } else if (q.timestamp() < 0) {
       set_error(r->mutable_error(), wire::INVALID_REQUEST, "timestamp must be -1, -2 or >= 0");
       any_error = true;
     } else {
-      auto hit = log.offset_for_timestamp(q.timestamp());
+      auto hit = partition.log().offset_for_timestamp(q.timestamp());
       if (!hit) {
         set_error(r->mutable_error(), hit.error());
         any_error = true;

@@ -11,8 +11,10 @@ Response handle_metadata(BrokerState& state, Request request) {
   body->set_broker_port(state.address.port);
   std::vector<std::pair<std::string, std::shared_ptr<Topic>>> wanted;
   if (req.topics().empty()) {
-    for (auto& t : state.topics->list()) wanted.emplace_back(t->name, t);
+    auto internal = req.include_internal() ? TopicTable::Internal::include : TopicTable::Internal::exclude;
+    for (auto& t : state.topics->list(internal)) wanted.emplace_back(t->name, t);
   } else {
+    // A topic named is answered, internal or not (auto-creation never makes an internal one).
     for (const auto& name : req.topics()) wanted.emplace_back(name, state.find_or_create(name));
   }
   bool any_error = false;
@@ -27,8 +29,8 @@ Response handle_metadata(BrokerState& state, Request request) {
     for (const auto& [k, v] : topic->config.to_map()) (*tm->mutable_configs())[k] = v;
     for (const auto& p : topic->partitions) {
       auto* pm = tm->add_partitions();
-      pm->set_partition(p->id());
-      pm->set_log_start_offset(p->log().log_start_offset().value());
+      pm->set_partition(p->id().value());
+      pm->set_log_start_offset(p->log_start().value());
       pm->set_log_end_offset(p->log().log_end_offset().value());
     }
   }

@@ -1,70 +1,8 @@
-#include <asio/bind_executor.hpp>
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-
-#include "sluice/storage/record_batch.h"
-
+#include "../append_with_acks.h"
 #include "../request_context.h"
 #include "../wire_errors.h"
 
 namespace sluice::broker {
-namespace {
-
-struct PartitionWrite {
-  wire::ProduceResponse::PartitionResult* result;
-  std::shared_ptr<Topic> topic;
-  Partition* partition = nullptr;
-  MutableByteSpan records;
-  std::optional<Offset> next_offset;  // after the last appended batch
-};
-
-// A pool thread keeps the buffer it decompresses batches into up to this size; one
-// that grew past it (a batch of up to max_uncompressed_bytes) is given back.
-constexpr size_t kMaxKeptScratchBytes = 8u << 20;
-
-// Validates and appends every batch in `w.records` without waiting for a sync.
-// Runs on the connection's append strand, so pipelined requests append in order.
-void append_partition(BrokerState& state, PartitionWrite& w) {
-  const auto& config = w.topic->config.log;
-  thread_local Bytes scratch;
-  MutableByteSpan rest = w.records;
-  bool first = true;
-  uint64_t records = 0;
-  uint64_t bytes = 0;
-  while (!rest.empty()) {
-    // Every record is checked, compressed or not: a batch that is stored must be one
-    // every consumer can read, or they all stop at it.
-    auto valid = storage::validate_batch(
-        rest, {.max_batch_bytes = config.max_batch_bytes, .from_client = true, .scratch = &scratch});
-    if (scratch.size() > kMaxKeptScratchBytes) Bytes().swap(scratch);
-    if (!valid) {
-      set_error(w.result->mutable_error(), valid.error());
-      return;
-    }
-    MutableByteSpan batch = rest.first(valid->total_size());
-    auto appended = w.partition->log().append_validated(batch, *valid, storage::PartitionLog::AwaitDurable::no);
-    state.write_health->record(appended ? Status{} : Status(tl::unexpected(appended.error())));
-    if (!appended) {
-      set_error(w.result->mutable_error(), appended.error());
-      return;
-    }
-    if (first) w.result->set_base_offset(appended->base_offset.value());
-    first = false;
-    w.result->add_batch_base_offsets(appended->base_offset.value());
-    w.next_offset = appended->last_offset + 1;
-    if (!appended->duplicate) {
-      records += static_cast<uint64_t>(valid->record_count);
-      bytes += batch.size();
-    }
-    rest = rest.subspan(batch.size());
-  }
-  w.result->set_log_start_offset(w.partition->log().log_start_offset().value());
-  state.metrics.topic_in(w.topic->name, bytes, records);
-  w.partition->notify_appended();
-}
-
-}  // namespace
 
 asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
   wire::ProduceRequest req;
@@ -72,9 +10,16 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
   auto body = std::make_unique<wire::ProduceResponse>();
   Response response;
   response.send = req.acks() != 0;
-  bool acks_valid = req.acks() == 0 || req.acks() == 1 || req.acks() == -1;
+  std::optional<Acks> acks = parse_acks(req.acks());
 
+  struct Pending {
+    wire::ProduceResponse::PartitionResult* result;
+    std::shared_ptr<Topic> topic;  // keeps a topic deleted meanwhile alive until the append is done
+  };
   std::vector<PartitionWrite> writes;
+  std::vector<Pending> pending;
+  writes.reserve(static_cast<size_t>(req.partitions_size()));
+  pending.reserve(static_cast<size_t>(req.partitions_size()));
   size_t position = 0;
   for (const auto& pd : req.partitions()) {
     auto* result = body->add_results();
@@ -87,8 +32,12 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
     }
     MutableByteSpan records = request.records.subspan(position, pd.records_size());
     position += pd.records_size();
-    if (!acks_valid) {
+    if (!acks) {
       set_error(result->mutable_error(), wire::INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1 (all)");
+      continue;
+    }
+    if (is_internal_topic(pd.topic())) {
+      set_error(result->mutable_error(), wire::INVALID_TOPIC, internal_topic_refused(pd.topic()).message);
       continue;
     }
     auto topic = state.find_or_create(pd.topic());
@@ -101,28 +50,27 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
       set_error(result->mutable_error(), wire::CORRUPT_MESSAGE, "no record batch for " + pd.topic());
       continue;
     }
-    writes.push_back({result, topic, topic->partitions[static_cast<size_t>(pd.partition())].get(), records});
+    writes.push_back({topic->partitions[static_cast<size_t>(pd.partition())].get(),
+                      records,
+                      [result](Offset base) { result->add_batch_base_offsets(base.value()); },
+                      {}});
+    pending.push_back({result, std::move(topic)});
   }
   if (position != request.records.size()) co_return Response{nullptr};  // trailing bytes nobody claimed
 
   if (!writes.empty()) {
-    auto io = co_await asio::this_coro::executor;
-    // Each hop binds its completion to the target executor (see run_on): a plain
-    // post(ex, use_awaitable) would resume on the I/O thread.
-    co_await asio::post(asio::bind_executor(request.appends, asio::use_awaitable));
-    for (auto& w : writes) append_partition(state, w);
-    if (req.acks() == -1) {
-      // Leave the strand before waiting, so later requests append (and share the
-      // next fdatasync) meanwhile: group commit across pipelined requests.
-      co_await asio::post(asio::bind_executor(state.storage_pool.get_executor(), asio::use_awaitable));
-      for (auto& w : writes) {
-        if (!w.next_offset || w.topic->config.log.durability != storage::Durability::fsync) continue;
-        Status synced = w.partition->log().wait_durable(*w.next_offset);
-        state.write_health->record(synced);
-        if (!synced) set_error(w.result->mutable_error(), synced.error());
+    AppendContext context{request.appends, state.storage_pool.get_executor(), *state.write_health};
+    co_await append_with_acks(context, writes, *acks);
+    for (size_t i = 0; i < writes.size(); ++i) {
+      const AppendedRun& run = writes[i].result;
+      auto* result = pending[i].result;
+      if (run.first_base) result->set_base_offset(run.first_base->value());
+      if (run.status) {
+        result->set_log_start_offset(writes[i].partition->log_start().value());
+      } else {
+        set_error(result->mutable_error(), run.status.error());
       }
     }
-    co_await asio::post(io, asio::use_awaitable);
   }
   for (const auto& r : body->results()) {
     if (r.error().code() != wire::NONE) response.error = true;

@@ -11,13 +11,23 @@
 #include <memory>
 
 #include "sluice/broker/broker_config.h"
+#include "sluice/common/clock.h"
 #include "sluice/common/error.h"
+#include "sluice/storage/file_system.h"
 
 namespace sluice::broker {
 
+// What the broker takes from outside rather than from the process, so a test can
+// run it on a fault-injecting file system and a manual clock. Both must outlive
+// the broker. (The data directory's lock is always a real flock.)
+struct BrokerEnvironment {
+  storage::FileSystem& fs = storage::posix_file_system();
+  Clock& clock = SystemClock::instance();  // record timestamps' age: retention, segment.ms
+};
+
 class Broker {
  public:
-  static Result<std::unique_ptr<Broker>> start(BrokerConfig config);
+  static Result<std::unique_ptr<Broker>> start(BrokerConfig config, BrokerEnvironment environment = {});
   ~Broker();  // request_stop() + wait()
 
   // The bound addresses (the real port when the config asked for port 0).

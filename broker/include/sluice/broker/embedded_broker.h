@@ -16,9 +16,10 @@ namespace sluice::testing {
 
 class EmbeddedBroker {
  public:
-  // Starts a broker with `config` except data_dir, listen and http, which it picks.
+  // Starts a broker with `config` except data_dir, listen and http, which it picks,
+  // on `environment` (which must outlive this object; restart() uses it again).
   // Throws std::runtime_error if the broker cannot start (a test edge).
-  explicit EmbeddedBroker(broker::BrokerConfig config = {});
+  explicit EmbeddedBroker(broker::BrokerConfig config = {}, broker::BrokerEnvironment environment = {});
   ~EmbeddedBroker();
 
   std::string bootstrap() const;  // "127.0.0.1:<port>"
@@ -30,6 +31,7 @@ class EmbeddedBroker {
 
  private:
   broker::BrokerConfig config_;
+  broker::BrokerEnvironment environment_;
   std::string data_dir_;
   std::unique_ptr<broker::Broker> broker_;
 };

@@ -2,6 +2,12 @@
 // out per topic, request counts and latency histograms per API, active connections,
 // accept errors, refused and idle-closed connections;
 // partition end offsets are read from the logs at scrape time.
+//
+// The data path takes no lock here: topic traffic is counted in each topic's
+// TopicTraffic (partition.h) and read from the topic table at scrape time, and
+// request_done() finds its API's slot without a lock (slots are registered once, on
+// an API's first request) and bumps relaxed atomics. The scrape and the rare
+// connection events take mu_.
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -11,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace sluice::broker {
 
@@ -18,9 +25,8 @@ class TopicTable;
 
 class Metrics {
  public:
-  void request_done(const std::string& api, double seconds, bool error);
-  void topic_in(const std::string& topic, uint64_t bytes, uint64_t records);
-  void topic_out(const std::string& topic, uint64_t bytes, uint64_t records);
+  // `api` is the API's name as /metrics labels it.
+  void request_done(std::string_view api, double seconds, bool error);
   void connection_opened() { ++active_connections_; }
   void connection_closed() { --active_connections_; }
   void protocol_error() { ++protocol_errors_; }
@@ -36,19 +42,24 @@ class Metrics {
   // Latency bucket upper bounds in seconds (Prometheus "le").
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+  // At most this many distinct API names are counted; requests of any further one
+  // are not (there are far fewer APIs).
+  static constexpr size_t kMaxApis = 64;
   struct ApiStats {
-    uint64_t count = 0;
-    uint64_t errors = 0;
-    double sum = 0;
-    std::array<uint64_t, kBuckets.size()> buckets{};
+    std::string name;  // written once, before the slot is published by api_count_
+    std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> errors{0};
+    std::atomic<uint64_t> sum_ns{0};
+    // Per bucket, the requests whose time falls in it (not cumulative: one add per
+    // request; the scrape sums them up into Prometheus's cumulative buckets).
+    std::array<std::atomic<uint64_t>, kBuckets.size()> buckets{};
   };
-  struct TopicStats {
-    uint64_t bytes_in = 0, records_in = 0, bytes_out = 0, records_out = 0;
-  };
+  ApiStats* api_stats(std::string_view api);
+
+  std::array<ApiStats, kMaxApis> apis_;
+  std::atomic<size_t> api_count_{0};  // apis_[0, api_count_) are registered; grows under mu_
 
   mutable std::mutex mu_;
-  std::map<std::string, ApiStats> apis_;
-  std::map<std::string, TopicStats> topics_;
   // Every label value is listed from the start, so each series exists at 0.
   std::map<std::string, uint64_t> accept_errors_{{"http", 0}, {"native", 0}};
   std::map<std::string, uint64_t> connections_rejected_{{"fd_limit", 0}, {"max_connections", 0}};

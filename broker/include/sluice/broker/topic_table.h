@@ -1,8 +1,15 @@
 // The broker's topics: each a set of partition logs under the data directory,
 // with its settings persisted so topics survive restarts.
 //
-//   <data>/__topics/<name>.topic   "partitions=N" then the topic's overrides, key=value per line
+//   <data>/__topics/<name>.topic   the topic's metadata, versioned (storage/FORMAT.md)
 //   <data>/<name>-<partition>/     the partition log (storage/FORMAT.md)
+//
+// Internal topics (names starting with "__", is_internal_topic) are the broker's
+// own: create() and remove() refuse them; ensure_internal_topic() makes them.
+//
+// The file system and clock come from outside (tests pass a fault-injecting file
+// system and a manual clock); both must outlive the table. The clock drives
+// retention and segment age in every log, and stamps a topic's creation.
 //
 // Thread-safety: all methods are thread-safe. Topics are shared_ptr so a request
 // in flight keeps a deleted topic's logs alive until it finishes.
@@ -13,55 +20,59 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sluice/broker/partition.h"
 #include "sluice/broker/topic_config.h"
+#include "sluice/common/clock.h"
 #include "sluice/common/error.h"
+#include "sluice/storage/file_system.h"
 #include "sluice/storage/partition_log.h"
 
 namespace sluice::broker {
 
-class Partition {
- public:
-  Partition(int32_t id, std::unique_ptr<storage::PartitionLog> log) : id_(id), log_(std::move(log)) {}
-
-  int32_t id() const { return id_; }
-  storage::PartitionLog& log() { return *log_; }
-
-  // Long-poll support: `fn` runs once, on the appending thread, after the next append.
-  uint64_t on_next_append(std::function<void()> fn);
-  void cancel_wait(uint64_t id);
-  void notify_appended();
-
- private:
-  int32_t id_;
-  std::unique_ptr<storage::PartitionLog> log_;
-  std::mutex waiters_mu_;
-  uint64_t next_waiter_ = 1;
-  std::map<uint64_t, std::function<void()>> waiters_;
-};
+// Names starting with "__" are reserved for the broker's own topics
+// (__consumer_offsets, __transaction_state): clients cannot create, delete or produce
+// to them, auto-creation never makes one, and Metadata lists them only when asked.
+inline bool is_internal_topic(std::string_view name) { return name.starts_with("__"); }
+// The invalid_argument error a client's create, delete or produce of internal topic `name` gets.
+Error internal_topic_refused(const std::string& name);
 
 struct Topic {
   std::string name;
   TopicConfig config;
   std::map<std::string, std::string> overrides;  // what was set explicitly
+  std::optional<TimestampMs> created;            // unknown for a topic made before it was recorded
+  TopicTraffic traffic;                          // shared by the partitions
   std::vector<std::unique_ptr<Partition>> partitions;
 };
 
 class TopicTable {
  public:
-  static Result<std::unique_ptr<TopicTable>> open(std::string data_dir, TopicConfig defaults);
+  static Result<std::unique_ptr<TopicTable>> open(storage::FileSystem& fs, Clock& clock, std::string data_dir,
+                                                  TopicConfig defaults);
   ~TopicTable();
 
-  // already_exists, invalid_argument (name, partitions, settings) or io_error (a
-  // partition's log or the metadata file; nothing of the topic is left on disk).
+  // A client's topic. already_exists, invalid_argument (name, an internal name,
+  // partitions, settings) or io_error (a partition's log or the metadata file;
+  // nothing of the topic is left on disk).
   Result<std::shared_ptr<Topic>> create(const std::string& name, int32_t partitions,
                                         const std::map<std::string, std::string>& overrides);
+  // The broker's own topic `name`, created with `partitions` and `overrides` if it
+  // does not exist yet (an existing one is returned as it is). REQUIRES:
+  // is_internal_topic(name); otherwise invalid_argument.
+  Result<std::shared_ptr<Topic>> ensure_internal_topic(const std::string& name, int32_t partitions,
+                                                       const std::map<std::string, std::string>& overrides);
+  // A client's topic: not_found, or invalid_argument for an internal name.
   Status remove(const std::string& name);
   std::shared_ptr<Topic> find(const std::string& name) const;
-  std::vector<std::shared_ptr<Topic>> list() const;
+  // By name; internal topics only when asked.
+  enum class Internal : bool { exclude, include };
+  std::vector<std::shared_ptr<Topic>> list(Internal internal = Internal::include) const;
 
   // Applies every partition's retention; returns segments removed.
   size_t apply_retention();
@@ -69,13 +80,19 @@ class TopicTable {
   Status close_all();
 
  private:
-  TopicTable(std::string data_dir, TopicConfig defaults);
+  TopicTable(storage::FileSystem& fs, Clock& clock, std::string data_dir, TopicConfig defaults);
   Status load();
+  Result<std::shared_ptr<Topic>> create_unchecked(const std::string& name, int32_t partitions,
+                                                  const std::map<std::string, std::string>& overrides);
   Result<std::shared_ptr<Topic>> open_topic(const std::string& name, int32_t partitions,
                                             const std::map<std::string, std::string>& overrides);
+  Result<std::unique_ptr<storage::PartitionLog>> open_log(const std::string& dir, const storage::LogConfig& config);
   std::string partition_dir(const std::string& name, int32_t partition) const;
+  std::string meta_dir() const;
   std::string meta_path(const std::string& name) const;
 
+  storage::FileSystem& fs_;
+  Clock& clock_;
   const std::string data_dir_;
   const TopicConfig defaults_;
   mutable std::shared_mutex mu_;
