@@ -9,6 +9,16 @@
 #include "log_loader.h"
 
 namespace sluice::storage {
+namespace {
+
+Status check_cleanup_policy(const LogConfig& config) {
+  if (config.cleanup_policy == CleanupPolicy::delete_segments) return {};
+  return make_error(Errc::invalid_argument, "log config: cleanup.policy '" +
+                                                std::string(cleanup_policy_name(config.cleanup_policy)) +
+                                                "': compaction is not implemented yet; only 'delete' is supported");
+}
+
+}  // namespace
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock)
     : fs_(fs),
@@ -32,6 +42,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
                       "log config: segment_bytes and max_batch_bytes must be at least one batch "
                       "header (61 bytes), index_interval_bytes above 0");
   }
+  if (auto s = check_cleanup_policy(config); !s) return tl::unexpected(s.error());
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
   if (config.durability == Durability::interval) {
@@ -213,6 +224,33 @@ Status PartitionLog::close() {
     if (auto removed = fs_.remove(snapshot); !removed) return removed;
   }
   return fs_.write_file_atomic(log_file_path(dir_, kCleanShutdownFile), {});
+}
+
+LogConfig PartitionLog::config() const {
+  std::lock_guard lock(writer_mu_);
+  return config_;
+}
+
+Status PartitionLog::set_config(const LogConfig& config) {
+  if (config.index_interval_bytes != config_.index_interval_bytes ||
+      config.max_batch_bytes != config_.max_batch_bytes || config.offset_gaps != config_.offset_gaps ||
+      config.durability != config_.durability || config.flush_interval_ms != config_.flush_interval_ms) {
+    return make_error(Errc::invalid_argument,
+                      "log config: " + dir_ +
+                          ": index_interval_bytes, max_batch_bytes, offset_gaps, durability and flush_interval_ms "
+                          "cannot change while the log is open");
+  }
+  if (config.segment_bytes < batch_format::kHeaderSize) {
+    return make_error(Errc::invalid_argument, "log config: segment_bytes must be at least one batch header (61 bytes)");
+  }
+  if (auto s = check_cleanup_policy(config); !s) return s;
+  std::lock_guard lock(writer_mu_);
+  config_.segment_bytes = config.segment_bytes;
+  config_.segment_ms = config.segment_ms;
+  config_.retention_ms = config.retention_ms;
+  config_.retention_bytes = config.retention_bytes;
+  config_.producer_id_expiration_ms = config.producer_id_expiration_ms;
+  return {};
 }
 
 Offset PartitionLog::log_start_offset() const { return segments_.log_start_offset(); }

@@ -144,7 +144,18 @@ class PartitionLog {
   // Heap bytes of the in-memory indexes of every segment.
   size_t index_memory_bytes() const;
   const std::string& dir() const { return dir_; }
-  const LogConfig& config() const { return config_; }
+  // A copy of the settings in force (takes the writer lock).
+  LogConfig config() const;
+
+  // Replaces the settings a log takes while open: segment_bytes and segment_ms
+  // (from the next append's roll check; segments already rolled keep their size),
+  // retention_ms, retention_bytes and producer_id_expiration_ms (from the next
+  // apply_retention). Every other field shapes what is already written or
+  // running (index_interval_bytes, max_batch_bytes, which reads check stored
+  // batches against, offset_gaps, durability, flush_interval_ms): a change to one
+  // is invalid_argument, as is a cleanup policy other than delete (no compaction
+  // yet) or a segment_bytes below one batch header. Nothing changes on an error.
+  Status set_config(const LogConfig& config);
 
  private:
   PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock);
@@ -156,11 +167,13 @@ class PartitionLog {
 
   FileSystem& fs_;
   const std::string dir_;
-  const LogConfig config_;
+  // The fields set_config changes are written under writer_mu_ and read only
+  // under it; the others never change after open, so any thread reads them.
+  LogConfig config_;
   Clock& clock_;
   RecoveryReport recovery_;
 
-  std::mutex writer_mu_;  // guards appends and every change to the segment list
+  mutable std::mutex writer_mu_;  // guards appends, every change to the segment list, and set_config
   SegmentSet segments_;
   std::atomic<int64_t> log_end_{0};
   int64_t active_created_ms_ = 0;  // under writer_mu_
