@@ -38,7 +38,8 @@ Status validate_broker_config(const BrokerConfig& c) {
   if (c.retention_check_interval_ms < 1) {
     return make_error(Errc::invalid_argument, "retention-check-interval-ms: must be at least 1");
   }
-  if (auto s = validate_cleanup_policy(c.topic_defaults.cleanup_policy); !s) {
+  if (auto s = validate_cleanup_policy(std::string(storage::cleanup_policy_name(c.topic_defaults.log.cleanup_policy)));
+      !s) {
     return make_error(Errc::invalid_argument, "default-cleanup-policy: " + s.error().message);
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
@@ -52,7 +53,7 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   ParsedArgs parsed;
   BrokerConfig& c = parsed.config;
   std::string durability(storage::durability_name(c.topic_defaults.log.durability));
-  std::string cleanup = c.topic_defaults.cleanup_policy;
+  std::string cleanup(storage::cleanup_policy_name(c.topic_defaults.log.cleanup_policy));
   auto& log = c.topic_defaults.log;
 
   CLI::App app{
@@ -109,7 +110,10 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
     return make_error(Errc::invalid_argument, e.what());
   }
   log.durability = *storage::parse_durability(durability);
-  c.topic_defaults.cleanup_policy = cleanup;
+  if (auto s = validate_cleanup_policy(cleanup); !s) {
+    return make_error(Errc::invalid_argument, "default-cleanup-policy: " + s.error().message);
+  }
+  log.cleanup_policy = *storage::parse_cleanup_policy(cleanup);
   if (auto s = validate_broker_config(c); !s) return tl::unexpected(s.error());
   return parsed;
 }

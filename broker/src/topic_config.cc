@@ -44,7 +44,7 @@ std::map<std::string, std::string> TopicConfig::to_map() const {
       {"segment.ms", std::to_string(log.segment_ms)},
       {"index.interval.bytes", std::to_string(log.index_interval_bytes)},
       {"max.message.bytes", std::to_string(log.max_batch_bytes)},
-      {"cleanup.policy", cleanup_policy},
+      {"cleanup.policy", std::string(storage::cleanup_policy_name(log.cleanup_policy))},
       {"durability", std::string(storage::durability_name(log.durability))},
       {"flush.ms", std::to_string(log.flush_interval_ms)},
   };
@@ -85,7 +85,7 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
       c.log.durability = *d;
     } else if (key == "cleanup.policy") {
       if (auto s = validate_cleanup_policy(value); !s) return tl::unexpected(s.error());
-      c.cleanup_policy = value;
+      c.log.cleanup_policy = *storage::parse_cleanup_policy(value);
     } else {
       return make_error(Errc::invalid_argument, "unknown topic setting '" + key + "'");
     }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sluice/storage/producer_state.h"
+#include "sluice/storage/producer_sequence.h"
 
 namespace sluice::client {
 

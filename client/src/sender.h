@@ -32,7 +32,7 @@
 #include <asio/steady_timer.hpp>  // after the standard headers: see connection.h
 
 #include "sluice/client/network_client.h"
-#include "sluice/storage/producer_state.h"
+#include "sluice/storage/producer_sequence.h"
 
 #include "metadata_cache.h"
 #include "record_accumulator.h"
@@ -64,7 +64,7 @@ class Sender {
   int in_flight() const { return in_flight_; }
   // Batches of one partition in flight at once with idempotence: as many as
   // the broker remembers per producer, so it recognises any retry as a duplicate.
-  static constexpr int kMaxBatchesInFlight = static_cast<int>(storage::ProducerStateTable::kRecentBatches);
+  static constexpr int kMaxBatchesInFlight = static_cast<int>(storage::kProducerBatchesRemembered);
 
  private:
   using BatchPtr = RecordAccumulator::BatchPtr;

@@ -18,4 +18,20 @@ std::optional<Durability> parse_durability(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view cleanup_policy_name(CleanupPolicy policy) {
+  switch (policy) {
+    case CleanupPolicy::delete_segments: return "delete";
+    case CleanupPolicy::compact: return "compact";
+    case CleanupPolicy::compact_and_delete: return "compact,delete";
+  }
+  return "unknown";
+}
+
+std::optional<CleanupPolicy> parse_cleanup_policy(std::string_view name) {
+  if (name == "delete") return CleanupPolicy::delete_segments;
+  if (name == "compact") return CleanupPolicy::compact;
+  if (name == "compact,delete" || name == "delete,compact") return CleanupPolicy::compact_and_delete;
+  return std::nullopt;
+}
+
 }  // namespace sluice::storage

@@ -7,22 +7,6 @@
 
 namespace sluice::storage {
 
-int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta) {
-  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
-  if (base_sequence > kMax - last_offset_delta) return last_offset_delta - (kMax - base_sequence) - 1;
-  return base_sequence + last_offset_delta;
-}
-
-namespace {
-
-int32_t next_sequence(int32_t last) { return last == std::numeric_limits<int32_t>::max() ? 0 : last + 1; }
-
-}  // namespace
-
-int32_t sequence_after(int32_t base_sequence, int32_t record_count) {
-  return next_sequence(last_sequence_of(base_sequence, record_count - 1));
-}
-
 Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHeader& header) const {
   if (header.producer_id < 0) return std::nullopt;
   auto it = producers_.find(header.producer_id);

@@ -5,6 +5,8 @@
 #include "sluice/common/log.h"
 #include "sluice/storage/segment_scanner.h"
 
+#include "file_batch_cursor.h"
+
 namespace sluice::storage {
 namespace bf = batch_format;
 namespace {
@@ -95,19 +97,19 @@ bool Segment::load_indexes() {
   uint64_t start = index->size() > 0 ? index->at(index->size() - 1).position : 0;
   int64_t max_ts = time_index->size() > 0 ? time_index->at(time_index->size() - 1).timestamp : -1;
   Offset next = index->size() > 0 ? base_offset_ + index->at(index->size() - 1).relative_offset : base_offset_;
-  uint64_t pos = start;
-  std::byte header[bf::kHeaderSize];
-  while (pos < file_size) {
-    auto n = log_->read_at(pos, header);
-    if (!n || *n < bf::kHeaderSize) return false;
-    auto h = read_batch_header(ByteSpan(header, bf::kHeaderSize));
-    if (!h || h->magic != bf::kMagicV2 || h->batch_length < 49 || pos + h->total_size() > file_size) return false;
+  FileBatchCursor walk(*log_, start, file_size);
+  while (true) {
+    auto frame = walk.frame();
+    if (!frame) return false;
+    if (*frame == BatchFrame::end) break;
+    if (*frame != BatchFrame::whole) return false;
+    const BatchHeader& h = walk.header();
     // The entry's batch must start at the entry's offset exactly; later ones keep order.
-    OffsetGaps gaps = pos == start ? OffsetGaps::are_damage : options_.offset_gaps;
-    if (!offset_order_violation(h->base_offset, next, gaps).empty()) return false;
-    max_ts = std::max(max_ts, h->max_timestamp);
-    next = h->next_offset();
-    pos += h->total_size();
+    OffsetGaps gaps = walk.position() == start ? OffsetGaps::are_damage : options_.offset_gaps;
+    if (!offset_order_violation(h.base_offset, next, gaps).empty()) return false;
+    max_ts = std::max(max_ts, h.max_timestamp);
+    next = h.next_offset();
+    walk.advance();
   }
   index_ = std::move(*index);
   time_index_ = std::move(*time_index);
@@ -206,16 +208,14 @@ Result<BatchPosition> Segment::locate(Offset offset) const {
   // batch of the segment starts at its base (later, in a compacted log).
   OffsetGaps gaps = entry ? OffsetGaps::are_damage : options_.offset_gaps;
   bool from_entry = entry.has_value();
-  std::byte header[bf::kLastOffsetDelta + 4];
+  FileBatchCursor walk(*log_, at.position, end);
   while (at.position < end) {
-    auto n = log_->read_at(at.position, header);
-    if (!n) return tl::unexpected(n.error());
-    if (*n < sizeof(header)) return make_error(Errc::corrupt_data, log_->path() + ": short read of a batch header");
-    Offset base(load_be<int64_t>(header + bf::kBaseOffset));
-    int32_t length = load_be<int32_t>(header + bf::kBatchLength);
-    int32_t last_delta = load_be<int32_t>(header + bf::kLastOffsetDelta);
-    auto order = offset_order_violation(base, at.expected_base, gaps);
-    bool plausible = header[bf::kMagic] == std::byte{bf::kMagicV2} && length >= 49 && last_delta >= 0;
+    walk.seek(at.position);
+    auto frame = walk.frame();
+    if (!frame) return tl::unexpected(frame.error());
+    const bool plausible = *frame == BatchFrame::whole || *frame == BatchFrame::past_end;
+    const BatchHeader& h = walk.header();
+    auto order = plausible ? offset_order_violation(h.base_offset, at.expected_base, gaps) : std::string();
     if (from_entry && (!order.empty() || !plausible)) {
       // A damaged index entry (a walk from it would skip or repeat records): start
       // from the entry before it instead, and in the end from the segment's start.
@@ -237,9 +237,9 @@ Result<BatchPosition> Segment::locate(Offset offset) const {
                                                 (order.empty() ? "implausible batch header" : order));
     }
     from_entry = false;
-    if (base + last_delta >= offset) return at;
-    at.position += bf::kLogOverhead + static_cast<uint64_t>(length);
-    at.expected_base = base + (int64_t{last_delta} + 1);
+    if (h.last_offset() >= offset) return at;
+    at.position += h.total_size();
+    at.expected_base = h.next_offset();
     gaps = options_.offset_gaps;
   }
   return BatchPosition{end, at.expected_base};
@@ -257,26 +257,28 @@ Result<uint64_t> Segment::position_of_timestamp(int64_t timestamp) const {
   if (auto e = time_index_.lower(timestamp)) {
     if (auto p = index_.floor(e->relative_offset)) pos = p->position;
   }
-  std::byte header[bf::kHeaderSize];
-  while (pos < end) {
-    auto n = log_->read_at(pos, header);
-    if (!n) return tl::unexpected(n.error());
-    if (*n < sizeof(header)) return make_error(Errc::corrupt_data, log_->path() + ": short read of a batch header");
-    auto h = read_batch_header(ByteSpan(header, sizeof(header)));
-    if (h->max_timestamp >= timestamp) return pos;
-    pos += h->total_size();
+  FileBatchCursor walk(*log_, pos, end);
+  while (true) {
+    auto frame = walk.frame();
+    if (!frame) return tl::unexpected(frame.error());
+    if (*frame == BatchFrame::end) return end;
+    if (*frame == BatchFrame::truncated_header || *frame == BatchFrame::implausible) {
+      return make_error(Errc::corrupt_data,
+                        log_->path() + ": unreadable batch header at position " + std::to_string(walk.position()));
+    }
+    if (walk.header().max_timestamp >= timestamp) return walk.position();
+    walk.advance();
   }
-  return end;
 }
 
 Status Segment::truncate_to(Offset offset) {
   auto pos = position_of(offset);
   if (!pos) return tl::unexpected(pos.error());
-  if (*pos < size()) {
-    std::byte header[bf::kLogOverhead];
-    auto n = log_->read_at(*pos, header);
-    if (!n) return tl::unexpected(n.error());
-    Offset batch_base(load_be<int64_t>(header));
+  FileBatchCursor at(*log_, *pos, size(), bf::kHeaderSize);
+  auto frame = at.frame();
+  if (!frame) return tl::unexpected(frame.error());
+  if (*frame != BatchFrame::end && *frame != BatchFrame::truncated_header) {
+    Offset batch_base = at.header().base_offset;
     if (batch_base < offset) {
       return make_error(Errc::not_batch_boundary, "offset " + std::to_string(offset.value()) +
                                                       " is inside the batch starting at " +

@@ -262,7 +262,7 @@ TEST_F(BrokerProtocol, AStoredTopicSettingNowRefusedIsNamedAtStartup) {
 
 TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
   BrokerConfig config;
-  config.topic_defaults.cleanup_policy = "compact";
+  config.topic_defaults.log.cleanup_policy = storage::CleanupPolicy::compact;
   try {
     EmbeddedBroker broker(config);
     ADD_FAILURE() << "started with cleanup.policy=compact as the default";

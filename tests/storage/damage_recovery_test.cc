@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "sluice/storage/partition_log.h"
+#include "sluice/storage/testing/fault_injection_file_system.h"
 
 #include "recovery_support.h"
 #include "test_support.h"

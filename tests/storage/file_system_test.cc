@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/storage/testing/fault_injection_file_system.h"
+
 #include "test_support.h"
 
 namespace sluice::storage {

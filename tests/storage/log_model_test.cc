@@ -10,6 +10,7 @@
 #include <random>
 
 #include "sluice/storage/partition_log.h"
+#include "sluice/storage/testing/fault_injection_file_system.h"
 
 #include "test_support.h"
 

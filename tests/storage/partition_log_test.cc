@@ -6,6 +6,8 @@
 #include <atomic>
 #include <thread>
 
+#include "sluice/storage/testing/fault_injection_file_system.h"
+
 #include "test_support.h"
 
 namespace sluice::storage {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "sluice/storage/partition_log.h"
+#include "sluice/storage/testing/fault_injection_file_system.h"
 
 #include "recovery_support.h"
 #include "test_support.h"

@@ -15,8 +15,7 @@
 namespace sluice::broker {
 
 struct TopicConfig {
-  storage::LogConfig log;
-  std::string cleanup_policy = "delete";
+  storage::LogConfig log;  // cleanup.policy is log.cleanup_policy
 
   // Every setting with its current value, by wire name.
   std::map<std::string, std::string> to_map() const;

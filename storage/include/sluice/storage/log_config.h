@@ -23,6 +23,17 @@ std::string_view durability_name(Durability d);
 enum class OffsetGaps : bool { are_damage, are_legal };
 std::optional<Durability> parse_durability(std::string_view name);
 
+// Kafka's cleanup.policy: what removes old records. Only delete_segments is
+// implemented; a log refuses the others until compaction exists.
+enum class CleanupPolicy : uint8_t {
+  delete_segments,     // "delete": retention removes whole segments by age or size
+  compact,             // "compact": keep the latest record per key
+  compact_and_delete,  // "compact,delete" (or "delete,compact")
+};
+
+std::string_view cleanup_policy_name(CleanupPolicy policy);
+std::optional<CleanupPolicy> parse_cleanup_policy(std::string_view name);
+
 // Index positions are 32-bit (as Kafka's), so a segment stays below 4 GiB; Kafka's
 // segment.bytes is an int too.
 inline constexpr uint64_t kMaxSegmentBytes = uint64_t{1} << 31;
@@ -30,6 +41,7 @@ inline constexpr uint64_t kMaxSegmentBytes = uint64_t{1} << 31;
 // index) per index_interval_bytes of data: at 256, under 10 % of the data.
 inline constexpr uint32_t kMinIndexIntervalBytes = 256;
 
+// Which fields a log takes at runtime (PartitionLog::set_config) is said there.
 struct LogConfig {
   uint64_t segment_bytes = 1ull << 30;          // roll when the next batch would pass this
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;  // roll a non-empty segment this old
@@ -37,9 +49,10 @@ struct LogConfig {
   size_t max_batch_bytes = 1 << 20;  // Kafka's message.max.bytes, plus some headroom
   Durability durability = Durability::fsync;
   OffsetGaps offset_gaps = OffsetGaps::are_damage;  // are_legal once cleanup.policy=compact exists
-  int64_t flush_interval_ms = 1000;                 // for Durability::interval
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;    // -1: keep forever
-  int64_t retention_bytes = -1;                     // -1: no size limit
+  CleanupPolicy cleanup_policy = CleanupPolicy::delete_segments;
+  int64_t flush_interval_ms = 1000;               // for Durability::interval
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: keep forever
+  int64_t retention_bytes = -1;                   // -1: no size limit
   // An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms).
   int64_t producer_id_expiration_ms = 24LL * 3600 * 1000;
 };

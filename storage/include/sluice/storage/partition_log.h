@@ -27,13 +27,17 @@
 // in front of it. A segment that overlaps the one before it is moved to
 // quarantine/ whole.
 //
+// The parts, in Kafka's words: LogLoader (log_loader.h, private: open and
+// recovery), SegmentSet (the ordered segments: lookup, roll, retention,
+// truncation), LogReader (reads bounded by ReadOptions) and GroupCommit
+// (durability). This class is the facade that owns them and the writer lock.
+//
 // Thread-safety: every method is safe to call from any thread. append, truncate_to,
-// roll, apply_retention and close serialise on the writer lock; read,
+// roll, apply_retention, set_config and close serialise on the writer lock; read,
 // offset_for_timestamp and the offset getters never take it.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -46,10 +50,15 @@
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/file_system.h"
+#include "sluice/storage/group_commit.h"
 #include "sluice/storage/interval_flusher.h"
 #include "sluice/storage/log_config.h"
+#include "sluice/storage/log_read.h"
+#include "sluice/storage/log_reader.h"
+#include "sluice/storage/log_recovery.h"
 #include "sluice/storage/producer_state.h"
 #include "sluice/storage/segment.h"
+#include "sluice/storage/segment_set.h"
 
 namespace sluice::storage {
 
@@ -60,48 +69,6 @@ struct AppendResult {
   // A retried batch of an idempotent producer: not written again; the offsets
   // are those it was given the first time.
   bool duplicate = false;
-};
-
-// Where bytes returned by a read lie in the segment files, so they can be sent
-// without copying them (sendfile). Holding the segment keeps its file open even
-// after retention removes it.
-struct FileRegion {
-  std::shared_ptr<const Segment> segment;
-  uint64_t position = 0;
-  uint64_t size = 0;
-};
-
-struct ReadResult {
-  size_t bytes = 0;  // whole batches copied to the front of the caller's buffer
-  size_t batches = 0;
-  int64_t records = 0;              // in those batches
-  std::vector<FileRegion> regions;  // the same bytes, in order, as file ranges
-  Offset next_offset;               // where the next read should start
-  Offset log_start_offset;
-  Offset log_end_offset;
-};
-
-struct TimestampLookup {
-  Offset offset;          // first record with timestamp >= the target
-  int64_t timestamp = 0;  // that record's timestamp
-};
-
-struct RecoveryReport {
-  bool clean_shutdown = false;
-  size_t segments_scanned = 0;
-  uint64_t bytes_truncated = 0;       // the torn tail cut off the last segment
-  size_t segments_quarantined = 0;    // damaged or overlapping segment files set aside
-  size_t empty_segments_removed = 0;  // empty files a power cut left after the last record
-};
-
-// Offsets [first, end) that a log whose gaps are damage does not hold: they were
-// in `segment` at `position` (where its good bytes end) before recovery found
-// them damaged and set the file aside.
-struct DamagedRange {
-  Offset first;
-  Offset end;
-  std::string segment;
-  uint64_t position = 0;
 };
 
 struct LogStats {
@@ -130,15 +97,17 @@ class PartitionLog {
   // a pass over every byte, is not computed a second time.
   Result<AppendResult> append_validated(MutableByteSpan batch, BatchHeader header, AwaitDurable await_durable);
 
-  // Whole batches starting with the one that holds `offset`, at most max_bytes
-  // unless the first batch alone is larger, as file regions and (ReadMode::copy)
-  // copied into `out` (resized as needed). Reading at the log end returns no
-  // bytes. Every batch returned passed its CRC check, in this read or an earlier
-  // one (ReadMode::locate reads only the headers of bytes checked before, and
-  // uses `out` as scratch for the rest). A damaged first batch is an error, a
-  // later one ends the read early.
-  enum class ReadMode : bool { copy, locate };
-  Result<ReadResult> read(Offset offset, size_t max_bytes, Bytes& out, ReadMode mode = ReadMode::copy) const;
+  // Whole batches starting with the one that holds `offset`, within `options`
+  // (see LogReader::read and ReadOptions; by default at most max_bytes unless
+  // the first batch alone is larger, up to the log end), as file regions and
+  // (ReadMode::copy) copied into `out` (resized as needed). Reading at the log
+  // end returns no bytes.
+  Result<ReadResult> read(Offset offset, const ReadOptions& options, Bytes& out) const;
+  using ReadMode = storage::ReadMode;
+  // The same with default options but these.
+  Result<ReadResult> read(Offset offset, size_t max_bytes, Bytes& out, ReadMode mode = ReadMode::copy) const {
+    return read(offset, ReadOptions{.max_bytes = max_bytes, .mode = mode}, out);
+  }
 
   // The first record with timestamp >= `timestamp`, or nullopt if there is none.
   Result<std::optional<TimestampLookup>> offset_for_timestamp(int64_t timestamp) const;
@@ -175,50 +144,45 @@ class PartitionLog {
   // Heap bytes of the in-memory indexes of every segment.
   size_t index_memory_bytes() const;
   const std::string& dir() const { return dir_; }
-  const LogConfig& config() const { return config_; }
+  // A copy of the settings in force (takes the writer lock).
+  LogConfig config() const;
+
+  // Replaces the settings a log takes while open: segment_bytes and segment_ms
+  // (from the next append's roll check; segments already rolled keep their size),
+  // retention_ms, retention_bytes and producer_id_expiration_ms (from the next
+  // apply_retention). Every other field shapes what is already written or
+  // running (index_interval_bytes, max_batch_bytes, which reads check stored
+  // batches against, offset_gaps, durability, flush_interval_ms): a change to one
+  // is invalid_argument, as is a cleanup policy other than delete (no compaction
+  // yet) or a segment_bytes below one batch header. Nothing changes on an error.
+  Status set_config(const LogConfig& config);
 
  private:
-  using SegmentList = std::vector<std::shared_ptr<Segment>>;
-
   PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock);
   Status load();
-  // Recovery's answer to a segment whose scan found damage; the runs of good
-  // batches after the damage become segments, whose bases are added to `salvaged`.
-  Status handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
-                       std::vector<Offset>& salvaged);
+  // REQUIRES: writer_mu_ held.
   Status roll_locked(Offset next_base);
+  // REQUIRES: writer_mu_ held, or the log not yet published (open).
   Status write_recovery_point(Offset offset);
-  // Reads every batch header of `list` into producers_ (open, truncation).
-  Status rebuild_producer_state(const SegmentList& list);
-  std::shared_ptr<const SegmentList> segments() const { return segments_.load(std::memory_order_acquire); }
-  void publish(SegmentList list) { segments_.store(std::make_shared<const SegmentList>(std::move(list))); }
-  SegmentOptions segment_options() const;
 
   FileSystem& fs_;
   const std::string dir_;
-  const LogConfig config_;
+  // The fields set_config changes are written under writer_mu_ and read only
+  // under it; the others never change after open, so any thread reads them.
+  LogConfig config_;
   Clock& clock_;
   RecoveryReport recovery_;
 
-  std::mutex writer_mu_;  // guards appends and every change to the segment list
-  std::atomic<std::shared_ptr<const SegmentList>> segments_;
+  mutable std::mutex writer_mu_;  // guards appends, every change to the segment list, and set_config
+  SegmentSet segments_;
   std::atomic<int64_t> log_end_{0};
   int64_t active_created_ms_ = 0;  // under writer_mu_
   Offset recovery_point_{0};       // under writer_mu_: every segment below it is synced
   bool closed_ = false;            // under writer_mu_
   ProducerStateTable producers_;   // under writer_mu_
   std::atomic<uint64_t> appends_{0};
-
-  // Group commit: one thread syncs at a time; others wait for durable_end_ to pass them.
-  mutable std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool sync_running_ = false;  // under sync_mu_
-  int64_t durable_end_ = 0;    // under sync_mu_
-  uint64_t syncs_ = 0;         // under sync_mu_
-  // Bumped by truncate_to under sync_mu_. A sync that overlapped a truncation may
-  // have run before the bytes now at its target offsets were written, so it must
-  // not raise durable_end_.
-  uint64_t truncations_ = 0;  // under sync_mu_
+  const LogReader reader_;
+  GroupCommit durability_;
 
   IntervalFlusher::Registration flusher_;  // for Durability::interval; released first on close
 };

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "sluice/common/error.h"
+#include "sluice/storage/producer_sequence.h"
 #include "sluice/storage/record_batch.h"
 
 namespace sluice::storage {
@@ -45,14 +46,9 @@ struct ProducerBatchInfo {
   int64_t max_timestamp = 0;
 };
 
-// The sequence of a batch's last record: base + last offset delta, wrapping past INT32_MAX to 0.
-int32_t last_sequence_of(int32_t base_sequence, int32_t last_offset_delta);
-// The sequence that follows a batch of `record_count` (>= 1) records starting at `base_sequence`.
-int32_t sequence_after(int32_t base_sequence, int32_t record_count);
-
 class ProducerStateTable {
  public:
-  static constexpr size_t kRecentBatches = 64;
+  static constexpr size_t kRecentBatches = kProducerBatchesRemembered;
 
   // Before appending `header`: nullopt to append it, the earlier batch's info if
   // it is a duplicate, or out_of_order_sequence / producer_fenced.

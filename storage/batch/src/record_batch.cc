@@ -17,22 +17,7 @@ Result<BatchHeader> read_batch_header(ByteSpan b) {
     return make_error(Errc::truncated, "batch header needs " + std::to_string(bf::kHeaderSize) + " bytes, have " +
                                            std::to_string(b.size()));
   }
-  const std::byte* p = b.data();
-  BatchHeader h;
-  h.base_offset = Offset(load_be<int64_t>(p + bf::kBaseOffset));
-  h.batch_length = load_be<int32_t>(p + bf::kBatchLength);
-  h.partition_leader_epoch = load_be<int32_t>(p + bf::kPartitionLeaderEpoch);
-  h.magic = load_be<int8_t>(p + bf::kMagic);
-  h.crc = load_be<uint32_t>(p + bf::kCrc);
-  h.attributes = load_be<int16_t>(p + bf::kAttributes);
-  h.last_offset_delta = load_be<int32_t>(p + bf::kLastOffsetDelta);
-  h.base_timestamp = load_be<int64_t>(p + bf::kBaseTimestamp);
-  h.max_timestamp = load_be<int64_t>(p + bf::kMaxTimestamp);
-  h.producer_id = load_be<int64_t>(p + bf::kProducerId);
-  h.producer_epoch = load_be<int16_t>(p + bf::kProducerEpoch);
-  h.base_sequence = load_be<int32_t>(p + bf::kBaseSequence);
-  h.record_count = load_be<int32_t>(p + bf::kRecordCount);
-  return h;
+  return decode_batch_header(b.data());
 }
 
 Result<BatchHeader> validate_batch_framing(ByteSpan b, size_t max_batch_bytes) {

@@ -45,6 +45,26 @@ struct BatchHeader {
   bool log_append_time() const { return attributes & batch_format::kTimestampTypeBit; }
 };
 
+// Decodes the header fields, without any check. REQUIRES: kHeaderSize readable bytes at `p`.
+inline BatchHeader decode_batch_header(const std::byte* p) {
+  namespace bf = batch_format;
+  BatchHeader h;
+  h.base_offset = Offset(load_be<int64_t>(p + bf::kBaseOffset));
+  h.batch_length = load_be<int32_t>(p + bf::kBatchLength);
+  h.partition_leader_epoch = load_be<int32_t>(p + bf::kPartitionLeaderEpoch);
+  h.magic = load_be<int8_t>(p + bf::kMagic);
+  h.crc = load_be<uint32_t>(p + bf::kCrc);
+  h.attributes = load_be<int16_t>(p + bf::kAttributes);
+  h.last_offset_delta = load_be<int32_t>(p + bf::kLastOffsetDelta);
+  h.base_timestamp = load_be<int64_t>(p + bf::kBaseTimestamp);
+  h.max_timestamp = load_be<int64_t>(p + bf::kMaxTimestamp);
+  h.producer_id = load_be<int64_t>(p + bf::kProducerId);
+  h.producer_epoch = load_be<int16_t>(p + bf::kProducerEpoch);
+  h.base_sequence = load_be<int32_t>(p + bf::kBaseSequence);
+  h.record_count = load_be<int32_t>(p + bf::kRecordCount);
+  return h;
+}
+
 // Reads the header fields without any check beyond "enough bytes for a header".
 Result<BatchHeader> read_batch_header(ByteSpan bytes);
 
