@@ -61,15 +61,9 @@ AppendedRun Partition::append(MutableByteSpan records, const std::function<void(
 }
 
 Result<storage::ReadResult> Partition::read(const PartitionReadOptions& options, Bytes& scratch) const {
-  Offset bound = options.upper_bound.value_or(high_watermark());
-  if (options.start >= bound && options.start <= high_watermark() && options.start >= log_start()) {
-    storage::ReadResult at_bound;
-    at_bound.next_offset = options.start;
-    at_bound.log_start_offset = log_start();
-    at_bound.log_end_offset = high_watermark();
-    return at_bound;
-  }
-  return log_->read(options.start, std::max<size_t>(options.max_bytes, 1), scratch, options.mode);
+  storage::ReadOptions read{.max_bytes = std::max<size_t>(options.max_bytes, 1), .mode = options.mode};
+  if (options.upper_bound) read.upper_bound = *options.upper_bound;
+  return log_->read(options.start, read, scratch);
 }
 
 uint64_t Partition::on_next_append(std::function<void()> fn) {

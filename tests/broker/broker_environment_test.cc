@@ -7,7 +7,7 @@
 
 #include "sluice/broker/embedded_broker.h"
 #include "sluice/storage/batch_builder.h"
-#include "sluice/storage/file_system.h"
+#include "sluice/storage/testing/fault_injection_file_system.h"
 
 #include "../e2e/e2e_helpers.h"
 

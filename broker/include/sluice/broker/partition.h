@@ -60,10 +60,9 @@ struct AppendedRun {
 struct PartitionReadOptions {
   Offset start;
   size_t max_bytes = 1 << 20;  // the first batch is returned whole even if larger (KIP-74)
-  // Nothing at or past this offset is returned; nullopt: the high watermark.
-  // (The storage read cuts at the log end; a bound below it, as read_committed's
-  // last stable offset, is honoured here only when `start` is at or past it,
-  // until the split log's reader takes the bound itself.)
+  // Nothing at or past this offset is returned (a batch that straddles it is left
+  // out whole); nullopt: the high watermark. read_committed will pass the last
+  // stable offset.
   std::optional<Offset> upper_bound;
   storage::PartitionLog::ReadMode mode = storage::PartitionLog::ReadMode::locate;
 };
