@@ -1,8 +1,9 @@
 #include "sluice/consumer/consumer.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include "sluice/client/client_errors.h"
 #include "sluice/client/list_offsets.h"
@@ -16,19 +17,27 @@ namespace sluice::consumer {
 using client::OffsetQuery;
 using client::OffsetSpec;
 using std::chrono::milliseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 // The facade: the subscription says what to read, the fetcher reads it, and
 // this resolves positions (ListOffsets) and runs poll()'s loop.
 struct Consumer::Impl {
   ConsumerConfig config;
   std::unique_ptr<client::NetworkClient> net;
+  const client::SteadyClock& clock;  // poll()'s timeout is measured on it
   SubscriptionState subscriptions;
   Fetcher fetcher;
   bool closed = false;
 
-  Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n)
-      : config(std::move(c)), net(std::move(n)), fetcher(*net, config, subscriptions) {}
+  Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n, const client::SteadyClock& k)
+      : config(std::move(c)), net(std::move(n)), clock(k), fetcher(*net, config, subscriptions) {}
+
+  // Waits out `deadline` by the clock: nothing can arrive before it.
+  void wait_until(client::SteadyTime deadline) const {
+    std::mutex mutex;
+    std::condition_variable never_notified;
+    std::unique_lock lock(mutex);
+    clock.wait_until(never_notified, lock, deadline, [] { return false; });
+  }
 
   milliseconds request_timeout() const { return milliseconds(config.request_timeout_ms); }
 
@@ -71,7 +80,7 @@ struct Consumer::Impl {
   Result<std::vector<ConsumerRecord>> poll(milliseconds timeout) {
     if (closed) return tl::unexpected(client::client_error(Errc::closed, client::reason::kClosed, "consumer closed"));
     if (subscriptions.empty()) return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
-    const auto deadline = SteadyClock::now() + std::max(timeout, milliseconds(0));
+    const auto deadline = clock.now() + std::max(timeout, milliseconds(0));
     const auto max_records = static_cast<size_t>(config.max_poll_records);
     for (;;) {
       if (auto s = resolve_positions(); !s) return tl::unexpected(s.error());
@@ -82,14 +91,13 @@ struct Consumer::Impl {
       }
       fetcher.send_fetches();
       if (!fetcher.in_flight()) {
-        // Every partition is paused: nothing can arrive before the deadline.
-        std::this_thread::sleep_until(deadline);
+        wait_until(deadline);  // every partition is paused
         return std::vector<ConsumerRecord>{};
       }
-      auto completed = fetcher.complete_fetch(std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
+      auto completed = fetcher.complete_fetch(clock, deadline);
       if (!completed) return tl::unexpected(completed.error());
       if (!*completed) return std::vector<ConsumerRecord>{};
-      if (!fetcher.has_buffered() && SteadyClock::now() >= deadline) return std::vector<ConsumerRecord>{};
+      if (!fetcher.has_buffered() && clock.now() >= deadline) return std::vector<ConsumerRecord>{};
     }
   }
 };
@@ -97,11 +105,15 @@ struct Consumer::Impl {
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Consumer> Consumer::create(ConsumerConfig config) {
+  return create(std::move(config), client::SystemSteadyClock::instance());
+}
+
+Result<Consumer> Consumer::create(ConsumerConfig config, const client::SteadyClock& clock) {
   if (auto s = validate(config); !s) return tl::unexpected(s.error());
   uint32_t max_frame = static_cast<uint32_t>(std::max<int64_t>(64 << 20, int64_t{config.fetch_max_bytes} + (1 << 20)));
   auto net = client::NetworkClient::create(client::NetworkOptions{config.bootstrap, config.client_id, max_frame});
   if (!net) return tl::unexpected(net.error());
-  return Consumer(std::make_unique<Impl>(std::move(config), std::move(*net)));
+  return Consumer(std::make_unique<Impl>(std::move(config), std::move(*net), clock));
 }
 
 Consumer::Consumer(ConsumerConfig config) {

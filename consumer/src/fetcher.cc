@@ -120,8 +120,8 @@ Status Fetcher::apply(std::vector<PartitionFetch>& results, const std::shared_pt
   return {};
 }
 
-Result<bool> Fetcher::complete_fetch(std::chrono::milliseconds timeout) {
-  if (!in_flight_ || !in_flight_->wait(timeout)) return false;
+Result<bool> Fetcher::complete_fetch(const client::SteadyClock& clock, client::SteadyTime deadline) {
+  if (!in_flight_ || !in_flight_->wait(clock, deadline)) return false;
   std::optional<FetchSession> completed = std::move(in_flight_);  // owns the bytes of `results`
   in_flight_.reset();
   auto results = completed->take();

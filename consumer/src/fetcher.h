@@ -21,7 +21,6 @@
 // handed over from the network client's io thread inside FetchSession.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -47,14 +46,14 @@ class Fetcher {
   void send_fetches();
   bool in_flight() const { return in_flight_.has_value(); }
 
-  // Waits up to `timeout` for the fetch in flight. On completion sends the next
+  // Waits until `deadline` by `clock` for the fetch in flight. On completion sends the next
   // fetch, then decodes the response into the buffers and returns true; false
   // if it did not complete in time (or none was in flight). Errors: the request
   // failed (the next send_fetches() retries), or a partition failed (not found,
   // corrupt, out of range with auto_offset_reset=none, a non-retriable error)
   // and nothing is buffered to return instead. Out of range with a reset policy
   // clears the position in the subscription, to be reset by the consumer.
-  Result<bool> complete_fetch(std::chrono::milliseconds timeout);
+  Result<bool> complete_fetch(const client::SteadyClock& clock, client::SteadyTime deadline);
 
   // Whether an unpaused partition has records buffered.
   bool has_buffered();

@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include "sluice/client/client_errors.h"
 
 #include "fake_broker.h"
 #include "fake_fetch_log.h"
+#include "manual_steady_clock.h"
 
 namespace sluice::consumer {
 namespace {
@@ -289,6 +292,32 @@ TEST_F(ConsumerTest, APausedPartitionStaysPausedWhenReassignedAndIsForgottenWhen
   EXPECT_EQ(c.paused(), std::vector<TopicPartition>{kP0});
   c.assign({kP0, kP1});
   EXPECT_EQ(c.paused(), std::vector<TopicPartition>{kP0});
+}
+
+TEST(ConsumerClock, PollReturnsNothingWhenItsTimeoutPassesByItsClock) {
+  FakeFetchLog log;
+  log.add_partition(kP0);
+  std::promise<void> fetch_received;
+  bool first_fetch = true;
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() != wire::FETCH) return log.handle(r);
+    if (first_fetch) fetch_received.set_value();
+    first_fetch = false;
+    return FakeBroker::Reply::silence();  // a long poll that never ends
+  });
+  testing::ManualSteadyClock clock;
+  auto c = Consumer::create({.bootstrap = broker.bootstrap(), .auto_offset_reset = OffsetReset::earliest}, clock);
+  ASSERT_TRUE(c) << c.error().to_string();
+  c->assign({kP0});
+  std::promise<Result<std::vector<ConsumerRecord>>> polled;
+  std::thread poller([&] { polled.set_value(c->poll(std::chrono::minutes(10))); });
+  fetch_received.get_future().wait();  // poll() took its deadline and waits on the fetch
+  clock.advance(std::chrono::minutes(10));
+  // Ten virtual minutes: a poll() that waited on the real clock would hang here.
+  auto records = polled.get_future().get();
+  poller.join();
+  ASSERT_TRUE(records) << records.error().to_string();
+  EXPECT_TRUE(records->empty());
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <atomic>
 #include <chrono>
 
-#include "time_util.h"
+#include "sluice/client/steady_clock.h"
 
 namespace sluice::testing {
 

@@ -29,6 +29,7 @@
 #include <memory>
 #include <vector>
 
+#include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
 #include "sluice/consumer/consumer_config.h"
@@ -40,6 +41,9 @@ class Consumer {
  public:
   // Validates the config and starts the io thread; connects on first use.
   static Result<Consumer> create(ConsumerConfig config);
+  // The same, with poll() timeouts measured on `clock` (which must outlive the
+  // consumer), so a test can move time instead of waiting.
+  static Result<Consumer> create(ConsumerConfig config, const client::SteadyClock& clock);
   // Throws std::invalid_argument on an invalid config.
   explicit Consumer(ConsumerConfig config);
   Consumer(Consumer&&) noexcept;
