@@ -135,12 +135,7 @@ TEST(NetworkClient, BlockingRequest) {
 
 TEST(NetworkClient, HeaderErrorFailsTheRequestWithTheWireCode) {
   FakeBroker broker([](const FakeBroker::Request&) {
-    FakeBroker::Reply r;
-    wire::Error e;
-    e.set_code(wire::UNSUPPORTED_VERSION);
-    e.set_message("version 0 only");
-    r.header_error = e;
-    return r;
+    return FakeBroker::Reply::header_failure(wire::UNSUPPORTED_VERSION, "version 0 only");
   });
   auto net = connect(broker.bootstrap());
   auto r = send_async(*net, "x").get();

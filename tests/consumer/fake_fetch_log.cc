@@ -57,14 +57,7 @@ FakeBroker::Reply FakeFetchLog::handle(const FakeBroker::Request& request) {
   switch (request.header.api()) {
     case wire::LIST_OFFSETS: return list_offsets(request);
     case wire::FETCH: return fetch(request);
-    default: {
-      FakeBroker::Reply r;
-      wire::Error e;
-      e.set_code(wire::UNSUPPORTED_API);
-      e.set_message("fake fetch log");
-      r.header_error = e;
-      return r;
-    }
+    default: return FakeBroker::Reply::header_failure(wire::UNSUPPORTED_API, "fake fetch log");
   }
 }
 
