@@ -49,8 +49,8 @@ class SystemTimeSources final : public TimeSources {
         .count();
   }
   static const SystemTimeSources& instance() {
-    static const SystemTimeSources sources;
-    return sources;
+    static const SystemTimeSources kSources;
+    return kSources;
   }
 };
 

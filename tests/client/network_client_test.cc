@@ -41,8 +41,9 @@ OutgoingRequest make_request(const std::string& body, std::promise<Result<Respon
   return req;
 }
 
-std::future<Result<Response>> send_async(NetworkClient& net, std::string body, std::chrono::milliseconds timeout = 5s,
-                                         bool expect_response = true, std::vector<ByteSpan> records = {}) {
+std::future<Result<Response>> send_async(NetworkClient& net, const std::string& body,
+                                         std::chrono::milliseconds timeout = 5s, bool expect_response = true,
+                                         std::vector<ByteSpan> records = {}) {
   std::promise<Result<Response>> done;
   auto future = done.get_future();
   OutgoingRequest req = make_request(body, done);
@@ -53,7 +54,7 @@ std::future<Result<Response>> send_async(NetworkClient& net, std::string body, s
   return future;
 }
 
-std::future<Result<Response>> send_to(NetworkClient& net, const Node& node, std::string body,
+std::future<Result<Response>> send_to(NetworkClient& net, const Node& node, const std::string& body,
                                       std::chrono::milliseconds timeout = 5s) {
   std::promise<Result<Response>> done;
   auto future = done.get_future();
@@ -66,7 +67,7 @@ std::future<Result<Response>> send_to(NetworkClient& net, const Node& node, std:
 Node node_at(int32_t id, const FakeBroker& broker) { return Node{NodeId(id), HostPort{"127.0.0.1", broker.port()}}; }
 
 // Answers with its name and the request body, so a test sees which broker served a request.
-FakeBroker::Handler named(std::string name) {
+FakeBroker::Handler named(const std::string& name) {
   return [name](const FakeBroker::Request& r) {
     FakeBroker::Reply reply;
     std::string body = name + ":" + std::string(as_string_view(r.body));

@@ -48,8 +48,8 @@ class SystemSteadyClock final : public SteadyClock {
  public:
   SteadyTime now() const override { return std::chrono::steady_clock::now(); }
   static const SystemSteadyClock& instance() {
-    static const SystemSteadyClock clock;
-    return clock;
+    static const SystemSteadyClock kClock;
+    return kClock;
   }
 
  protected:
