@@ -53,6 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Requests queued, being written or waiting for a response.
   size_t pending() const { return queued_.size() + unacknowledged_.size() + awaiting_.size(); }
   uint64_t connects() const { return connects_; }
+  const HostPort& peer_address() const { return options_.broker; }
 
  private:
   enum class State { idle, connecting, connected };

@@ -27,7 +27,7 @@ Status MemoryBudget::reserve(size_t bytes, bool block, Deadline deadline) {
     on_wait_();
     lock.lock();
   }
-  bool ok = cv_.wait_until(lock, deadline, [&] { return waiters_.front() == ticket && available_ >= bytes; });
+  bool ok = clock_.wait_until(cv_, lock, deadline, [&] { return waiters_.front() == ticket && available_ >= bytes; });
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), ticket));
   if (ok) available_ -= bytes;
   // The next waiter may fit now (or the queue head changed).
@@ -52,6 +52,11 @@ size_t MemoryBudget::available() const {
 bool MemoryBudget::has_waiters() const {
   std::lock_guard lock(mutex_);
   return !waiters_.empty();
+}
+
+size_t MemoryBudget::waiters() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
 }
 
 }  // namespace sluice::client

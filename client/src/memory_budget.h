@@ -1,7 +1,7 @@
 // The producer's buffer_memory: bytes of records accepted by send() and not yet
 // acknowledged. reserve() takes bytes, blocking until others release() them or
-// a deadline passes; waiters are served first come, first served so a large
-// record is not starved by a stream of small ones.
+// a deadline passes (by the clock it is given); waiters are served first come,
+// first served so a large record is not starved by a stream of small ones.
 // Thread-safety: thread-safe.
 #pragma once
 
@@ -14,13 +14,17 @@
 
 #include "sluice/common/error.h"
 
+#include "time_util.h"
+
 namespace sluice::client {
 
 class MemoryBudget {
  public:
-  using Deadline = std::chrono::steady_clock::time_point;
+  using Deadline = SteadyTime;
 
-  explicit MemoryBudget(size_t total_bytes) : total_(total_bytes), available_(total_bytes) {}
+  // `clock` must outlive the budget.
+  explicit MemoryBudget(size_t total_bytes, const SteadyClock& clock = SystemSteadyClock::instance())
+      : total_(total_bytes), clock_(clock), available_(total_bytes) {}
 
   // Called (without the lock) each time a reserve() starts to wait, so whoever
   // frees memory can hurry. Set before any reserve().
@@ -36,9 +40,12 @@ class MemoryBudget {
   // True while some reserve() is waiting: the sender then treats every batch as
   // ready, to free memory sooner.
   bool has_waiters() const;
+  // How many reserve() calls are waiting.
+  size_t waiters() const;
 
  private:
   const size_t total_;
+  const SteadyClock& clock_;
   std::function<void()> on_wait_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;

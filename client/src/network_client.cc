@@ -4,6 +4,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -45,7 +46,9 @@ struct NetworkClient::Impl {
   HostPort broker;
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-  std::shared_ptr<Connection> connection;
+  std::shared_ptr<Connection> connection;  // to the bootstrap address
+  // Connections to addressed nodes, opened on first use. Touched on the io thread only.
+  std::unordered_map<NodeId, std::shared_ptr<Connection>> nodes;
   std::thread thread;
   std::thread::id thread_id;
   std::mutex mutex;  // guards shut_down against concurrent post()
@@ -53,6 +56,35 @@ struct NetworkClient::Impl {
 
   Error closed_error() const {
     return client_error(Errc::closed, reason::kClosed, "client " + options.client_id + " is closed");
+  }
+
+  std::shared_ptr<Connection> make_connection(const HostPort& address) {
+    return Connection::create(io, ConnectionOptions{address, options.client_id, options.max_frame_bytes});
+  }
+
+  // REQUIRES: on the io thread, before shutdown's post ran.
+  Connection& connection_to(const Node& node) {
+    auto& conn = nodes[node.id];
+    if (conn && conn->peer_address() != node.address) {
+      conn->shutdown(client_error(Errc::io_error, reason::kDisconnected,
+                                  "node " + std::to_string(node.id.value()) + " moved to " + node.address.to_string()));
+      conn.reset();
+    }
+    if (!conn) conn = make_connection(node.address);
+    return *conn;
+  }
+
+  // Posts `deliver` to the io thread, or fails `request` with CLOSED after shutdown().
+  template <typename Deliver>
+  void post_request(OutgoingRequest request, Deliver deliver) {
+    std::unique_lock lock(mutex);
+    if (shut_down) {
+      lock.unlock();
+      request.on_done(tl::unexpected(closed_error()));
+      return;
+    }
+    auto shared = std::make_shared<OutgoingRequest>(std::move(request));
+    asio::post(io, [deliver = std::move(deliver), shared] { deliver(std::move(*shared)); });
   }
 };
 
@@ -67,8 +99,7 @@ Result<std::unique_ptr<NetworkClient>> NetworkClient::create(NetworkOptions opti
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->broker = *broker;
-  impl->connection = Connection::create(
-      impl->io, ConnectionOptions{impl->broker, impl->options.client_id, impl->options.max_frame_bytes});
+  impl->connection = impl->make_connection(impl->broker);
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] {
     for (;;) {
@@ -95,18 +126,21 @@ bool NetworkClient::post(std::function<void()> fn) {
 }
 
 void NetworkClient::send(OutgoingRequest request) {
-  std::unique_lock lock(impl_->mutex);
-  if (impl_->shut_down) {
-    lock.unlock();
-    request.on_done(tl::unexpected(impl_->closed_error()));
-    return;
-  }
-  auto shared = std::make_shared<OutgoingRequest>(std::move(request));
-  asio::post(impl_->io, [conn = impl_->connection, shared] { conn->send(std::move(*shared)); });
+  impl_->post_request(std::move(request), [conn = impl_->connection](OutgoingRequest r) { conn->send(std::move(r)); });
 }
 
-Result<Response> NetworkClient::request(Api api, Bytes body, std::chrono::milliseconds timeout) {
-  if (on_io_thread()) {
+void NetworkClient::send(const Node& node, OutgoingRequest request) {
+  impl_->post_request(std::move(request),
+                      [impl = impl_.get(), node](OutgoingRequest r) { impl->connection_to(node).send(std::move(r)); });
+}
+
+namespace {
+
+// Sends through `send` and waits for the response on the caller's thread.
+template <typename Send>
+Result<Response> blocking_request(const NetworkClient& net, Api api, Bytes body, std::chrono::milliseconds timeout,
+                                  Send send) {
+  if (net.on_io_thread()) {
     return make_error(Errc::invalid_argument, "a blocking request cannot be made from the client's io thread");
   }
   auto promise = std::make_shared<std::promise<Result<Response>>>();
@@ -118,6 +152,17 @@ Result<Response> NetworkClient::request(Api api, Bytes body, std::chrono::millis
   req.on_done = [promise](Result<Response> r) { promise->set_value(std::move(r)); };
   send(std::move(req));
   return future.get();
+}
+
+}  // namespace
+
+Result<Response> NetworkClient::request(Api api, Bytes body, std::chrono::milliseconds timeout) {
+  return blocking_request(*this, api, std::move(body), timeout, [this](OutgoingRequest r) { send(std::move(r)); });
+}
+
+Result<Response> NetworkClient::request(const Node& node, Api api, Bytes body, std::chrono::milliseconds timeout) {
+  return blocking_request(*this, api, std::move(body), timeout,
+                          [this, &node](OutgoingRequest r) { send(node, std::move(r)); });
 }
 
 bool NetworkClient::on_io_thread() const { return std::this_thread::get_id() == impl_->thread_id; }
@@ -132,6 +177,7 @@ void NetworkClient::shutdown() {
     // Runs after everything posted before it (posts are FIFO on one thread).
     asio::post(impl_->io, [impl = impl_.get()] {
       impl->connection->shutdown(impl->closed_error());
+      for (auto& [id, conn] : impl->nodes) conn->shutdown(impl->closed_error());
       impl->io.stop();
     });
   }

@@ -52,12 +52,12 @@ struct Producer::Impl {
   Impl(ProducerConfig c, std::unique_ptr<NetworkClient> n)
       : config(std::move(c)),
         net(std::move(n)),
-        memory(config.buffer_memory),
+        memory(config.buffer_memory, clock),
         metadata(*net, MetadataCache::Options{milliseconds(config.metadata_max_age_ms),
                                               milliseconds(std::max<int64_t>(config.retry_backoff_ms, 1)),
                                               milliseconds(config.request_timeout_ms)}),
-        accumulator(accumulator_config(config), memory),
-        sender(sender_config(config), *net, accumulator, metadata) {
+        accumulator(accumulator_config(config), memory, clock),
+        sender(sender_config(config), *net, accumulator, metadata, clock) {
     // A send() waiting for memory makes every batch ready; the sender must look now.
     memory.set_on_wait([this] { sender.wakeup(); });
   }
@@ -68,6 +68,9 @@ struct Producer::Impl {
 
   ProducerConfig config;
   std::unique_ptr<NetworkClient> net;  // first member: destroyed last, after everything using its io_context
+  // Deadlines, linger and backoff are measured on it. The system clock until the
+  // sender's and connections' asio timers get a seam (see sender.h).
+  const SteadyClock& clock = SystemSteadyClock::instance();
   MemoryBudget memory;
   MetadataCache metadata;
   StickyPartitioner sticky;
@@ -89,7 +92,7 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
   std::shared_lock lock(close_mutex);
   if (closed) return fail_now(closed_error());
   if (record.topic.empty()) return fail_now(Error{Errc::invalid_argument, "a record needs a topic"});
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = clock.now();
   SteadyTime deadline = deadline_after(milliseconds(config.max_block_ms), now);
 
   auto partitions = metadata.partitions(record.topic, now, deadline);
@@ -149,7 +152,7 @@ void Producer::Impl::flush() {
   }
   uint64_t target = accumulator.begin_flush();
   sender.wakeup();
-  accumulator.await_flush(target, deadline_after(milliseconds::max()));
+  accumulator.await_flush(target, deadline_after(milliseconds::max(), clock.now()));
   accumulator.end_flush();
 }
 
@@ -166,7 +169,7 @@ void Producer::Impl::close(milliseconds timeout) {
   }
   uint64_t target = accumulator.begin_flush();
   sender.wakeup();
-  accumulator.await_flush(target, deadline_after(timeout));
+  accumulator.await_flush(target, deadline_after(timeout, clock.now()));
   accumulator.end_flush();
 
   // Whatever is left fails with CLOSED: queued batches now, in-flight ones as
@@ -230,7 +233,7 @@ void Producer::flush() { impl_->flush(); }
 void Producer::close(milliseconds timeout) { impl_->close(timeout); }
 
 Result<int32_t> Producer::partition_count(const std::string& topic) {
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = impl_->clock.now();
   return impl_->metadata.partitions(topic, now, deadline_after(milliseconds(impl_->config.max_block_ms), now));
 }
 

@@ -17,8 +17,8 @@ size_t estimate_record_size(std::optional<ByteSpan> key, std::optional<ByteSpan>
   return size;
 }
 
-RecordAccumulator::RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory)
-    : config_(config), memory_(memory) {
+RecordAccumulator::RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory, const SteadyClock& clock)
+    : config_(config), memory_(memory), clock_(clock) {
   batch_options_.compression =
       config.compression == CompressionType::zstd ? storage::Compression::zstd : storage::Compression::none;
   batch_options_.zstd_level = config.zstd_level;
@@ -202,7 +202,8 @@ uint64_t RecordAccumulator::begin_flush() {
 
 bool RecordAccumulator::await_flush(uint64_t up_to_id, SteadyTime deadline) {
   std::unique_lock lock(mutex_);
-  return done_cv_.wait_until(lock, deadline, [&] { return incomplete_.empty() || *incomplete_.begin() > up_to_id; });
+  return clock_.wait_until(done_cv_, lock, deadline,
+                           [&] { return incomplete_.empty() || *incomplete_.begin() > up_to_id; });
 }
 
 void RecordAccumulator::end_flush() {

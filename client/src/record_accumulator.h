@@ -79,7 +79,9 @@ class RecordAccumulator {
     bool batch_ready = false;            // a batch of this partition became ready by this record
   };
 
-  RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory);
+  // `memory` and `clock` must outlive the accumulator.
+  RecordAccumulator(AccumulatorConfig config, MemoryBudget& memory,
+                    const SteadyClock& clock = SystemSteadyClock::instance());
 
   // Appends the record; `on_delivery` is moved from only when it was appended.
   // Fails (BUFFER_FULL) when memory cannot be reserved in time.
@@ -125,6 +127,7 @@ class RecordAccumulator {
   AccumulatorConfig config_;
   storage::BatchOptions batch_options_;
   MemoryBudget& memory_;
+  const SteadyClock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable done_cv_;
   std::map<TopicPartition, std::deque<BatchPtr>> queues_;

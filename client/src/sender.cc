@@ -13,8 +13,14 @@
 
 namespace sluice::client {
 
-Sender::Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata)
-    : config_(config), net_(net), accumulator_(accumulator), metadata_(metadata), timer_(net.io_context()) {}
+Sender::Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata,
+               const SteadyClock& clock)
+    : config_(config),
+      net_(net),
+      accumulator_(accumulator),
+      metadata_(metadata),
+      clock_(clock),
+      timer_(net.io_context()) {}
 
 void Sender::wakeup() {
   if (wakeup_pending_.exchange(true)) return;
@@ -87,7 +93,7 @@ void Sender::on_producer_id(Result<Response> response) {
     // Batches wait (up to delivery_timeout_ms) while the id is asked for again.
     ++producer_id_attempts_;
     auto backoff = retry_backoff(producer_id_attempts_, config_.retry_backoff, config_.retry_backoff_max, rng_);
-    producer_id_retry_at_ = std::chrono::steady_clock::now() + backoff;
+    producer_id_retry_at_ = clock_.now() + backoff;
     log::warn("producer", "init_producer_id_failed",
               {{"attempt", producer_id_attempts_}, {"error", status.error().to_string()}});
   } else {
@@ -103,7 +109,7 @@ void Sender::on_producer_id(Result<Response> response) {
 
 void Sender::run() {
   if (closed_) return;
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = clock_.now();
   for (auto& batch : accumulator_.expire(now, config_.delivery_timeout)) {
     std::string why = std::to_string(batch->record_count()) + " record(s) for " + batch->partition().to_string() +
                       " not acknowledged within delivery_timeout_ms " +
@@ -310,7 +316,7 @@ void Sender::retry_or_fail(BatchPtr batch, const Error& error) {
 void Sender::retry(BatchPtr batch, const Error& error) {
   muted_.erase(batch->partition());
   if (closed_ || batch->attempts >= config_.retries) return fail(std::move(batch), error);
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = clock_.now();
   auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
   if (now + backoff >= batch->created() + config_.delivery_timeout) {
     Error timed_out =

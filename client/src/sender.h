@@ -54,7 +54,11 @@ struct SenderConfig {
 
 class Sender {
  public:
-  Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata);
+  // Reads the time from `clock` (which must outlive it); its wake-up timer runs on
+  // the io_context's steady clock, so `clock` must be the system one until timers
+  // get a seam too.
+  Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata,
+         const SteadyClock& clock = SystemSteadyClock::instance());
 
   void wakeup();
   // On the io thread: stops sending, fails every queued batch with `error`;
@@ -92,6 +96,7 @@ class Sender {
   NetworkClient& net_;
   RecordAccumulator& accumulator_;
   MetadataCache& metadata_;
+  const SteadyClock& clock_;
   asio::steady_timer timer_;
   SteadyTime timer_at_ = SteadyTime::max();
   std::atomic<bool> wakeup_pending_{false};

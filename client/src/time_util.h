@@ -1,12 +1,12 @@
 // Deadlines from durations without overflow (a duration of milliseconds::max()
-// means "no limit").
+// means "no limit"); the clock they are measured on is in steady_clock.h.
 #pragma once
 
 #include <chrono>
 
-namespace sluice::client {
+#include "sluice/client/steady_clock.h"
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+namespace sluice::client {
 
 inline SteadyTime deadline_after(std::chrono::milliseconds d, SteadyTime now = std::chrono::steady_clock::now()) {
   constexpr auto kFar = std::chrono::hours(24 * 365 * 100);

@@ -24,23 +24,31 @@ FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& con
     p->set_fetch_offset(t.offset);
     p->set_partition_max_bytes(config.max_partition_fetch_bytes);
   }
-  auto promise = std::make_shared<std::promise<Result<client::Response>>>();
-  pending_ = promise->get_future();
   client::OutgoingRequest out;
   out.api = client::Api::fetch;
   out.body = client::serialize_message(req);
   // The broker may hold the request for max_wait before answering.
   out.timeout = std::chrono::milliseconds(config.request_timeout_ms + config.fetch_max_wait_ms);
-  out.on_done = [promise](Result<client::Response> r) { promise->set_value(std::move(r)); };
+  out.on_done = [pending = pending_](Result<client::Response> r) {
+    {
+      std::lock_guard lock(pending->mutex);
+      pending->response = std::move(r);
+    }
+    pending->arrived.notify_all();
+  };
   net.send(std::move(out));
 }
 
-bool FetchSession::wait(std::chrono::milliseconds timeout) {
-  return pending_.wait_for(std::max(timeout, std::chrono::milliseconds(0))) == std::future_status::ready;
+bool FetchSession::wait(const client::SteadyClock& clock, client::SteadyTime deadline) {
+  std::unique_lock lock(pending_->mutex);
+  return clock.wait_until(pending_->arrived, lock, deadline, [&] { return pending_->response.has_value(); });
 }
 
 Result<std::vector<PartitionFetch>> FetchSession::take() {
-  auto response = pending_.get();
+  Result<client::Response> response = [&] {
+    std::lock_guard lock(pending_->mutex);
+    return std::move(*pending_->response);
+  }();
   if (!response) return tl::unexpected(response.error());
   response_ = std::make_shared<const client::Response>(std::move(*response));
   wire::FetchResponse body;

@@ -3,15 +3,18 @@
 // per-partition outcome: record bytes (not yet decoded, so the consumer can send
 // its next fetch before spending time on them), OFFSET_OUT_OF_RANGE, or an error.
 // Thread-safety: used by the consumer's thread; the response is handed over
-// from the io thread through a future.
+// from the io thread under a mutex.
 #pragma once
 
-#include <chrono>
+#include <condition_variable>
 #include <cstdint>
-#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "sluice/client/network_client.h"
+#include "sluice/client/steady_clock.h"
 #include "sluice/consumer/consumer_config.h"
 
 #include "batch_decoder.h"
@@ -39,16 +42,23 @@ class FetchSession {
   // Sends the request at once. REQUIRES: targets not empty.
   FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets);
 
-  // True once the response (or failure) arrived; waits up to `timeout`.
-  bool wait(std::chrono::milliseconds timeout);
+  // True once the response (or failure) arrived; waits until `deadline` by `clock`.
+  bool wait(const client::SteadyClock& clock, client::SteadyTime deadline);
   // REQUIRES: wait() returned true; called once. The outer error is a failed
   // request. The byte spans live as long as response().
   Result<std::vector<PartitionFetch>> take();
   const std::shared_ptr<const client::Response>& response() const { return response_; }
 
  private:
+  // Shared with the request's completion, which may run after the session is gone.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::optional<Result<client::Response>> response;
+  };
+
   std::vector<FetchTarget> targets_;
-  std::future<Result<client::Response>> pending_;
+  std::shared_ptr<Pending> pending_ = std::make_shared<Pending>();
   std::shared_ptr<const client::Response> response_;
 };
 

@@ -3,15 +3,19 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "sluice/client/client_errors.h"
+
+#include "manual_steady_clock.h"
 
 namespace sluice::client {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testing::ManualSteadyClock;
 
 TEST(MemoryBudget, ReserveAndRelease) {
   MemoryBudget m(100);
@@ -31,28 +35,36 @@ TEST(MemoryBudget, FullFailsImmediatelyWithoutBlocking) {
   EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
 }
 
-TEST(MemoryBudget, BlockingGivesUpAtTheDeadline) {
-  MemoryBudget m(100);
-  ASSERT_TRUE(m.reserve(80, false, Clock::now()));
-  auto start = Clock::now();
-  auto r = m.reserve(30, true, start + 150ms);
-  auto waited = Clock::now() - start;
+TEST(MemoryBudget, BlockingGivesUpAtTheDeadlineByItsClock) {
+  ManualSteadyClock clock;
+  MemoryBudget m(100, clock);
+  ASSERT_TRUE(m.reserve(80, false, clock.now()));
+  std::promise<Status> result;
+  std::thread waiter([&, deadline = clock.now() + 10min] { result.set_value(m.reserve(30, true, deadline)); });
+  while (!m.has_waiters()) std::this_thread::yield();
+  clock.advance(10min - 1ms);
+  EXPECT_TRUE(m.has_waiters());  // still waiting: its deadline has not come
+  clock.advance(1ms);
+  // Ten virtual minutes: a budget that waited on the real clock would hang here.
+  auto r = result.get_future().get();
+  waiter.join();
   ASSERT_FALSE(r);
   EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
-  EXPECT_GE(waited, 140ms);
   EXPECT_FALSE(m.has_waiters());
+  EXPECT_EQ(m.available(), 20u);
 }
 
 TEST(MemoryBudget, BlockingWakesWhenMemoryIsReleased) {
-  MemoryBudget m(100);
-  ASSERT_TRUE(m.reserve(80, false, Clock::now()));
+  ManualSteadyClock clock;
+  MemoryBudget m(100, clock);
+  ASSERT_TRUE(m.reserve(80, false, clock.now()));
   std::atomic<bool> got{false};
   std::thread t([&] {
-    EXPECT_TRUE(m.reserve(30, true, Clock::now() + 5s));
+    EXPECT_TRUE(m.reserve(30, true, clock.now() + 5s));
     got = true;
   });
-  std::this_thread::sleep_for(50ms);
-  EXPECT_FALSE(got.load());
+  while (!m.has_waiters()) std::this_thread::yield();
+  EXPECT_FALSE(got.load());  // waiting; no time passes on its clock
   m.release(80);
   t.join();
   EXPECT_TRUE(got.load());
@@ -60,27 +72,18 @@ TEST(MemoryBudget, BlockingWakesWhenMemoryIsReleased) {
 }
 
 TEST(MemoryBudget, WaitersAreServedInArrivalOrder) {
-  MemoryBudget m(100);
-  ASSERT_TRUE(m.reserve(100, false, Clock::now()));
-  std::atomic<int> done{0};
-  std::thread big([&] {
-    EXPECT_TRUE(m.reserve(90, true, Clock::now() + 5s));
-    ++done;
-  });
-  while (!m.has_waiters()) std::this_thread::yield();
-  std::thread small([&] {
-    EXPECT_TRUE(m.reserve(10, true, Clock::now() + 5s));
-    ++done;
-  });
-  std::this_thread::sleep_for(50ms);
+  ManualSteadyClock clock;
+  MemoryBudget m(100, clock);
+  ASSERT_TRUE(m.reserve(100, false, clock.now()));
+  std::thread big([&] { EXPECT_TRUE(m.reserve(90, true, clock.now() + 5s)); });
+  while (m.waiters() < 1) std::this_thread::yield();
+  std::thread small([&] { EXPECT_TRUE(m.reserve(10, true, clock.now() + 5s)); });
+  while (m.waiters() < 2) std::this_thread::yield();
   m.release(20);  // enough for the small one, but the big one came first
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(done.load(), 0) << "a later small request must not overtake an earlier big one";
-  EXPECT_EQ(m.available(), 20u);
+  EXPECT_EQ(m.waiters(), 2u) << "a later small request must not overtake an earlier big one";
   m.release(80);
   big.join();
   small.join();
-  EXPECT_EQ(done.load(), 2);
   EXPECT_EQ(m.available(), 0u);
 }
 

@@ -31,20 +31,50 @@ std::unique_ptr<NetworkClient> connect(const std::string& bootstrap, uint32_t ma
   return std::move(*net);
 }
 
-std::future<Result<Response>> send_async(NetworkClient& net, std::string body, std::chrono::milliseconds timeout = 5s,
-                                         bool expect_response = true, std::vector<ByteSpan> records = {}) {
-  auto promise = std::make_shared<std::promise<Result<Response>>>();
-  auto future = promise->get_future();
+OutgoingRequest make_request(const std::string& body, std::promise<Result<Response>>& done) {
+  auto promise = std::make_shared<std::promise<Result<Response>>>(std::move(done));
   OutgoingRequest req;
   req.api = Api::api_versions;
   req.body.assign(reinterpret_cast<const std::byte*>(body.data()),
                   reinterpret_cast<const std::byte*>(body.data()) + body.size());
+  req.on_done = [promise](Result<Response> r) { promise->set_value(std::move(r)); };
+  return req;
+}
+
+std::future<Result<Response>> send_async(NetworkClient& net, const std::string& body,
+                                         std::chrono::milliseconds timeout = 5s, bool expect_response = true,
+                                         std::vector<ByteSpan> records = {}) {
+  std::promise<Result<Response>> done;
+  auto future = done.get_future();
+  OutgoingRequest req = make_request(body, done);
   req.records = std::move(records);
   req.timeout = timeout;
   req.expect_response = expect_response;
-  req.on_done = [promise](Result<Response> r) { promise->set_value(std::move(r)); };
   net.send(std::move(req));
   return future;
+}
+
+std::future<Result<Response>> send_to(NetworkClient& net, const Node& node, const std::string& body,
+                                      std::chrono::milliseconds timeout = 5s) {
+  std::promise<Result<Response>> done;
+  auto future = done.get_future();
+  OutgoingRequest req = make_request(body, done);
+  req.timeout = timeout;
+  net.send(node, std::move(req));
+  return future;
+}
+
+Node node_at(int32_t id, const FakeBroker& broker) { return Node{NodeId(id), HostPort{"127.0.0.1", broker.port()}}; }
+
+// Answers with its name and the request body, so a test sees which broker served a request.
+FakeBroker::Handler named(const std::string& name) {
+  return [name](const FakeBroker::Request& r) {
+    FakeBroker::Reply reply;
+    std::string body = name + ":" + std::string(as_string_view(r.body));
+    reply.body.assign(reinterpret_cast<const std::byte*>(body.data()),
+                      reinterpret_cast<const std::byte*>(body.data()) + body.size());
+    return reply;
+  };
 }
 
 std::string body_of(const Result<Response>& r) { return std::string(as_string_view(r->body())); }
@@ -106,12 +136,7 @@ TEST(NetworkClient, BlockingRequest) {
 
 TEST(NetworkClient, HeaderErrorFailsTheRequestWithTheWireCode) {
   FakeBroker broker([](const FakeBroker::Request&) {
-    FakeBroker::Reply r;
-    wire::Error e;
-    e.set_code(wire::UNSUPPORTED_VERSION);
-    e.set_message("version 0 only");
-    r.header_error = e;
-    return r;
+    return FakeBroker::Reply::header_failure(wire::UNSUPPORTED_VERSION, "version 0 only");
   });
   auto net = connect(broker.bootstrap());
   auto r = send_async(*net, "x").get();
@@ -238,15 +263,109 @@ TEST(NetworkClient, FireAndForgetCompletesOnWriteAndKeepsTheStreamAligned) {
 }
 
 TEST(NetworkClient, ShutdownFailsPendingRequestsAndLaterSends) {
-  FakeBroker broker([](const FakeBroker::Request&) { return FakeBroker::Reply::silence(); });
+  std::promise<void> received;
+  FakeBroker broker([&](const FakeBroker::Request&) {
+    received.set_value();
+    return FakeBroker::Reply::silence();
+  });
   auto net = connect(broker.bootstrap());
   auto pending = send_async(*net, "x", 60s);
-  std::this_thread::sleep_for(50ms);
+  received.get_future().wait();  // in flight, not merely queued
   net->shutdown();
   auto r = pending.get();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::closed);
   auto late = send_async(*net, "y").get();
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, Errc::closed);
+}
+
+TEST(NetworkClient, RequestsToANodeGoToThatNodeOverOneConnectionOpenedOnFirstUse) {
+  FakeBroker bootstrap(named("bootstrap"));
+  FakeBroker one(named("one"));
+  FakeBroker two(named("two"));
+  auto net = connect(bootstrap.bootstrap());
+  EXPECT_EQ(one.connections(), 0);
+  std::vector<std::future<Result<Response>>> to_one, to_two;
+  for (int i = 0; i < 3; ++i) {
+    to_one.push_back(send_to(*net, node_at(1, one), std::to_string(i)));
+    to_two.push_back(send_to(*net, node_at(2, two), std::to_string(i)));
+  }
+  auto any = send_async(*net, "any").get();
+  for (int i = 0; i < 3; ++i) {
+    auto a = to_one[i].get();
+    ASSERT_TRUE(a) << a.error().to_string();
+    EXPECT_EQ(body_of(a), "one:" + std::to_string(i));  // in order per node
+    auto b = to_two[i].get();
+    ASSERT_TRUE(b) << b.error().to_string();
+    EXPECT_EQ(body_of(b), "two:" + std::to_string(i));
+  }
+  ASSERT_TRUE(any);
+  EXPECT_EQ(body_of(any), "bootstrap:any");
+  EXPECT_EQ(one.connections(), 1);
+  EXPECT_EQ(two.connections(), 1);
+  EXPECT_EQ(bootstrap.connections(), 1);
+}
+
+TEST(NetworkClient, ABlockingRequestCanNameANode) {
+  FakeBroker bootstrap(named("bootstrap"));
+  FakeBroker one(named("one"));
+  auto net = connect(bootstrap.bootstrap());
+  auto r = net->request(node_at(7, one), Api::api_versions, Bytes{std::byte{'x'}}, 5s);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(body_of(r), "one:x");
+  EXPECT_EQ(bootstrap.connections(), 0);
+}
+
+TEST(NetworkClient, ANodeSeenAtAnotherAddressIsReachedThere) {
+  FakeBroker bootstrap(named("bootstrap"));
+  FakeBroker old_home(named("old"));
+  FakeBroker new_home(named("new"));
+  auto net = connect(bootstrap.bootstrap());
+  EXPECT_EQ(body_of(send_to(*net, node_at(1, old_home), "a").get()), "old:a");
+  EXPECT_EQ(body_of(send_to(*net, node_at(1, new_home), "b").get()), "new:b");
+  EXPECT_EQ(body_of(send_to(*net, node_at(1, new_home), "c").get()), "new:c");
+  EXPECT_EQ(new_home.connections(), 1);
+}
+
+TEST(NetworkClient, ALostNodeConnectionFailsItsRequestsAndTheNextOneReconnects) {
+  std::promise<void> received;
+  FakeBroker bootstrap(named("bootstrap"));
+  FakeBroker one([&](const FakeBroker::Request& r) {
+    if (as_string_view(r.body) == "hang") {
+      received.set_value();
+      return FakeBroker::Reply::silence();
+    }
+    return named("one")(r);
+  });
+  auto net = connect(bootstrap.bootstrap());
+  auto hanging = send_to(*net, node_at(1, one), "hang", 60s);
+  auto on_bootstrap = send_async(*net, "still-here");
+  received.get_future().wait();
+  one.drop_connections();
+  auto r = hanging.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(error_reason(r.error()), reason::kDisconnected);
+  EXPECT_EQ(body_of(on_bootstrap.get()), "bootstrap:still-here");  // other connections are not affected
+  EXPECT_EQ(body_of(send_to(*net, node_at(1, one), "again").get()), "one:again");
+  EXPECT_EQ(one.connections(), 2);
+}
+
+TEST(NetworkClient, ShutdownFailsRequestsToNodesAndLaterSendsToThem) {
+  std::promise<void> received;
+  FakeBroker bootstrap(named("bootstrap"));
+  FakeBroker one([&](const FakeBroker::Request&) {
+    received.set_value();
+    return FakeBroker::Reply::silence();
+  });
+  auto net = connect(bootstrap.bootstrap());
+  auto pending = send_to(*net, node_at(1, one), "x", 60s);
+  received.get_future().wait();
+  net->shutdown();
+  auto r = pending.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::closed);
+  auto late = send_to(*net, node_at(1, one), "y").get();
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, Errc::closed);
 }

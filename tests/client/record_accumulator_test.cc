@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <string>
 #include <thread>
 
 #include "sluice/client/client_errors.h"
 #include "sluice/storage/record_batch.h"
+
+#include "manual_steady_clock.h"
 
 namespace sluice::client {
 namespace {
@@ -18,7 +21,8 @@ const TopicPartition kP0{"t", 0};
 const TopicPartition kP1{"t", 1};
 
 struct Fixture {
-  explicit Fixture(AccumulatorConfig config, size_t memory = 1 << 20) : budget(memory), acc(config, budget) {}
+  explicit Fixture(AccumulatorConfig config, size_t memory = 1 << 20)
+      : budget(memory, clock), acc(config, budget, clock) {}
 
   Result<RecordAccumulator::AppendResult> add(const TopicPartition& tp, const std::string& value, SteadyTime now,
                                               bool abort_on_new_batch = false) {
@@ -34,6 +38,7 @@ struct Fixture {
     return acc.append(req, cb, now);
   }
 
+  testing::ManualSteadyClock clock;  // the waits' clock; linger is judged on the `now` each call passes
   MemoryBudget budget;
   RecordAccumulator acc;
   std::vector<int64_t> delivered;
@@ -142,9 +147,38 @@ TEST(RecordAccumulator, FlushMakesEveryBatchReady) {
   uint64_t target = f.acc.begin_flush();
   auto drained = f.acc.drain(kT0, kAll, 1 << 20);
   EXPECT_EQ(drained.size(), 2u);
-  EXPECT_FALSE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
+  EXPECT_FALSE(f.acc.await_flush(target, f.clock.now()));  // not done, and the deadline is now
   for (auto& b : drained) f.acc.done(*b);
-  EXPECT_TRUE(f.acc.await_flush(target, std::chrono::steady_clock::now() + 10ms));
+  EXPECT_TRUE(f.acc.await_flush(target, f.clock.now()));
+  f.acc.end_flush();
+}
+
+TEST(RecordAccumulator, AwaitFlushWaitsForTheBatchesUntilTheDeadlineByItsClock) {
+  Fixture f({.batch_bytes = 16384, .linger = 10'000ms});
+  ASSERT_TRUE(f.add(kP0, "a", kT0));
+  ASSERT_TRUE(f.add(kP1, "b", kT0));
+  uint64_t target = f.acc.begin_flush();
+  auto drained = f.acc.drain(kT0, kAll, 1 << 20);
+  ASSERT_EQ(drained.size(), 2u);
+  // Done in time: the wait ends when the last batch is done.
+  std::promise<bool> in_time;
+  std::thread flusher([&, deadline = f.clock.now() + 1min] { in_time.set_value(f.acc.await_flush(target, deadline)); });
+  f.acc.done(*drained[0]);
+  f.acc.done(*drained[1]);
+  EXPECT_TRUE(in_time.get_future().get());
+  flusher.join();
+  f.acc.end_flush();
+  // Not done: it gives up when its clock passes the deadline (a real-clock wait would hang a minute).
+  ASSERT_TRUE(f.add(kP0, "c", kT0));
+  target = f.acc.begin_flush();
+  drained = f.acc.drain(kT0, kAll, 1 << 20);
+  ASSERT_EQ(drained.size(), 1u);
+  std::promise<bool> late;
+  std::thread waiter([&, deadline = f.clock.now() + 1min] { late.set_value(f.acc.await_flush(target, deadline)); });
+  f.clock.advance(1min);
+  EXPECT_FALSE(late.get_future().get());
+  waiter.join();
+  f.acc.done(*drained[0]);
   f.acc.end_flush();
 }
 
@@ -256,15 +290,14 @@ TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
     std::string value(2000, 'y');
     req.value = as_bytes(value);
     req.may_block = true;
-    req.block_deadline = std::chrono::steady_clock::now() + 5s;
+    req.block_deadline = f.clock.now() + 60s;
     DeliveryCallback cb = [](const Result<RecordMetadata>&) {};
     auto r = f.acc.append(req, cb, kT0);
     EXPECT_TRUE(r) << r.error().to_string();
     appended = true;
   });
-  std::this_thread::sleep_for(100ms);
+  while (!f.budget.has_waiters()) std::this_thread::yield();  // the append is blocked on memory
   EXPECT_FALSE(appended.load());
-  EXPECT_TRUE(f.budget.has_waiters());
   f.acc.done(*drained[0]);  // acknowledged: its memory comes back
   sender_thread.join();
   EXPECT_TRUE(appended.load());
@@ -274,9 +307,10 @@ TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
   ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
   EXPECT_TRUE(f.acc.drain(kT0, kAll, 1 << 20).empty());
-  std::thread waiter([&] { (void)f.budget.reserve(2000, true, std::chrono::steady_clock::now() + 300ms); });
+  std::thread waiter([&, deadline = f.clock.now() + 300ms] { (void)f.budget.reserve(2000, true, deadline); });
   while (!f.budget.has_waiters()) std::this_thread::yield();
   EXPECT_EQ(f.acc.drain(kT0, kAll, 1 << 20).size(), 1u);  // sent early to free memory
+  f.clock.advance(300ms);                                 // the waiter gives up
   waiter.join();
 }
 

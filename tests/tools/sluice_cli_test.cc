@@ -32,6 +32,21 @@ class SluiceCliTest : public ::testing::Test {
     auto run = sluice({"topic", "create", name, "--partitions", std::to_string(partitions)});
     ASSERT_EQ(run.exit_code, 0) << run.err;
   }
+  // Whether the broker's /metrics has a line with `text`: what a command did on
+  // the broker, which the test cannot see in the command's output.
+  bool metrics_show(const std::string& text) {
+    RawClient http(broker_.http_address());
+    http.send_bytes(as_bytes(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")));
+    return http.read_to_end().find(text) != std::string::npos;
+  }
+  // Polls /metrics until it shows `text`; the 30 s are a failure bound.
+  bool wait_for_metric(const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!metrics_show(text) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the broker's metrics for a condition
+    }
+    return metrics_show(text);
+  }
 
   EmbeddedBroker broker_;
 };
@@ -177,18 +192,13 @@ TEST_F(SluiceCliTest, ConsumeStartsAtTheEndByDefault) {
 TEST_F(SluiceCliTest, ConsumeFromTheEndSeesOnlyNewRecords) {
   create_topic("events", 2);
   ASSERT_EQ(produce({"events"}, "old\n").exit_code, 0);
-  std::atomic<bool> done{false};
   ToolRun tail;
-  std::thread consumer([&] {
-    tail = sluice({"consume", "events", "--max-records", "1", "--timeout-ms", "30000"});
-    done = true;
-  });
-  // The consumer pins its start when it is ready, which the test cannot see:
-  // keep producing until it has printed a record.
-  while (!done) {
-    EXPECT_EQ(produce({"events"}, "new\n").exit_code, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  std::thread consumer([&] { tail = sluice({"consume", "events", "--max-records", "1", "--timeout-ms", "30000"}); });
+  // The consumer pins its start at the log end with a ListOffsets request, the
+  // first of this test; what is produced after the broker answered it is new.
+  EXPECT_TRUE(wait_for_metric("sluice_requests_total{api=\"list_offsets\"} 1"))
+      << "the command never looked up the end";
+  EXPECT_EQ(produce({"events"}, "new\n").exit_code, 0);
   consumer.join();
   ASSERT_EQ(tail.exit_code, 0) << tail.err;
   EXPECT_EQ(tail.out, "new\n");
@@ -204,16 +214,8 @@ TEST_F(SluiceCliTest, ConsumeOfADeletedTopicFailsNamingIt) {
     tail = sluice({"consume", "doomed", "--from-beginning", "--timeout-ms", "0"}, {.timeout_seconds = 60});
   });
   // Only the broker can tell that the command is reading: it has fetched the record.
-  auto fetched = [&] {
-    RawClient http(broker_.http_address());
-    http.send_bytes(as_bytes(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")));
-    return http.read_to_end().find("sluice_topic_records_out_total{topic=\"doomed\"} 1") != std::string::npos;
-  };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!fetched() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the broker's metrics for a condition
-  }
-  EXPECT_TRUE(fetched()) << "the command never fetched the record";
+  EXPECT_TRUE(wait_for_metric("sluice_topic_records_out_total{topic=\"doomed\"} 1"))
+      << "the command never fetched the record";
   auto deleted = sluice({"topic", "delete", "doomed"});
   EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
   consumer.join();
@@ -240,10 +242,13 @@ TEST_F(SluiceCliTest, ConsumeOnePartitionFromAnOffset) {
 TEST_F(SluiceCliTest, ConsumeFromATimestamp) {
   create_topic("events", 1);
   ASSERT_EQ(produce({"events"}, "before\n").exit_code, 0);
-  auto cut = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                 .count() +
-             5;
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // "before" was stamped at or before now; "after" is stamped once the wall clock reached the cut.
+  const int64_t cut = now_ms() + 1;
+  while (now_ms() < cut) std::this_thread::yield();
   ASSERT_EQ(produce({"events"}, "after\n").exit_code, 0);
   auto run = sluice({"consume", "events", "--timestamp", std::to_string(cut), "--timeout-ms", "2000"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

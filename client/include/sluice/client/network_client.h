@@ -1,8 +1,15 @@
 // The network side of one client object (a producer, a consumer or an admin
-// client): a background io thread and a pipelined connection to the broker.
-// Requests go out in the order they are sent and their responses come back in
-// that order. A lost connection fails every request in flight with DISCONNECTED;
-// the next request reconnects.
+// client): a background io thread and pipelined connections to brokers.
+// send() without a node goes to the bootstrap address ("any node": one broker
+// today); send(node, ...) goes to that broker node, such as a coordinator a
+// FindCoordinator answer names, over a connection of its own that is opened on
+// the first request to it and kept for the next ones (one per node id; a node id
+// seen again at another address closes the old connection, failing what was in
+// flight on it with DISCONNECTED, and opens one to the new address).
+// On each connection, requests go out in the order they are sent and their
+// responses come back in that order; there is no order between connections.
+// A lost connection fails every request in flight on it with DISCONNECTED; the
+// next request to it reconnects.
 //
 // Thread-safety: send(), request(), post() and shutdown() may be called from any
 // thread. Response handlers and posted functions run on the io thread; a handler
@@ -17,6 +24,7 @@
 
 #include "sluice/client/request.h"
 #include "sluice/common/error.h"
+#include "sluice/common/strong_int.h"
 
 namespace asio {
 class io_context;
@@ -28,10 +36,20 @@ struct HostPort {
   std::string host;
   uint16_t port = 0;
   std::string to_string() const;
+  bool operator==(const HostPort&) const = default;
 };
 
 // "host:port" or "[v6-address]:port", port 1-65535.
 Result<HostPort> parse_bootstrap(std::string_view text);
+
+// A broker's id in the cluster, as metadata and FindCoordinator name it.
+using NodeId = StrongInt<struct NodeIdTag, int32_t>;
+
+// A broker node to address directly.
+struct Node {
+  NodeId id;
+  HostPort address;
+};
 
 struct NetworkOptions {
   std::string bootstrap;  // "host:port"
@@ -52,9 +70,12 @@ class NetworkClient {
   // Queues a request; `request.on_done` runs on the io thread. After shutdown()
   // it runs at once, on the caller's thread, with a CLOSED error.
   void send(OutgoingRequest request);
+  // The same, to `node` (see the top of this file).
+  void send(const Node& node, OutgoingRequest request);
 
   // Sends and waits for the response. REQUIRES: not called on the io thread.
   Result<Response> request(Api api, Bytes body, std::chrono::milliseconds timeout);
+  Result<Response> request(const Node& node, Api api, Bytes body, std::chrono::milliseconds timeout);
 
   // Runs `fn` on the io thread; false (and `fn` dropped) after shutdown().
   bool post(std::function<void()> fn);
@@ -62,10 +83,11 @@ class NetworkClient {
   // For timers of the owning client. Lives as long as this object.
   asio::io_context& io_context();
 
-  // Fails every request in flight with CLOSED, stops and joins the io thread.
+  // Fails every request in flight (on every connection) with CLOSED, stops and joins the io thread.
   // Idempotent. REQUIRES: not called on the io thread.
   void shutdown();
 
+  // The bootstrap address.
   const HostPort& broker() const;
   const std::string& client_id() const;
 

@@ -16,7 +16,9 @@
 // before the seek are dropped.
 // Prefetch: after a poll() the next fetch is already on its way, so records
 // keep flowing while the caller processes the last ones.
-// Group membership (subscribe), commits and pause/resume come later.
+// Pause: a paused partition keeps its position but is not fetched, and poll()
+// returns none of its records (those already fetched wait) until it is resumed.
+// Group membership (subscribe) and commits come later.
 //
 // Thread-safety: not thread-safe, like Kafka's consumer: use it from one thread
 // at a time.
@@ -27,6 +29,7 @@
 #include <memory>
 #include <vector>
 
+#include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
 #include "sluice/consumer/consumer_config.h"
@@ -38,6 +41,9 @@ class Consumer {
  public:
   // Validates the config and starts the io thread; connects on first use.
   static Result<Consumer> create(ConsumerConfig config);
+  // The same, with poll() timeouts measured on `clock` (which must outlive the
+  // consumer), so a test can move time instead of waiting.
+  static Result<Consumer> create(ConsumerConfig config, const client::SteadyClock& clock);
   // Throws std::invalid_argument on an invalid config.
   explicit Consumer(ConsumerConfig config);
   Consumer(Consumer&&) noexcept;
@@ -61,6 +67,14 @@ class Consumer {
   // The next offset poll() returns for tp, resolving auto_offset_reset if needed.
   Result<int64_t> position(const TopicPartition& tp);
 
+  // REQUIRES: every partition is assigned (else Errc::invalid_argument, and
+  // nothing changes). Pausing a paused partition, or resuming one that is not
+  // paused, does nothing. A partition that is assigned again stays paused; one
+  // that leaves the assignment forgets it.
+  Status pause(const std::vector<TopicPartition>& partitions);
+  Status resume(const std::vector<TopicPartition>& partitions);
+  std::vector<TopicPartition> paused() const;
+
   // Waits up to `timeout` for records of the assigned partitions and returns at
   // most max_poll_records of them (empty when none arrived in time). Errors:
   // DISCONNECTED / REQUEST_TIMED_OUT (the next poll() reconnects),
@@ -68,6 +82,8 @@ class Consumer {
   // not on the broker, e.g. deleted; reported by every poll() until it exists
   // again), NO_OFFSET (auto_offset_reset=none), CORRUPT_MESSAGE
   // (a batch failed its CRC), or no partitions assigned (Errc::invalid_argument).
+  // With every partition paused it waits out the timeout (as Kafka's does) and
+  // returns no records.
   Result<std::vector<ConsumerRecord>> poll(std::chrono::milliseconds timeout);
 
   // Stops the io thread; the consumer is unusable afterwards. Idempotent.

@@ -161,14 +161,7 @@ FakeBroker::Reply FakeLog::handle(const FakeBroker::Request& request) {
     case wire::METADATA: return metadata(request);
     case wire::PRODUCE: return produce(request);
     case wire::INIT_PRODUCER_ID: return init_producer_id();
-    default: {
-      FakeBroker::Reply r;
-      wire::Error e;
-      e.set_code(wire::UNSUPPORTED_API);
-      e.set_message("fake broker");
-      r.header_error = e;
-      return r;
-    }
+    default: return FakeBroker::Reply::header_failure(wire::UNSUPPORTED_API, "fake broker");
   }
 }
 

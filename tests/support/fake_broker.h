@@ -47,6 +47,15 @@ class FakeBroker {
       return r;
     }
     static Reply silence() { return Reply{Action::silent}; }
+    // A header-level error, as the broker answers a request it cannot serve.
+    static Reply header_failure(wire::ErrorCode code, const std::string& message) {
+      Reply r;
+      wire::Error e;
+      e.set_code(code);
+      e.set_message(message);
+      r.header_error = e;
+      return r;
+    }
     static Reply hang_up() { return Reply{Action::disconnect}; }
   };
   using Handler = std::function<Reply(const Request&)>;
