@@ -24,7 +24,7 @@ namespace sluice::client {
 
 // The APIs of the registry (sluice/proto/api_registry.h), with their wire keys.
 enum class Api : int32_t {
-#define SLUICE_CLIENT_API(id, KEY, Message, key, min_version, max_version) id = key,
+#define SLUICE_CLIENT_API(id, KEY, Message, key, min_version, max_version) id = (key),
   SLUICE_APIS(SLUICE_CLIENT_API)
 #undef SLUICE_CLIENT_API
 };

@@ -42,7 +42,7 @@ namespace sluice::wire {
 // NOLINTBEGIN(readability-identifier-naming)
 enum ApiKey : int32_t {
   API_UNSPECIFIED = 0,
-#define SLUICE_API_KEY(id, KEY, Message, key, min_version, max_version) KEY = key,
+#define SLUICE_API_KEY(id, KEY, Message, key, min_version, max_version) KEY = (key),
   SLUICE_APIS(SLUICE_API_KEY)
 #undef SLUICE_API_KEY
 };
