@@ -92,10 +92,10 @@ std::string format_batch(uint64_t position, const storage::BatchHeader& h, const
          " leader_epoch=" + std::to_string(h.partition_leader_epoch) + " crc=" + crc_text;
 }
 
-std::string format_record(const storage::Record& record, bool control, const BytesFormat& format) {
+std::string format_record(const storage::Record& record, BatchKind kind, const BytesFormat& format) {
   std::string out =
       "  record offset=" + std::to_string(record.offset.value()) + " timestamp=" + std::to_string(record.timestamp);
-  if (control) {
+  if (kind == BatchKind::control) {
     auto marker = storage::parse_control_record(record);
     if (marker) {
       out += std::string(" marker=") + (marker->type == storage::ControlType::commit ? "COMMIT" : "ABORT") +

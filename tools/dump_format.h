@@ -41,8 +41,11 @@ CrcCheck check_crc(ByteSpan batch, const storage::BatchHeader& header);
 // "batch position=... base_offset=... ... crc=ok" or "... crc=MISMATCH stored=0x... computed=0x...".
 std::string format_batch(uint64_t position, const storage::BatchHeader& header, const CrcCheck& crc);
 
+// Whether a record comes from a control batch (transaction markers) or a data one.
+enum class BatchKind : bool { data, control };
+
 // "  record offset=... timestamp=... key=... value=... headers={k=v, ...}"; a record
 // of a control batch shows its marker type instead of key and value.
-std::string format_record(const storage::Record& record, bool control, const BytesFormat& format);
+std::string format_record(const storage::Record& record, BatchKind kind, const BytesFormat& format);
 
 }  // namespace sluice::tools

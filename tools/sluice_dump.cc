@@ -258,7 +258,8 @@ class Dumper {
       }
       if (!*more) break;
       last_delta = record.offset - h.base_offset;
-      if (options_.records) std::cout << format_record(record, h.is_control(), format_) << '\n';
+      if (options_.records)
+        std::cout << format_record(record, h.is_control() ? BatchKind::control : BatchKind::data, format_) << '\n';
     }
     s.records += static_cast<uint64_t>(reader->records_read());
     if (reader->records_read() != h.record_count) {

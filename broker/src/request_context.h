@@ -1,5 +1,5 @@
 // What a request handler sees: the broker's shared state, the request, and the
-// response it fills in. One handler function per API (src/handlers/).
+// response it fills in.
 #pragma once
 
 #include <memory>
@@ -16,6 +16,7 @@
 #include "sluice/broker/broker_config.h"
 #include "sluice/broker/metrics.h"
 #include "sluice/broker/topic_table.h"
+#include "sluice/proto/api_registry.h"
 #include "sluice/proto/frame.h"
 
 #include "producer_id_allocator.h"
@@ -72,17 +73,12 @@ asio::awaitable<Response> run_on(Executor executor, Work work) {
   co_return response;
 }
 
-// Each returns the response, or fills header-level errors via Response::body == nullptr.
-asio::awaitable<Response> handle_produce(BrokerState& state, Request request);
-asio::awaitable<Response> handle_fetch(BrokerState& state, Request request);
-Response handle_list_offsets(BrokerState& state, Request request);
-Response handle_metadata(BrokerState& state, Request request);
-Response handle_create_topics(BrokerState& state, Request request);
-Response handle_delete_topics(BrokerState& state, Request request);
-Response handle_api_versions(BrokerState& state, Request request);
-Response handle_init_producer_id(BrokerState& state, Request request);
-
-// Supported version range of each API (all 0 for now); false if unknown.
-bool api_supported(wire::ApiKey api, uint32_t version, wire::ErrorCode& error);
+// One handler per API of the registry (sluice/proto/api_registry.h), each in
+// src/handlers/, named handle_<id>. Returns the response; a null Response::body
+// means the request body was malformed (the session answers INVALID_REQUEST).
+#define SLUICE_BROKER_HANDLER(id, KEY, Message, key, min_version, max_version) \
+  asio::awaitable<Response> handle_##id(BrokerState& state, Request request);
+SLUICE_APIS(SLUICE_BROKER_HANDLER)
+#undef SLUICE_BROKER_HANDLER
 
 }  // namespace sluice::broker

@@ -18,6 +18,7 @@
 #include "sluice/common/raw_buffer.h"
 #include "sluice/proto/transfer_all.h"
 
+#include "api_dispatch.h"
 #include "file_region_sender.h"
 #include "wire_errors.h"
 
@@ -49,40 +50,6 @@ size_t SessionRegistry::size() const {
   return static_cast<size_t>(
       std::count_if(sockets_.begin(), sockets_.end(), [](const auto& w) { return !w.expired(); }));
 }
-
-namespace {
-
-const char* api_name(wire::ApiKey api) {
-  switch (api) {
-    case wire::PRODUCE: return "produce";
-    case wire::FETCH: return "fetch";
-    case wire::LIST_OFFSETS: return "list_offsets";
-    case wire::METADATA: return "metadata";
-    case wire::CREATE_TOPICS: return "create_topics";
-    case wire::DELETE_TOPICS: return "delete_topics";
-    case wire::API_VERSIONS: return "api_versions";
-    case wire::INIT_PRODUCER_ID: return "init_producer_id";
-    default: return "unknown";
-  }
-}
-
-asio::awaitable<Response> dispatch(BrokerState& state, const wire::RequestHeader& header, Request request) {
-  switch (header.api()) {
-    case wire::PRODUCE: co_return co_await handle_produce(state, request);
-    case wire::FETCH: co_return co_await handle_fetch(state, request);
-    case wire::LIST_OFFSETS: co_return handle_list_offsets(state, request);
-    case wire::METADATA: co_return handle_metadata(state, request);
-    case wire::CREATE_TOPICS:
-      co_return co_await run_on(state.admin, [&] { return handle_create_topics(state, request); });
-    case wire::DELETE_TOPICS:
-      co_return co_await run_on(state.admin, [&] { return handle_delete_topics(state, request); });
-    case wire::API_VERSIONS: co_return handle_api_versions(state, request);
-    case wire::INIT_PRODUCER_ID: co_return handle_init_producer_id(state, request);
-    default: co_return Response{nullptr};
-  }
-}
-
-}  // namespace
 
 namespace {
 
@@ -128,10 +95,10 @@ asio::awaitable<void> wait_for(asio::steady_timer& timer, std::chrono::steady_cl
 
 asio::awaitable<void> handle(BrokerState& state, std::shared_ptr<InFlight> request, Pipeline& pipeline,
                              asio::strand<asio::thread_pool::executor_type>& appends, wire::FrameView view,
-                             wire::RequestHeader header) {
+                             wire::RequestHeader header, ApiHandler handler) {
   auto records_offset = static_cast<size_t>(view.records.data() - request->frame.data());
   Request r{header, view.body, MutableByteSpan(request->frame.data() + records_offset, view.records.size()), appends};
-  request->response = co_await dispatch(state, header, r);
+  request->response = co_await handler(state, r);
   if (!request->response.body) {
     set_error(request->header.mutable_error(), wire::INVALID_REQUEST,
               std::string("malformed ") + request->api + " request body");
@@ -262,11 +229,13 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       break;  // without a header there is no correlation id to answer to
     }
     request->header.set_correlation_id(header.correlation_id());
-    request->api = api_name(header.api());
+    const BrokerApi* api = find_broker_api(header.api());
+    // The registry's ids are string literals: the label outlives the request.
+    request->api = api ? api->spec->id.data() : "unknown";
     pipeline.queue.push_back(request);
     pipeline.frame_started = false;
-    wire::ErrorCode unsupported = wire::NONE;
-    if (!api_supported(header.api(), header.version(), unsupported)) {
+    wire::ErrorCode unsupported = api ? check_version(*api, header.version()) : wire::UNSUPPORTED_API;
+    if (unsupported != wire::NONE) {
       set_error(
           request->header.mutable_error(), unsupported,
           "api " + std::to_string(header.api()) + " version " + std::to_string(header.version()) + " is not supported");
@@ -275,7 +244,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       pipeline.wake_writer.cancel();
       continue;
     }
-    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header),
+    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header, api->handler),
                    [request, &pipeline](const std::exception_ptr& e) {
                      if (!e) return;
                      std::string what = "unknown exception";

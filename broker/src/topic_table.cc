@@ -164,7 +164,7 @@ Status TopicTable::remove(const std::string& name) {
   {
     std::unique_lock lock(mu_);
     auto it = topics_.find(name);
-    if (it == topics_.end()) return make_error(Errc::not_found, "topic '" + name + "' does not exist");
+    if (it == topics_.end()) return make_error(Errc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
     topic = it->second;
     topics_.erase(it);
   }

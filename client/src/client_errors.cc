@@ -2,29 +2,106 @@
 
 #include <string>
 
-#include "sluice/client/wire_error.h"
+#include "sluice.pb.h"
 
 namespace sluice::client {
+namespace {
 
-Error client_error(Errc code, std::string_view reason, std::string_view details) {
+struct ClientSideCode {
+  ErrorCode code;
+  std::string_view name;
+};
+
+constexpr ClientSideCode kClientSideCodes[] = {
+    {ErrorCode::disconnected, reason::kDisconnected},        {ErrorCode::buffer_full, reason::kBufferFull},
+    {ErrorCode::record_too_large, reason::kRecordTooLarge},  {ErrorCode::delivery_timeout, reason::kDeliveryTimeout},
+    {ErrorCode::metadata_timeout, reason::kMetadataTimeout}, {ErrorCode::closed, reason::kClosed},
+    {ErrorCode::protocol_error, reason::kProtocolError},     {ErrorCode::no_offset, reason::kNoOffset},
+};
+
+ErrorCode code_of_reason(std::string_view reason) {
+  for (const ClientSideCode& c : kClientSideCodes) {
+    if (c.name == reason) return c.code;
+  }
+  wire::ErrorCode wire_code;
+  if (wire::ErrorCode_Parse(std::string(reason), &wire_code)) return static_cast<ErrorCode>(wire_code);
+  return ErrorCode::none;
+}
+
+}  // namespace
+
+std::string error_code_name(ErrorCode code) {
+  for (const ClientSideCode& c : kClientSideCodes) {
+    if (c.code == code) return std::string(c.name);
+  }
+  auto value = static_cast<int32_t>(code);
+  if (wire::ErrorCode_IsValid(value)) return wire::ErrorCode_Name(static_cast<wire::ErrorCode>(value));
+  return "WIRE_ERROR_" + std::to_string(value);
+}
+
+// Kafka's retriable codes where the meaning is the same (its protocol error
+// table), with two exceptions: CORRUPT_MESSAGE is final here, since the broker
+// sends it for damaged stored data that a retry reads again, and
+// BROKER_SHUTTING_DOWN, which Kafka does not have, is retriable.
+bool is_retriable(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::unknown_topic_or_partition:  // metadata may be stale; the topic may be on its way
+    case ErrorCode::not_leader_or_follower:
+    case ErrorCode::request_timed_out:
+    case ErrorCode::storage_error:
+    case ErrorCode::broker_shutting_down:
+    case ErrorCode::disconnected: return true;
+    case ErrorCode::none:
+    case ErrorCode::unknown_server_error:
+    case ErrorCode::corrupt_message:
+    case ErrorCode::invalid_request:
+    case ErrorCode::unsupported_version:
+    case ErrorCode::unsupported_api:
+    case ErrorCode::message_too_large:
+    case ErrorCode::offset_out_of_range:
+    case ErrorCode::topic_already_exists:
+    case ErrorCode::invalid_config:
+    case ErrorCode::invalid_partitions:
+    case ErrorCode::invalid_topic:
+    case ErrorCode::invalid_required_acks:
+    // Sequence gaps are retried by the producer only behind a batch it is retrying (sender.cc).
+    case ErrorCode::out_of_order_sequence_number:
+    case ErrorCode::invalid_producer_epoch:
+    case ErrorCode::unsupported_compression_type:
+    case ErrorCode::invalid_record:
+    case ErrorCode::buffer_full:
+    case ErrorCode::record_too_large:
+    case ErrorCode::delivery_timeout:
+    case ErrorCode::metadata_timeout:
+    case ErrorCode::closed:
+    case ErrorCode::protocol_error:
+    case ErrorCode::no_offset: return false;
+  }
+  return false;  // a code from a newer broker: not known to be transient
+}
+
+Error client_error(Errc errc, ErrorCode code, std::string_view details) {
+  std::string message = error_code_name(code);
+  if (!details.empty()) {
+    message += ": ";
+    message += details;
+  }
+  return Error{errc, std::move(message), static_cast<int32_t>(code)};
+}
+
+Error client_error(Errc errc, std::string_view reason, std::string_view details) {
   std::string message(reason);
   if (!details.empty()) {
     message += ": ";
     message += details;
   }
-  return Error{code, std::move(message)};
+  return Error{errc, std::move(message), static_cast<int32_t>(code_of_reason(reason))};
 }
 
 std::string_view error_reason(const Error& error) {
   std::string_view m = error.message;
   size_t colon = m.find(": ");
   return colon == std::string_view::npos ? m : m.substr(0, colon);
-}
-
-bool is_retriable(const Error& error) {
-  std::string_view r = error_reason(error);
-  return r == reason::kDisconnected || r == reason::kRequestTimedOut || r == "REQUEST_TIMED_OUT" ||
-         r == "STORAGE_ERROR" || r == "BROKER_SHUTTING_DOWN" || r == "UNKNOWN_TOPIC_OR_PARTITION";
 }
 
 }  // namespace sluice::client

@@ -10,7 +10,7 @@ namespace sluice::client {
 Status MemoryBudget::reserve(size_t bytes, bool block, Deadline deadline) {
   std::unique_lock lock(mutex_);
   auto full = [&] {
-    return tl::unexpected(client_error(Errc::io_error, reason::kBufferFull,
+    return tl::unexpected(client_error(Errc::io_error, ErrorCode::buffer_full,
                                        std::to_string(bytes) + " bytes do not fit in buffer_memory (" +
                                            std::to_string(available_) + " of " + std::to_string(total_) +
                                            " bytes free)" + (block ? " within max_block_ms" : "")));

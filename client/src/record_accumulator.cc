@@ -72,9 +72,9 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
 }
 
 bool RecordAccumulator::ready(const ProducerBatch& batch, const std::deque<BatchPtr>& queue, SteadyTime now,
-                              bool flushing) const {
+                              Flushing flushing) const {
   if (batch.attempts > 0) return now >= batch.retry_at;
-  return flushing || queue.size() > 1 || batch.size_bytes() >= config_.batch_bytes ||
+  return flushing == Flushing::yes || queue.size() > 1 || batch.size_bytes() >= config_.batch_bytes ||
          now >= batch.created() + config_.linger || memory_.has_waiters();
 }
 
@@ -117,7 +117,7 @@ std::vector<RecordAccumulator::BatchPtr> RecordAccumulator::drain(SteadyTime now
   for (auto& entry : queues_) entries.push_back(&entry);
   const size_t n = entries.size();
   const size_t start = drain_start_ % n;
-  bool flushing = flushing_ > 0;
+  Flushing flushing = flushing_ > 0 ? Flushing::yes : Flushing::no;
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     auto& [partition, queue] = *entries[(start + i) % n];

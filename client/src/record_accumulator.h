@@ -120,7 +120,9 @@ class RecordAccumulator {
   size_t incomplete_batches() const;
 
  private:
-  bool ready(const ProducerBatch& batch, const std::deque<BatchPtr>& queue, SteadyTime now, bool flushing) const;
+  // While a flush() waits, every batch is ready, however small.
+  enum class Flushing : bool { no, yes };
+  bool ready(const ProducerBatch& batch, const std::deque<BatchPtr>& queue, SteadyTime now, Flushing flushing) const;
   SteadyTime ready_time(const ProducerBatch& batch, const std::deque<BatchPtr>& queue) const;
   void assign_sequence(ProducerBatch& batch);  // REQUIRES: mutex_ held, producer id known
 

@@ -6,27 +6,9 @@
 
 namespace sluice::client {
 
-static_assert(static_cast<int>(Api::produce) == wire::PRODUCE);
-static_assert(static_cast<int>(Api::fetch) == wire::FETCH);
-static_assert(static_cast<int>(Api::list_offsets) == wire::LIST_OFFSETS);
-static_assert(static_cast<int>(Api::metadata) == wire::METADATA);
-static_assert(static_cast<int>(Api::create_topics) == wire::CREATE_TOPICS);
-static_assert(static_cast<int>(Api::delete_topics) == wire::DELETE_TOPICS);
-static_assert(static_cast<int>(Api::api_versions) == wire::API_VERSIONS);
-static_assert(static_cast<int>(Api::init_producer_id) == wire::INIT_PRODUCER_ID);
-
 std::string_view api_name(Api api) {
-  switch (api) {
-    case Api::produce: return "Produce";
-    case Api::fetch: return "Fetch";
-    case Api::list_offsets: return "ListOffsets";
-    case Api::metadata: return "Metadata";
-    case Api::create_topics: return "CreateTopics";
-    case Api::delete_topics: return "DeleteTopics";
-    case Api::api_versions: return "ApiVersions";
-    case Api::init_producer_id: return "InitProducerId";
-  }
-  return "Unknown";
+  const wire::ApiSpec* spec = wire::find_api(static_cast<int32_t>(api));
+  return spec ? spec->name : "Unknown";
 }
 
 Response::Response(RawBuffer frame, uint64_t correlation_id, size_t body_offset, size_t body_size,
@@ -46,7 +28,7 @@ Bytes serialize_message(const google::protobuf::MessageLite& message) {
 Status parse_body(ByteSpan body, google::protobuf::MessageLite& message, std::string_view what) {
   if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return tl::unexpected(
-        client_error(Errc::corrupt_data, reason::kProtocolError, "undecodable " + std::string(what) + " body"));
+        client_error(Errc::corrupt_data, ErrorCode::protocol_error, "undecodable " + std::string(what) + " body"));
   }
   return {};
 }

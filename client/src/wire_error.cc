@@ -6,16 +6,44 @@
 
 namespace sluice::client {
 
-std::string wire_code_name(int32_t code) {
-  if (wire::ErrorCode_IsValid(code)) return wire::ErrorCode_Name(static_cast<wire::ErrorCode>(code));
-  return "WIRE_ERROR_" + std::to_string(code);
-}
+// ErrorCode keeps the wire's numbers; a wire code added to sluice.proto needs its
+// ErrorCode (and a decision in is_retriable()).
+#define SLUICE_CHECK_WIRE_CODE(name, wire_name) \
+  static_assert(static_cast<int32_t>(ErrorCode::name) == wire::wire_name, #name " is not wire::" #wire_name);
+SLUICE_CHECK_WIRE_CODE(none, NONE)
+SLUICE_CHECK_WIRE_CODE(unknown_server_error, UNKNOWN_SERVER_ERROR)
+SLUICE_CHECK_WIRE_CODE(corrupt_message, CORRUPT_MESSAGE)
+SLUICE_CHECK_WIRE_CODE(unknown_topic_or_partition, UNKNOWN_TOPIC_OR_PARTITION)
+SLUICE_CHECK_WIRE_CODE(invalid_request, INVALID_REQUEST)
+SLUICE_CHECK_WIRE_CODE(unsupported_version, UNSUPPORTED_VERSION)
+SLUICE_CHECK_WIRE_CODE(unsupported_api, UNSUPPORTED_API)
+SLUICE_CHECK_WIRE_CODE(message_too_large, MESSAGE_TOO_LARGE)
+SLUICE_CHECK_WIRE_CODE(offset_out_of_range, OFFSET_OUT_OF_RANGE)
+SLUICE_CHECK_WIRE_CODE(topic_already_exists, TOPIC_ALREADY_EXISTS)
+SLUICE_CHECK_WIRE_CODE(invalid_config, INVALID_CONFIG)
+SLUICE_CHECK_WIRE_CODE(invalid_partitions, INVALID_PARTITIONS)
+SLUICE_CHECK_WIRE_CODE(invalid_topic, INVALID_TOPIC)
+SLUICE_CHECK_WIRE_CODE(request_timed_out, REQUEST_TIMED_OUT)
+SLUICE_CHECK_WIRE_CODE(storage_error, STORAGE_ERROR)
+SLUICE_CHECK_WIRE_CODE(broker_shutting_down, BROKER_SHUTTING_DOWN)
+SLUICE_CHECK_WIRE_CODE(invalid_required_acks, INVALID_REQUIRED_ACKS)
+SLUICE_CHECK_WIRE_CODE(out_of_order_sequence_number, OUT_OF_ORDER_SEQUENCE_NUMBER)
+SLUICE_CHECK_WIRE_CODE(invalid_producer_epoch, INVALID_PRODUCER_EPOCH)
+SLUICE_CHECK_WIRE_CODE(unsupported_compression_type, UNSUPPORTED_COMPRESSION_TYPE)
+SLUICE_CHECK_WIRE_CODE(invalid_record, INVALID_RECORD)
+SLUICE_CHECK_WIRE_CODE(not_leader_or_follower, NOT_LEADER_OR_FOLLOWER)
+#undef SLUICE_CHECK_WIRE_CODE
+static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::not_leader_or_follower),
+              "a wire code without its client::ErrorCode");
+
+std::string wire_code_name(int32_t code) { return error_code_name(static_cast<ErrorCode>(code)); }
 
 namespace {
 
 Errc closest_errc(int32_t code) {
   switch (code) {
     case wire::UNKNOWN_TOPIC_OR_PARTITION: return Errc::not_found;
+    case wire::NOT_LEADER_OR_FOLLOWER: return Errc::closed;
     case wire::TOPIC_ALREADY_EXISTS: return Errc::already_exists;
     case wire::OFFSET_OUT_OF_RANGE: return Errc::offset_out_of_range;
     case wire::MESSAGE_TOO_LARGE: return Errc::batch_too_large;
@@ -42,17 +70,9 @@ Errc closest_errc(int32_t code) {
 }  // namespace
 
 Error wire_error(int32_t code, std::string_view message) {
-  return client_error(closest_errc(code), wire_code_name(code), message);
+  return client_error(closest_errc(code), static_cast<ErrorCode>(code), message);
 }
 
-bool is_retriable_wire_code(int32_t code) {
-  switch (code) {
-    case wire::REQUEST_TIMED_OUT:
-    case wire::STORAGE_ERROR:
-    case wire::BROKER_SHUTTING_DOWN:
-    case wire::UNKNOWN_TOPIC_OR_PARTITION: return true;
-    default: return false;
-  }
-}
+bool is_retriable_wire_code(int32_t code) { return is_retriable(static_cast<ErrorCode>(code)); }
 
 }  // namespace sluice::client

@@ -26,6 +26,7 @@ std::string_view errc_name(Errc code) {
     case Errc::producer_fenced: return "producer_fenced";
     case Errc::unsupported_compression: return "unsupported_compression";
     case Errc::invalid_record: return "invalid_record";
+    case Errc::unknown_topic_or_partition: return "unknown_topic_or_partition";
   }
   return "unknown";
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sluice/common/bytes.h"
+#include "sluice/proto/api_registry.h"
 #include "sluice/storage/producer_state.h"
 
 #include "sluice.pb.h"

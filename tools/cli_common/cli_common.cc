@@ -117,9 +117,9 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
 int fail(std::string_view what, const Error& error, std::string_view brokers) {
   std::string message = error.message.empty() ? std::string(errc_name(error.code)) : error.message;
   std::cerr << program_name() << ": " << what << ": " << message << "\n";
-  auto reason = client::error_reason(error);
-  if (reason == client::reason::kDisconnected || reason == client::reason::kMetadataTimeout ||
-      reason == client::reason::kRequestTimedOut) {
+  auto code = client::error_code(error);
+  if (code == client::ErrorCode::disconnected || code == client::ErrorCode::metadata_timeout ||
+      code == client::ErrorCode::request_timed_out) {
     std::cerr << program_name() << ": is a broker listening on " << brokers << "? Set --brokers or " << kBrokersEnv
               << ".\n";
   }

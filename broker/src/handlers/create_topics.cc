@@ -2,8 +2,9 @@
 #include "../wire_errors.h"
 
 namespace sluice::broker {
+namespace {
 
-Response handle_create_topics(BrokerState& state, Request request) {
+Response create_topics(BrokerState& state, Request request) {
   wire::CreateTopicsRequest req;
   if (!wire::parse_message(request.body, req)) return Response{nullptr};
   auto body = std::make_unique<wire::CreateTopicsResponse>();
@@ -38,7 +39,7 @@ Response handle_create_topics(BrokerState& state, Request request) {
   return response;
 }
 
-Response handle_delete_topics(BrokerState& state, Request request) {
+Response delete_topics(BrokerState& state, Request request) {
   wire::DeleteTopicsRequest req;
   if (!wire::parse_message(request.body, req)) return Response{nullptr};
   auto body = std::make_unique<wire::DeleteTopicsResponse>();
@@ -57,6 +58,18 @@ Response handle_delete_topics(BrokerState& state, Request request) {
   Response response{std::move(body)};
   response.error = any_error;
   return response;
+}
+
+}  // namespace
+
+// File system work that can take seconds for many partitions: on the admin
+// strand, never on the I/O thread, one at a time.
+asio::awaitable<Response> handle_create_topics(BrokerState& state, Request request) {
+  co_return co_await run_on(state.admin, [&] { return create_topics(state, request); });
+}
+
+asio::awaitable<Response> handle_delete_topics(BrokerState& state, Request request) {
+  co_return co_await run_on(state.admin, [&] { return delete_topics(state, request); });
 }
 
 }  // namespace sluice::broker

@@ -4,9 +4,9 @@
 
 namespace sluice::broker {
 
-Response handle_init_producer_id(BrokerState& state, Request request) {
+asio::awaitable<Response> handle_init_producer_id(BrokerState& state, Request request) {
   wire::InitProducerIdRequest req;
-  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
   auto body = std::make_unique<wire::InitProducerIdResponse>();
   body->set_producer_id(-1);
   body->set_producer_epoch(-1);
@@ -23,7 +23,7 @@ Response handle_init_producer_id(BrokerState& state, Request request) {
     body->set_producer_epoch(0);
   }
   response.body = std::move(body);
-  return response;
+  co_return response;
 }
 
 }  // namespace sluice::broker

@@ -7,9 +7,9 @@ constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
 }  // namespace
 
-Response handle_list_offsets(BrokerState& state, Request request) {
+asio::awaitable<Response> handle_list_offsets(BrokerState& state, Request request) {
   wire::ListOffsetsRequest req;
-  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
   auto body = std::make_unique<wire::ListOffsetsResponse>();
   bool any_error = false;
   for (const auto& q : req.partitions()) {
@@ -46,7 +46,7 @@ Response handle_list_offsets(BrokerState& state, Request request) {
   }
   Response response{std::move(body)};
   response.error = any_error;
-  return response;
+  co_return response;
 }
 
 }  // namespace sluice::broker

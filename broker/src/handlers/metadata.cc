@@ -3,9 +3,9 @@
 
 namespace sluice::broker {
 
-Response handle_metadata(BrokerState& state, Request request) {
+asio::awaitable<Response> handle_metadata(BrokerState& state, Request request) {
   wire::MetadataRequest req;
-  if (!wire::parse_message(request.body, req)) return Response{nullptr};
+  if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
   auto body = std::make_unique<wire::MetadataResponse>();
   body->set_broker_host(state.address.host);
   body->set_broker_port(state.address.port);
@@ -36,7 +36,7 @@ Response handle_metadata(BrokerState& state, Request request) {
   }
   Response response{std::move(body)};
   response.error = any_error;
-  return response;
+  co_return response;
 }
 
 }  // namespace sluice::broker

@@ -1,21 +1,78 @@
-// How the client reports errors. Every failure is a sluice::Error whose message
-// starts with a stable reason token, "<REASON>: details":
+// How the client reports errors. Every failure is a sluice::Error that carries
+// a client::ErrorCode as a value (error_code(error)) and a message that starts
+// with that code's name, "<NAME>: details":
 //
-//   - a wire error from the broker carries the wire code's name, e.g.
-//     {Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION: no partition orders-7"};
-//   - a failure on the client side carries one of the tokens below, e.g.
-//     {Errc::io_error, "DISCONNECTED: connection to 127.0.0.1:7400 lost: End of file"}.
+//   - a wire error from the broker carries the wire code itself, e.g.
+//     {Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION: no partition orders-7"},
+//     error_code() == ErrorCode::unknown_topic_or_partition;
+//   - a failure on the client side carries one of the client-side codes, e.g.
+//     {Errc::io_error, "DISCONNECTED: connection to 127.0.0.1:7400 lost: End of file"},
+//     error_code() == ErrorCode::disconnected.
 //
-// The Errc is the closest internal code (see wire_error.cc for the table);
-// match on error_reason() when you need the exact cause.
+// The Errc is the closest internal code (see wire_error.cc for the table).
+// Decide on error_code() (retries: is_retriable()); the name in the message is
+// for people and logs.
 // Thread-safety: plain functions.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "sluice/common/error.h"
 
 namespace sluice::client {
+
+// The client's error codes. Wire codes keep their numbers (sluice.proto's
+// ErrorCode, checked in wire_error.cc), so a code the broker sent is carried as
+// is, even one this client does not know; client-side failures have negative
+// codes, which the wire never uses.
+enum class ErrorCode : int32_t {
+  none = 0,  // also: an error this client did not classify (an internal one)
+  // From the broker (sluice.proto's ErrorCode).
+  unknown_server_error = 1,
+  corrupt_message = 2,
+  unknown_topic_or_partition = 3,
+  invalid_request = 4,
+  unsupported_version = 5,
+  unsupported_api = 6,
+  message_too_large = 7,
+  offset_out_of_range = 8,
+  topic_already_exists = 9,
+  invalid_config = 10,
+  invalid_partitions = 11,
+  invalid_topic = 12,
+  request_timed_out = 13,  // also the client's own request timeout
+  storage_error = 14,
+  broker_shutting_down = 15,
+  invalid_required_acks = 16,
+  out_of_order_sequence_number = 17,
+  invalid_producer_epoch = 18,
+  unsupported_compression_type = 19,
+  invalid_record = 20,
+  not_leader_or_follower = 21,
+  // On the client side (the reason tokens below).
+  disconnected = -1,
+  buffer_full = -2,
+  record_too_large = -3,
+  delivery_timeout = -4,
+  metadata_timeout = -5,
+  closed = -6,
+  protocol_error = -7,
+  no_offset = -8,
+};
+
+// "UNKNOWN_TOPIC_OR_PARTITION", "DISCONNECTED", or "WIRE_ERROR_<n>" for a code
+// this client does not know.
+std::string error_code_name(ErrorCode code);
+
+// The code an error carries; ErrorCode::none for an error the client did not make.
+inline ErrorCode error_code(const Error& error) { return static_cast<ErrorCode>(error.module_code); }
+
+// True for codes whose failure may go away when the same request is sent again:
+// disconnects, timeouts and the broker's transient conditions.
+bool is_retriable(ErrorCode code);
+inline bool is_retriable(const Error& error) { return is_retriable(error_code(error)); }
 
 namespace reason {
 // The connection failed or was lost before the response arrived (retriable).
@@ -38,14 +95,13 @@ inline constexpr std::string_view kProtocolError = "PROTOCOL_ERROR";
 inline constexpr std::string_view kNoOffset = "NO_OFFSET";
 }  // namespace reason
 
-// Builds {code, "<reason>: <details>"}.
-Error client_error(Errc code, std::string_view reason, std::string_view details);
+// Builds {errc, "<NAME>: <details>", code}.
+Error client_error(Errc errc, ErrorCode code, std::string_view details);
+// The same with the code named by its token (a reason:: constant or a wire code's
+// name): "DISCONNECTED" is ErrorCode::disconnected.
+Error client_error(Errc errc, std::string_view reason, std::string_view details);
 
 // The token before the first ": " in the message, or the whole message if it has none.
 std::string_view error_reason(const Error& error);
-
-// True for failures that may go away when the same request is sent again:
-// disconnects, timeouts and the broker's transient codes.
-bool is_retriable(const Error& error);
 
 }  // namespace sluice::client

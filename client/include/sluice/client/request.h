@@ -14,6 +14,7 @@
 #include "sluice/common/bytes.h"
 #include "sluice/common/error.h"
 #include "sluice/common/raw_buffer.h"
+#include "sluice/proto/api_registry.h"
 
 namespace google::protobuf {
 class MessageLite;
@@ -21,17 +22,13 @@ class MessageLite;
 
 namespace sluice::client {
 
-// Mirrors sluice.wire.ApiKey (checked by a static_assert in request.cc).
+// The APIs of the registry (sluice/proto/api_registry.h), with their wire keys.
 enum class Api : int32_t {
-  produce = 1,
-  fetch = 2,
-  list_offsets = 3,
-  metadata = 4,
-  create_topics = 5,
-  delete_topics = 6,
-  api_versions = 7,
-  init_producer_id = 8,
+#define SLUICE_CLIENT_API(id, KEY, Message, key, min_version, max_version) id = (key),
+  SLUICE_APIS(SLUICE_CLIENT_API)
+#undef SLUICE_CLIENT_API
 };
+// "Produce"; "Unknown" for a value outside the registry.
 std::string_view api_name(Api api);
 
 // A response frame: the bytes after the length prefix, with the body and

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "sluice/common/error.h"
@@ -13,11 +14,11 @@ namespace sluice::client {
 // "UNKNOWN_TOPIC_OR_PARTITION", or "WIRE_ERROR_<n>" for a code this client does not know.
 std::string wire_code_name(int32_t code);
 
-// {closest Errc, "<WIRE_CODE_NAME>: <message>"}. REQUIRES: code != NONE.
+// {closest Errc, "<WIRE_CODE_NAME>: <message>", the code as an ErrorCode}.
+// REQUIRES: code != NONE.
 Error wire_error(int32_t code, std::string_view message);
 
-// Transient broker conditions worth a retry: REQUEST_TIMED_OUT, STORAGE_ERROR,
-// BROKER_SHUTTING_DOWN, UNKNOWN_TOPIC_OR_PARTITION (metadata may be stale).
+// is_retriable() of the code as an ErrorCode (client_errors.h).
 bool is_retriable_wire_code(int32_t code);
 
 }  // namespace sluice::client

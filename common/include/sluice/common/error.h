@@ -2,6 +2,7 @@
 // Thread-safety: plain value types.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +11,10 @@
 
 namespace sluice {
 
-// Internal error codes. Wire codes are a separate enum, mapped at the protocol edge.
+// Internal error codes. Wire codes are a separate enum, mapped at the protocol
+// edge in one switch (broker/src/wire_errors.cc); each code means one thing, so
+// that it maps to the one wire code that means it. A new kind of failure a client
+// must tell apart (an unknown group member) gets its own code, never a reused one.
 enum class Errc {
   ok = 0,
   invalid_argument,
@@ -26,14 +30,15 @@ enum class Errc {
   offset_out_of_range,
   not_batch_boundary,  // an offset that does not start a batch where one is required
   io_error,
-  no_space,  // the file system is full (ENOSPC, EDQUOT): writes fail, reads go on
-  not_found,
+  no_space,   // the file system is full (ENOSPC, EDQUOT): writes fail, reads go on
+  not_found,  // a file or directory that does not exist (ENOENT)
   already_exists,
-  closed,
-  out_of_order_sequence,    // an idempotent producer's batch that would leave a gap in its sequence
-  producer_fenced,          // a batch from an older epoch of a producer id
-  unsupported_compression,  // a batch compressed with a codec other than none and zstd
-  invalid_record,           // a well-formed batch that a client may not write
+  closed,                      // a log (or other resource) that was closed: its topic deleted, or the broker stopping
+  out_of_order_sequence,       // an idempotent producer's batch that would leave a gap in its sequence
+  producer_fenced,             // a batch from an older epoch of a producer id
+  unsupported_compression,     // a batch compressed with a codec other than none and zstd
+  invalid_record,              // a well-formed batch that a client may not write
+  unknown_topic_or_partition,  // a topic or partition the broker does not have
 };
 
 std::string_view errc_name(Errc code);
@@ -41,6 +46,10 @@ std::string_view errc_name(Errc code);
 struct Error {
   Errc code = Errc::ok;
   std::string message;
+  // A module's own code where it is finer than `code`; 0 where the module has
+  // none. The client keeps its client::ErrorCode here (client_errors.h): the
+  // wire code the broker sent, or the code of a client-side failure.
+  int32_t module_code = 0;
 
   // "crc_mismatch: batch at offset 17: stored 0x... computed 0x..."
   std::string to_string() const;

@@ -11,6 +11,7 @@
 
 #include "sluice/common/bytes.h"
 #include "sluice/common/error.h"
+#include "sluice/proto/api_registry.h"
 
 namespace sluice::wire {
 

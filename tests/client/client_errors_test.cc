@@ -1,0 +1,97 @@
+// The client's error codes: each wire code's retriability and name, the code an
+// error carries, and retries decided on that code rather than on message text.
+#include "sluice/client/client_errors.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sluice/client/wire_error.h"
+
+#include "sluice.pb.h"
+
+namespace sluice::client {
+namespace {
+
+TEST(ClientErrors, EachWireCodeHasItsRetriability) {
+  // Transient conditions: stale metadata, a partition that moved or closed,
+  // timeouts, storage trouble and a broker on its way down.
+  const std::set<int32_t> retriable = {wire::UNKNOWN_TOPIC_OR_PARTITION, wire::NOT_LEADER_OR_FOLLOWER,
+                                       wire::REQUEST_TIMED_OUT, wire::STORAGE_ERROR, wire::BROKER_SHUTTING_DOWN};
+  for (int32_t code = wire::ErrorCode_MIN; code <= wire::ErrorCode_MAX; ++code) {
+    ASSERT_TRUE(wire::ErrorCode_IsValid(code)) << "wire codes are dense: " << code;
+    std::string name = wire::ErrorCode_Name(static_cast<wire::ErrorCode>(code));
+    EXPECT_EQ(is_retriable(static_cast<ErrorCode>(code)), retriable.count(code) == 1) << name;
+    EXPECT_EQ(is_retriable_wire_code(code), retriable.count(code) == 1) << name;
+    EXPECT_EQ(error_code_name(static_cast<ErrorCode>(code)), name);
+  }
+}
+
+TEST(ClientErrors, ClientSideCodesHaveTheirTokensAndOnlyDisconnectIsRetriable) {
+  struct Case {
+    ErrorCode code;
+    std::string_view token;
+    bool retriable;
+  };
+  const Case cases[] = {
+      {ErrorCode::disconnected, reason::kDisconnected, true},
+      {ErrorCode::request_timed_out, reason::kRequestTimedOut, true},
+      {ErrorCode::buffer_full, reason::kBufferFull, false},
+      {ErrorCode::record_too_large, reason::kRecordTooLarge, false},
+      {ErrorCode::delivery_timeout, reason::kDeliveryTimeout, false},
+      {ErrorCode::metadata_timeout, reason::kMetadataTimeout, false},
+      {ErrorCode::closed, reason::kClosed, false},
+      {ErrorCode::protocol_error, reason::kProtocolError, false},
+      {ErrorCode::no_offset, reason::kNoOffset, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(error_code_name(c.code), c.token);
+    EXPECT_EQ(is_retriable(c.code), c.retriable) << c.token;
+    // Both ways of building an error give the same code and text.
+    Error typed = client_error(Errc::io_error, c.code, "details");
+    Error by_token = client_error(Errc::io_error, c.token, "details");
+    EXPECT_EQ(error_code(typed), c.code) << c.token;
+    EXPECT_EQ(error_code(by_token), c.code) << c.token;
+    EXPECT_EQ(typed.message, std::string(c.token) + ": details");
+    EXPECT_EQ(by_token.message, typed.message);
+    EXPECT_EQ(error_reason(typed), c.token);
+  }
+}
+
+TEST(ClientErrors, AWireErrorCarriesItsCodeAsAValue) {
+  Error e = wire_error(wire::UNKNOWN_TOPIC_OR_PARTITION, "no partition orders-7");
+  EXPECT_EQ(error_code(e), ErrorCode::unknown_topic_or_partition);
+  EXPECT_EQ(e.module_code, wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(e.code, Errc::not_found);
+  EXPECT_EQ(e.message, "UNKNOWN_TOPIC_OR_PARTITION: no partition orders-7");
+  EXPECT_TRUE(is_retriable(e));
+
+  Error moved = wire_error(wire::NOT_LEADER_OR_FOLLOWER, "log closed");
+  EXPECT_EQ(error_code(moved), ErrorCode::not_leader_or_follower);
+  EXPECT_EQ(moved.code, Errc::closed) << "not the unknown-topic code";
+  EXPECT_TRUE(is_retriable(moved));
+
+  Error fenced = wire_error(wire::INVALID_PRODUCER_EPOCH, "epoch 2 < 3");
+  EXPECT_EQ(error_code(fenced), ErrorCode::invalid_producer_epoch);
+  EXPECT_EQ(fenced.code, Errc::producer_fenced);
+  EXPECT_FALSE(is_retriable(fenced));
+}
+
+TEST(ClientErrors, ACodeFromANewerBrokerIsKeptAndNotRetried) {
+  Error e = wire_error(999, "something new");
+  EXPECT_EQ(e.module_code, 999);
+  EXPECT_EQ(e.message, "WIRE_ERROR_999: something new");
+  EXPECT_FALSE(is_retriable(e));
+}
+
+TEST(ClientErrors, RetriesAreDecidedOnTheCodeNotTheText) {
+  // Text that reads like a transient error but carries no code: not retried.
+  EXPECT_FALSE(is_retriable(Error{Errc::io_error, "DISCONNECTED: looks transient"}));
+  EXPECT_FALSE(is_retriable(Error{Errc::io_error, "UNKNOWN_TOPIC_OR_PARTITION: looks transient"}));
+  // And a code is retried whatever its text says.
+  Error e{Errc::io_error, "INVALID_REQUEST: a misleading message", static_cast<int32_t>(ErrorCode::disconnected)};
+  EXPECT_TRUE(is_retriable(e));
+}
+
+}  // namespace
+}  // namespace sluice::client
