@@ -21,7 +21,6 @@ std::optional<Acks> parse_acks(int32_t acks) {
 }
 
 AppendedRun Partition::append(MutableByteSpan records, const std::function<void(Offset base)>& on_batch) {
-  const storage::LogConfig& config = log_->config();
   thread_local Bytes scratch;
   AppendedRun run;
   MutableByteSpan rest = records;
@@ -31,7 +30,7 @@ AppendedRun Partition::append(MutableByteSpan records, const std::function<void(
     // Every record is checked, compressed or not: a batch that is stored must be one
     // every consumer can read, or they all stop at it.
     auto valid = storage::validate_batch(
-        rest, {.max_batch_bytes = config.max_batch_bytes, .from_client = true, .scratch = &scratch});
+        rest, {.max_batch_bytes = log_->max_batch_bytes(), .from_client = true, .scratch = &scratch});
     if (scratch.size() > kMaxKeptScratchBytes) Bytes().swap(scratch);
     if (!valid) {
       run.status = tl::unexpected(valid.error());

@@ -79,8 +79,7 @@ Result<std::shared_ptr<Topic>> TopicTable::open_topic(const std::string& name, i
   if (!config) return tl::unexpected(config.error());
   auto topic = std::make_shared<Topic>();
   topic->name = name;
-  topic->config = *config;
-  topic->overrides = overrides;
+  topic->set_settings({*config, overrides});
   for (int32_t p = 0; p < partitions; ++p) {
     auto log = open_log(partition_dir(name, p), config->log);
     if (!log) {
@@ -139,11 +138,7 @@ Result<std::shared_ptr<Topic>> TopicTable::create_unchecked(const std::string& n
   auto topic = open_topic(name, partitions, overrides);
   if (!topic) return discard(topic.error());
   (*topic)->created = clock_.now();
-  std::string meta = encode_topic_metadata({name, partitions, overrides, (*topic)->created});
-  if (auto s = fs_.write_file_atomic(meta_path(name), as_bytes(meta)); !s) {
-    // A rename that failed leaves the synced temporary file; nothing reads it, but
-    // a retry of the create should not find it.
-    if (std::string tmp = meta_path(name) + ".tmp"; fs_.exists(tmp)) (void)fs_.remove(tmp);
+  if (auto s = write_metadata(**topic, partitions, overrides); !s) {
     for (auto& partition : (*topic)->partitions) (void)partition->log().close();
     return discard(s.error());
   }
@@ -176,6 +171,55 @@ Status TopicTable::remove(const std::string& name) {
     if (auto s = fs_.remove_all(partition->log().dir()); !s) return s;
   }
   log::info("broker", "topic_deleted", {{"topic", name}});
+  return {};
+}
+
+Status TopicTable::write_metadata(const Topic& topic, int32_t partitions,
+                                  const std::map<std::string, std::string>& overrides) {
+  std::string meta = encode_topic_metadata({topic.name, partitions, overrides, topic.created});
+  auto written = fs_.write_file_atomic(meta_path(topic.name), as_bytes(meta));
+  if (!written) {
+    // A rename that failed leaves the synced temporary file; nothing reads it, but
+    // a retry should not find it.
+    if (std::string tmp = meta_path(topic.name) + ".tmp"; fs_.exists(tmp)) (void)fs_.remove(tmp);
+  }
+  return written;
+}
+
+Status TopicTable::alter_config(const std::string& name,
+                                const std::map<std::string, std::optional<std::string>>& changes) {
+  std::lock_guard create_lock(create_mu_);  // one change at a time, and none during a create or delete
+  std::shared_ptr<Topic> topic = find(name);
+  if (!topic) return make_error(Errc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
+  TopicSettings before = topic->settings();
+  std::map<std::string, std::string> overrides = before.overrides;
+  for (const auto& [key, value] : changes) {
+    if (value) {
+      overrides[key] = *value;
+    } else {
+      overrides.erase(key);
+    }
+  }
+  auto config = apply_topic_config(defaults_, overrides);
+  if (!config) return tl::unexpected(config.error());
+  // Every partition has the topic's settings, so the first one's refusal is every
+  // one's: it checks the change before anything is written.
+  auto& partitions = topic->partitions;
+  if (auto s = partitions.front()->log().set_config(config->log); !s) return s;
+  if (auto s = write_metadata(*topic, static_cast<int32_t>(partitions.size()), overrides); !s) {
+    (void)partitions.front()->log().set_config(before.config.log);
+    return s;
+  }
+  for (size_t p = 1; p < partitions.size(); ++p) {
+    if (auto s = partitions[p]->log().set_config(config->log); !s) {
+      // Cannot happen (the first partition took the same change); were it to, the
+      // persisted settings apply to this partition at the next start.
+      log::error("broker", "topic_config_not_applied",
+                 {{"topic", name}, {"partition", static_cast<int64_t>(p)}, {"error", s.error().to_string()}});
+    }
+  }
+  topic->set_settings({*config, std::move(overrides)});
+  log::info("broker", "topic_config_altered", {{"topic", name}});
   return {};
 }
 

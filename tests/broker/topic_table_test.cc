@@ -168,7 +168,7 @@ TEST_F(TopicTableTest, InternalTopicsAreMadeOnlyByTheBroker) {
   open_table();
   auto reopened = table_->find("__consumer_offsets");
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(reopened->config.log.retention_ms, -1);
+  EXPECT_EQ(reopened->settings().config.log.retention_ms, -1);
   EXPECT_EQ(reopened->partitions[0]->high_watermark(), Offset(2));
 }
 
@@ -185,7 +185,7 @@ TEST_F(TopicTableTest, MetadataIsWrittenVersionedWithTheCreationTime) {
   auto topic = table_->find("orders");
   ASSERT_NE(topic, nullptr);
   EXPECT_EQ(topic->created, created);
-  EXPECT_EQ(topic->config.log.retention_ms, 5000);
+  EXPECT_EQ(topic->settings().config.log.retention_ms, 5000);
 }
 
 TEST_F(TopicTableTest, MetadataWrittenBeforeVersionsStillLoads) {
@@ -194,8 +194,8 @@ TEST_F(TopicTableTest, MetadataWrittenBeforeVersionsStillLoads) {
   auto topic = table_->find("legacy");
   ASSERT_NE(topic, nullptr);
   EXPECT_EQ(topic->partitions.size(), 2u);
-  EXPECT_EQ(topic->config.log.retention_ms, 5000);
-  EXPECT_EQ(topic->overrides, (std::map<std::string, std::string>{{"retention.ms", "5000"}}));
+  EXPECT_EQ(topic->settings().config.log.retention_ms, 5000);
+  EXPECT_EQ(topic->settings().overrides, (std::map<std::string, std::string>{{"retention.ms", "5000"}}));
   EXPECT_EQ(topic->created, std::nullopt);
 }
 
@@ -214,6 +214,90 @@ TEST_F(TopicTableTest, MetadataWhoseNameDisagreesWithItsFileIsRefused) {
   auto table = TopicTable::open(fs_, clock_, dir_, TopicConfig{});
   ASSERT_FALSE(table);
   EXPECT_NE(table.error().message.find("a.topic"), std::string::npos) << table.error().message;
+}
+
+TEST_F(TopicTableTest, AlteredRetentionAppliesToEveryPartitionAndSurvivesARestart) {
+  open_table();
+  auto topic = table_->create("orders", 2, {{"retention.ms", "-1"}});
+  ASSERT_TRUE(topic) << topic.error().to_string();
+  for (auto& partition : (*topic)->partitions) {
+    ASSERT_TRUE(append(*partition, batch_at(clock_.now().value(), 3)).status);
+    ASSERT_TRUE(partition->log().roll());
+    ASSERT_TRUE(append(*partition, batch_at(clock_.now().value() + 50'000, 2)).status);
+  }
+  clock_.advance_ms(61'000);
+  EXPECT_EQ(table_->apply_retention(), 0u) << "retention.ms=-1 keeps everything";
+
+  ASSERT_TRUE(table_->alter_config("orders", {{"retention.ms", "60000"}, {"segment.ms", "3600000"}}));
+  EXPECT_EQ((*topic)->settings().config.log.retention_ms, 60'000);
+  EXPECT_EQ((*topic)->settings().overrides,
+            (std::map<std::string, std::string>{{"retention.ms", "60000"}, {"segment.ms", "3600000"}}));
+  EXPECT_EQ(table_->apply_retention(), 2u) << "the first segment of each partition is now past retention.ms";
+  for (auto& partition : (*topic)->partitions) EXPECT_EQ(partition->log_start(), Offset(3));
+
+  // Removing an override goes back to the broker's default; both are persisted.
+  ASSERT_TRUE(table_->alter_config("orders", {{"segment.ms", std::nullopt}}));
+  ASSERT_TRUE(table_->close_all());
+  open_table();
+  auto reopened = table_->find("orders");
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->settings().overrides, (std::map<std::string, std::string>{{"retention.ms", "60000"}}));
+  EXPECT_EQ(reopened->settings().config.log.segment_ms, TopicConfig{}.log.segment_ms);
+  EXPECT_EQ(reopened->partitions[1]->log().config().retention_ms, 60'000);
+}
+
+TEST_F(TopicTableTest, AnAlterThatCannotApplyChangesNothing) {
+  open_table();
+  ASSERT_TRUE(table_->create("orders", 2, {{"retention.ms", "5000"}}));
+  std::string before = read_text(dir_ + "/__topics/orders.topic");
+
+  auto unknown = table_->alter_config("orders", {{"retention.minutes", "5"}});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::invalid_argument);
+  // durability shapes what is running (the flusher): not changeable while open.
+  auto fixed = table_->alter_config("orders", {{"retention.ms", "9000"}, {"durability", "none"}});
+  ASSERT_FALSE(fixed);
+  EXPECT_EQ(fixed.error().code, Errc::invalid_argument);
+  auto missing = table_->alter_config("nope", {{"retention.ms", "1"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::unknown_topic_or_partition);
+
+  // A metadata write that fails leaves the running logs as they were.
+  fs_.fail_suffix = "orders.topic";
+  auto unwritten = table_->alter_config("orders", {{"retention.ms", "9000"}});
+  ASSERT_FALSE(unwritten);
+  EXPECT_EQ(unwritten.error().code, Errc::io_error);
+  fs_.fail_suffix.clear();
+
+  auto topic = table_->find("orders");
+  EXPECT_EQ(topic->settings().config.log.retention_ms, 5000);
+  for (auto& partition : topic->partitions) EXPECT_EQ(partition->log().config().retention_ms, 5000);
+  EXPECT_EQ(read_text(dir_ + "/__topics/orders.topic"), before);
+  EXPECT_FALSE(fs::exists(dir_ + "/__topics/orders.topic.tmp"));
+}
+
+TEST_F(TopicTableTest, APartitionReadStopsAtItsUpperBound) {
+  open_table();
+  auto topic = table_->create("bounded", 1, {});
+  ASSERT_TRUE(topic) << topic.error().to_string();
+  Partition& partition = *(*topic)->partitions[0];
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(append(partition, batch_at(clock_.now().value(), 2)).status);
+  Bytes scratch;
+  // Offsets [0, 6) in three batches; a bound of 4 returns the first two whole.
+  auto bounded = partition.read({.start = Offset(0), .upper_bound = Offset(4)}, scratch);
+  ASSERT_TRUE(bounded) << bounded.error().to_string();
+  EXPECT_EQ(bounded->records, 4);
+  EXPECT_EQ(bounded->next_offset, Offset(4));
+  // A bound inside a batch leaves that batch out whole.
+  auto inside = partition.read({.start = Offset(0), .upper_bound = Offset(3)}, scratch);
+  ASSERT_TRUE(inside);
+  EXPECT_EQ(inside->records, 2);
+  auto at = partition.read({.start = Offset(4), .upper_bound = Offset(4)}, scratch);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->records, 0);
+  auto unbounded = partition.read({.start = Offset(0)}, scratch);
+  ASSERT_TRUE(unbounded);
+  EXPECT_EQ(unbounded->records, 6);
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ asio::awaitable<Response> handle_metadata(BrokerState& state, Request request) {
       any_error = true;
       continue;
     }
-    for (const auto& [k, v] : topic->config.to_map()) (*tm->mutable_configs())[k] = v;
+    for (const auto& [k, v] : topic->settings().config.to_map()) (*tm->mutable_configs())[k] = v;
     for (const auto& p : topic->partitions) {
       auto* pm = tm->add_partitions();
       pm->set_partition(p->id().value());

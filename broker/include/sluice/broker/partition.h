@@ -87,7 +87,7 @@ class Partition {
   // Whether an append acknowledged with `acks` must wait for a sync first: acks=all
   // on a topic whose durability is fsync.
   bool syncs_before_ack(Acks acks) const {
-    return acks == Acks::all && log_->config().durability == storage::Durability::fsync;
+    return acks == Acks::all && log_->durability() == storage::Durability::fsync;
   }
   // Blocks until offsets below `next_offset` are synced (group commit: waits share
   // one fdatasync).

@@ -42,13 +42,32 @@ inline bool is_internal_topic(std::string_view name) { return name.starts_with("
 // The invalid_argument error a client's create, delete or produce of internal topic `name` gets.
 Error internal_topic_refused(const std::string& name);
 
+// What a topic is set to: the resolved settings and the ones set explicitly.
+struct TopicSettings {
+  TopicConfig config;
+  std::map<std::string, std::string> overrides;  // by wire name
+};
+
 struct Topic {
   std::string name;
-  TopicConfig config;
-  std::map<std::string, std::string> overrides;  // what was set explicitly
-  std::optional<TimestampMs> created;            // unknown for a topic made before it was recorded
-  TopicTraffic traffic;                          // shared by the partitions
+  std::optional<TimestampMs> created;  // unknown for a topic made before it was recorded
+  TopicTraffic traffic;                // shared by the partitions
   std::vector<std::unique_ptr<Partition>> partitions;
+
+  // Settings change at runtime (TopicTable::alter_config), so they are read as a
+  // copy. Not on the data path: the logs hold their own copy of the log settings.
+  TopicSettings settings() const {
+    std::lock_guard lock(settings_mu_);
+    return settings_;
+  }
+  void set_settings(TopicSettings settings) {
+    std::lock_guard lock(settings_mu_);
+    settings_ = std::move(settings);
+  }
+
+ private:
+  mutable std::mutex settings_mu_;
+  TopicSettings settings_;  // under settings_mu_
 };
 
 class TopicTable {
@@ -67,8 +86,16 @@ class TopicTable {
   // is_internal_topic(name); otherwise invalid_argument.
   Result<std::shared_ptr<Topic>> ensure_internal_topic(const std::string& name, int32_t partitions,
                                                        const std::map<std::string, std::string>& overrides);
-  // A client's topic: not_found, or invalid_argument for an internal name.
+  // A client's topic: unknown_topic_or_partition, or invalid_argument for an internal name.
   Status remove(const std::string& name);
+  // Changes topic `name`'s settings while it serves, as Kafka's
+  // IncrementalAlterConfigs: each entry sets a setting, or with nullopt removes its
+  // override (back to the broker's default). The change is persisted before this
+  // returns, and applies to every partition from its next roll or retention pass.
+  // unknown_topic_or_partition; invalid_argument for an unknown key, a bad value or a
+  // setting a log cannot change while open (storage::PartitionLog::set_config);
+  // io_error writing the metadata. On any error nothing changes.
+  Status alter_config(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes);
   std::shared_ptr<Topic> find(const std::string& name) const;
   // By name; internal topics only when asked.
   enum class Internal : bool { exclude, include };
@@ -90,6 +117,8 @@ class TopicTable {
   std::string partition_dir(const std::string& name, int32_t partition) const;
   std::string meta_dir() const;
   std::string meta_path(const std::string& name) const;
+  // Writes a topic's metadata file atomically; a failed write leaves no temporary file.
+  Status write_metadata(const Topic& topic, int32_t partitions, const std::map<std::string, std::string>& overrides);
 
   storage::FileSystem& fs_;
   Clock& clock_;

@@ -146,6 +146,9 @@ class PartitionLog {
   const std::string& dir() const { return dir_; }
   // A copy of the settings in force (takes the writer lock).
   LogConfig config() const;
+  // Settings fixed while the log is open, read without the lock (the append path's).
+  Durability durability() const { return config_.durability; }
+  size_t max_batch_bytes() const { return config_.max_batch_bytes; }
 
   // Replaces the settings a log takes while open: segment_bytes and segment_ms
   // (from the next append's roll check; segments already rolled keep their size),
