@@ -135,7 +135,7 @@ void Sender::run() {
       if (batch->attempts > 0) {
         // A retry: metadata may have learned meanwhile that the partition is gone.
         auto known = metadata_.cached(batch->partition().topic);
-        if (known && !*known && known->error().code == Errc::not_found) {
+        if (known && !*known && error_code(known->error()) == ErrorCode::unknown_topic_or_partition) {
           fail(std::move(batch), known->error());
           continue;
         }
