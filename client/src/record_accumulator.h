@@ -70,7 +70,7 @@ class RecordAccumulator {
     std::span<const storage::HeaderView> headers;
     // Give up instead of starting a new batch (the sticky partitioner then moves on).
     bool abort_on_new_batch = false;
-    bool may_block = true;
+    MemoryBudget::Block may_block = MemoryBudget::Block::yes;
     SteadyTime block_deadline{};
   };
   struct AppendResult {

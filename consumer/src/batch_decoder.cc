@@ -99,16 +99,16 @@ int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
   return next;
 }
 
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs,
-                                      const std::shared_ptr<const void>& bytes_owner) {
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
+                                      CheckCrcs check_crcs, const std::shared_ptr<const void>& bytes_owner) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
   result.records.reserve(record_count_estimate(bytes));
   bool any_batch = false;
   while (auto whole = next_whole_batch(bytes)) {
     ByteSpan batch = *whole;
-    auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size())
-                             : storage::validate_batch_framing(batch, batch.size());
+    auto header = check_crcs == CheckCrcs::yes ? storage::validate_batch_crc(batch, batch.size())
+                                               : storage::validate_batch_framing(batch, batch.size());
     if (!header) {
       if (!any_batch) return tl::unexpected(corrupt(tp, header.error()));
       break;

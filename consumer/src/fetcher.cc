@@ -96,7 +96,8 @@ Status Fetcher::apply(std::vector<PartitionFetch>& results, const std::shared_pt
       if (!first_error) first_error = std::move(error);
       continue;
     }
-    auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config_.check_crcs, bytes_owner);
+    auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset,
+                                  config_.check_crcs ? CheckCrcs::yes : CheckCrcs::no, bytes_owner);
     int64_t decoded_to = decoded ? decoded->next_offset : f.target.offset;
     if (decoded_to != f.next_offset) {
       // A batch failed its CRC or did not decode: the fetch sent past it is
