@@ -80,8 +80,8 @@ std::optional<Error> Fetcher::reportable(const PartitionFetch& f) {
   // partition is not on the broker (deleted, or not created yet): retriable as
   // a code, but swallowed here it would leave the caller waiting in silence.
   const Error& error = f.bytes.error();
-  if (!client::is_retriable(error) || client::error_code(error) == client::ErrorCode::unknown_topic_or_partition)
-    return error;
+  const bool gone = client::error_code(error) == client::ErrorCode::unknown_topic_or_partition;
+  if (!client::is_retriable(error) || gone) return error;
   return std::nullopt;
 }
 
