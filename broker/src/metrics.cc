@@ -24,11 +24,11 @@ Metrics::ApiStats* Metrics::api_stats(std::string_view api) {
   return &apis_[registered];
 }
 
-void Metrics::request_done(std::string_view api, double seconds, bool error) {
+void Metrics::request_done(std::string_view api, double seconds, Outcome outcome) {
   ApiStats* s = api_stats(api);
   if (s == nullptr) return;
   s->count.fetch_add(1, std::memory_order_relaxed);
-  if (error) s->errors.fetch_add(1, std::memory_order_relaxed);
+  if (outcome == Outcome::error) s->errors.fetch_add(1, std::memory_order_relaxed);
   s->sum_ns.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
   auto bucket = std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds);
   if (bucket != kBuckets.end()) {

@@ -64,17 +64,19 @@ Result<std::unique_ptr<ProducerIdAllocator>> ProducerIdAllocator::open(storage::
     if (!decoded) return tl::unexpected(decoded.error());
     next = *decoded;
   }
-  return std::unique_ptr<ProducerIdAllocator>(new ProducerIdAllocator(fs, std::move(path), next));
+  return std::unique_ptr<ProducerIdAllocator>(new ProducerIdAllocator(fs, std::move(path), ProducerId(next)));
 }
 
-Result<int64_t> ProducerIdAllocator::allocate() {
+Result<ProducerId> ProducerIdAllocator::allocate() {
   std::lock_guard lock(mu_);
   if (next_ == reserved_end_) {
-    std::string text = encode(reserved_end_ + kBlockSize);
+    std::string text = encode((reserved_end_ + kBlockSize).value());
     if (auto s = fs_.write_file_atomic(path_, as_bytes(text)); !s) return tl::unexpected(s.error());
     reserved_end_ += kBlockSize;
   }
-  return next_++;
+  const ProducerId id = next_;
+  next_ += 1;
+  return id;
 }
 
 }  // namespace sluice::broker

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "sluice/common/error.h"
+#include "sluice/common/strong_int.h"
 
 namespace sluice::storage {
 class FileSystem;
@@ -29,17 +30,17 @@ class ProducerIdAllocator {
   static constexpr int64_t kBlockSize = 1000;
 
   static Result<std::unique_ptr<ProducerIdAllocator>> open(storage::FileSystem& fs, const std::string& data_dir);
-  Result<int64_t> allocate();
+  Result<ProducerId> allocate();
 
  private:
-  ProducerIdAllocator(storage::FileSystem& fs, std::string path, int64_t next)
+  ProducerIdAllocator(storage::FileSystem& fs, std::string path, ProducerId next)
       : fs_(fs), path_(std::move(path)), next_(next), reserved_end_(next) {}
 
   storage::FileSystem& fs_;
   const std::string path_;
   std::mutex mu_;
-  int64_t next_;          // under mu_
-  int64_t reserved_end_;  // under mu_: ids below it are on disk as reserved
+  ProducerId next_;          // under mu_
+  ProducerId reserved_end_;  // under mu_: ids below it are on disk as reserved
 };
 
 }  // namespace sluice::broker

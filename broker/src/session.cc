@@ -121,7 +121,7 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       if (pipeline.queue.empty()) pipeline.idle_since = std::chrono::steady_clock::now();
       state.metrics.request_done(
           request->api, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
-          request->response.error);
+          request->response.error ? Metrics::Outcome::error : Metrics::Outcome::ok);
       if (!request->response.send || pipeline.write_failed) continue;
       wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
       const auto& body =

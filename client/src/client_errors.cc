@@ -19,15 +19,6 @@ constexpr ClientSideCode kClientSideCodes[] = {
     {ErrorCode::protocol_error, reason::kProtocolError},     {ErrorCode::no_offset, reason::kNoOffset},
 };
 
-ErrorCode code_of_reason(std::string_view reason) {
-  for (const ClientSideCode& c : kClientSideCodes) {
-    if (c.name == reason) return c.code;
-  }
-  wire::ErrorCode wire_code;
-  if (wire::ErrorCode_Parse(std::string(reason), &wire_code)) return static_cast<ErrorCode>(wire_code);
-  return ErrorCode::none;
-}
-
 }  // namespace
 
 std::string error_code_name(ErrorCode code) {
@@ -87,15 +78,6 @@ Error client_error(Errc errc, ErrorCode code, std::string_view details) {
     message += details;
   }
   return Error{errc, std::move(message), static_cast<int32_t>(code)};
-}
-
-Error client_error(Errc errc, std::string_view reason, std::string_view details) {
-  std::string message(reason);
-  if (!details.empty()) {
-    message += ": ";
-    message += details;
-  }
-  return Error{errc, std::move(message), static_cast<int32_t>(code_of_reason(reason))};
 }
 
 std::string_view error_reason(const Error& error) {

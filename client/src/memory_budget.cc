@@ -7,19 +7,19 @@
 
 namespace sluice::client {
 
-Status MemoryBudget::reserve(size_t bytes, bool block, Deadline deadline) {
+Status MemoryBudget::reserve(size_t bytes, Block block, Deadline deadline) {
   std::unique_lock lock(mutex_);
   auto full = [&] {
     return tl::unexpected(client_error(Errc::io_error, ErrorCode::buffer_full,
                                        std::to_string(bytes) + " bytes do not fit in buffer_memory (" +
                                            std::to_string(available_) + " of " + std::to_string(total_) +
-                                           " bytes free)" + (block ? " within max_block_ms" : "")));
+                                           " bytes free)" + (block == Block::yes ? " within max_block_ms" : "")));
   };
   if (waiters_.empty() && available_ >= bytes) {
     available_ -= bytes;
     return {};
   }
-  if (!block) return full();
+  if (block == Block::no) return full();
   uint64_t ticket = next_ticket_++;
   waiters_.push_back(ticket);
   if (on_wait_) {

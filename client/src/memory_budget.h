@@ -30,9 +30,12 @@ class MemoryBudget {
   // frees memory can hurry. Set before any reserve().
   void set_on_wait(std::function<void()> on_wait) { on_wait_ = std::move(on_wait); }
 
-  // Takes `bytes`. With `block` false, or once `deadline` passes, fails with
+  // Whether reserve() may wait for memory to be released.
+  enum class Block : bool { no, yes };
+
+  // Takes `bytes`. With Block::no, or once `deadline` passes, fails with
   // BUFFER_FULL instead of waiting. REQUIRES: bytes <= total().
-  Status reserve(size_t bytes, bool block, Deadline deadline);
+  Status reserve(size_t bytes, Block block, Deadline deadline);
   void release(size_t bytes);
 
   size_t total() const { return total_; }

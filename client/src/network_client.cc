@@ -55,7 +55,7 @@ struct NetworkClient::Impl {
   bool shut_down = false;
 
   Error closed_error() const {
-    return client_error(Errc::closed, reason::kClosed, "client " + options.client_id + " is closed");
+    return client_error(Errc::closed, ErrorCode::closed, "client " + options.client_id + " is closed");
   }
 
   std::shared_ptr<Connection> make_connection(const HostPort& address) {
@@ -66,7 +66,7 @@ struct NetworkClient::Impl {
   Connection& connection_to(const Node& node) {
     auto& conn = nodes[node.id];
     if (conn && conn->peer_address() != node.address) {
-      conn->shutdown(client_error(Errc::io_error, reason::kDisconnected,
+      conn->shutdown(client_error(Errc::io_error, ErrorCode::disconnected,
                                   "node " + std::to_string(node.id.value()) + " moved to " + node.address.to_string()));
       conn.reset();
     }

@@ -131,7 +131,8 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
     req.partition = TopicPartition{record.topic, sticky.partition(record.topic, n)};
     req.abort_on_new_batch = true;
   }
-  req.may_block = config.block_on_buffer_full && !net->on_io_thread();
+  req.may_block =
+      config.block_on_buffer_full && !net->on_io_thread() ? MemoryBudget::Block::yes : MemoryBudget::Block::no;
   req.block_deadline = deadline;
 
   auto appended = accumulator.append(req, on_delivery, now);

@@ -20,12 +20,13 @@ void ProducerBatch::add(int64_t timestamp, std::optional<ByteSpan> key, std::opt
   reserved_bytes_ += reserved_bytes;
 }
 
-void ProducerBatch::set_sequence(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+void ProducerBatch::set_sequence(ProducerId producer_id, ProducerEpoch producer_epoch, int32_t base_sequence) {
   base_sequence_ = base_sequence;
+  // The batch header's bytes carry the identity as plain integers.
   if (sealed_) {
-    storage::restamp_producer(bytes_, producer_id, producer_epoch, base_sequence);
+    storage::restamp_producer(bytes_, producer_id.value(), producer_epoch.value(), base_sequence);
   } else {
-    builder_.set_producer(producer_id, producer_epoch, base_sequence);
+    builder_.set_producer(producer_id.value(), producer_epoch.value(), base_sequence);
   }
 }
 

@@ -13,11 +13,17 @@
 
 #include "sluice/client/producer.h"
 #include "sluice/client/types.h"
+#include "sluice/common/strong_int.h"
 #include "sluice/storage/batch_builder.h"
 
 #include "time_util.h"
 
 namespace sluice::client {
+
+// An idempotent producer's id before InitProducerId has given it one (the batch
+// header's "no producer").
+inline constexpr ProducerId kNoProducerId{storage::batch_format::kNoProducerId};
+inline constexpr ProducerEpoch kNoProducerEpoch{storage::batch_format::kNoProducerEpoch};
 
 class ProducerBatch {
  public:
@@ -32,7 +38,7 @@ class ProducerBatch {
   // An idempotent producer's batch: its producer identity and the sequence of its
   // first record (given once, in queue order, before or after sealing; a sealed
   // batch's header and CRC are rewritten).
-  void set_sequence(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
+  void set_sequence(ProducerId producer_id, ProducerEpoch producer_epoch, int32_t base_sequence);
   bool has_sequence() const { return base_sequence_ >= 0; }
   int32_t base_sequence() const { return base_sequence_; }
 

@@ -51,7 +51,7 @@ Result<RecordAccumulator::AppendResult> RecordAccumulator::append(const AppendRe
     // An idempotent batch needs its sequence first; without a producer id yet, the
     // sender seals it when it drains it.
     if (!queue.empty() && !queue.back()->sealed() && batch_options_.compression == storage::Compression::none &&
-        (!config_.idempotent || producer_id_ >= 0)) {
+        (!config_.idempotent || producer_id_ != kNoProducerId)) {
       if (config_.idempotent) assign_sequence(*queue.back());
       (void)queue.back()->seal();  // on an error it stays open; the sender seals again and fails it
     }
@@ -92,7 +92,7 @@ void RecordAccumulator::assign_sequence(ProducerBatch& batch) {
   next = storage::sequence_after(next, batch.record_count());
 }
 
-void RecordAccumulator::set_producer(int64_t producer_id, int16_t producer_epoch) {
+void RecordAccumulator::set_producer(ProducerId producer_id, ProducerEpoch producer_epoch) {
   std::lock_guard lock(mutex_);
   producer_id_ = producer_id;
   producer_epoch_ = producer_epoch;

@@ -70,7 +70,7 @@ class RecordAccumulator {
     std::span<const storage::HeaderView> headers;
     // Give up instead of starting a new batch (the sticky partitioner then moves on).
     bool abort_on_new_batch = false;
-    bool may_block = true;
+    MemoryBudget::Block may_block = MemoryBudget::Block::yes;
     SteadyTime block_deadline{};
   };
   struct AppendResult {
@@ -99,7 +99,7 @@ class RecordAccumulator {
   // Idempotence: the producer id and epoch for the batches from now on. Every
   // partition's sequence starts again at 0, and the queued batches closed to
   // new records are numbered (again), in queue order. Call with none in flight.
-  void set_producer(int64_t producer_id, int16_t producer_epoch);
+  void set_producer(ProducerId producer_id, ProducerEpoch producer_epoch);
 
   // Puts a drained batch back for a retry at `batch->retry_at`.
   void reenqueue(BatchPtr batch);
@@ -137,8 +137,8 @@ class RecordAccumulator {
   uint64_t next_id_ = 1;
   int flushing_ = 0;
   size_t drain_start_ = 0;
-  int64_t producer_id_ = -1;  // idempotence: -1 until the sender learns it
-  int16_t producer_epoch_ = -1;
+  ProducerId producer_id_ = kNoProducerId;  // idempotence: until the sender learns it
+  ProducerEpoch producer_epoch_ = kNoProducerEpoch;
   std::map<TopicPartition, int32_t> next_sequence_;
 };
 

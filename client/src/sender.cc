@@ -54,7 +54,7 @@ void Sender::arm_timer(SteadyTime when) {
 size_t Sender::room(const TopicPartition& tp) const {
   constexpr size_t kUnlimited = SIZE_MAX;
   if (!config_.idempotent) return config_.preserve_order && muted_.contains(tp) ? 0 : kUnlimited;
-  if (producer_id_ < 0 || reset_producer_id_) return 0;
+  if (producer_id_ == kNoProducerId || reset_producer_id_) return 0;
   auto it = flows_.find(tp);
   if (it == flows_.end()) return kMaxBatchesInFlight;
   const PartitionFlow& flow = it->second;
@@ -98,11 +98,12 @@ void Sender::on_producer_id(Result<Response> response) {
               {{"attempt", producer_id_attempts_}, {"error", status.error().to_string()}});
   } else {
     producer_id_attempts_ = 0;
-    producer_id_ = body.producer_id();
-    producer_epoch_ = static_cast<int16_t>(body.producer_epoch());
+    producer_id_ = ProducerId(body.producer_id());
+    producer_epoch_ = ProducerEpoch(static_cast<int16_t>(body.producer_epoch()));
     flows_.clear();
     accumulator_.set_producer(producer_id_, producer_epoch_);
-    log::info("producer", "producer_id", {{"producer_id", producer_id_}, {"epoch", int64_t{producer_epoch_}}});
+    log::info("producer", "producer_id",
+              {{"producer_id", producer_id_.value()}, {"epoch", int64_t{producer_epoch_.value()}}});
   }
   run();
 }
@@ -121,10 +122,10 @@ void Sender::run() {
     // A gap left by a failed batch: a new producer id, once nothing is in flight.
     if (reset_producer_id_ && in_flight_ == 0) {
       reset_producer_id_ = false;
-      producer_id_ = -1;
+      producer_id_ = kNoProducerId;
       log::warn("producer", "producer_id_reset", {{"reason", "a batch with a sequence number failed"}});
     }
-    if (producer_id_ < 0 && !reset_producer_id_) request_producer_id(now);
+    if (producer_id_ == kNoProducerId && !reset_producer_id_) request_producer_id(now);
   }
   const PartitionRoom room_for = [this](const TopicPartition& tp) { return room(tp); };
   while (in_flight_ < config_.max_in_flight) {
@@ -135,7 +136,7 @@ void Sender::run() {
       if (batch->attempts > 0) {
         // A retry: metadata may have learned meanwhile that the partition is gone.
         auto known = metadata_.cached(batch->partition().topic);
-        if (known && !*known && known->error().code == Errc::not_found) {
+        if (known && !*known && error_code(known->error()) == ErrorCode::unknown_topic_or_partition) {
           fail(std::move(batch), known->error());
           continue;
         }

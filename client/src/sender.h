@@ -108,8 +108,8 @@ class Sender {
     int32_t next_expected = -1;  // sequence after the last acknowledged batch; -1 unknown
   };
   std::map<TopicPartition, PartitionFlow> flows_;
-  int64_t producer_id_ = -1;
-  int16_t producer_epoch_ = -1;
+  ProducerId producer_id_ = kNoProducerId;
+  ProducerEpoch producer_epoch_ = kNoProducerEpoch;
   bool producer_id_requested_ = false;
   SteadyTime producer_id_retry_at_{};
   int producer_id_attempts_ = 0;

@@ -13,7 +13,7 @@ namespace {
 namespace bf = storage::batch_format;
 
 Error corrupt(const TopicPartition& tp, const Error& cause) {
-  return client::client_error(Errc::corrupt_data, "CORRUPT_MESSAGE",
+  return client::client_error(Errc::corrupt_data, client::ErrorCode::corrupt_message,
                               "fetched batch of " + tp.to_string() + ": " + cause.to_string());
 }
 
@@ -99,16 +99,16 @@ int64_t next_offset_after(ByteSpan bytes, int64_t fetch_offset) {
   return next;
 }
 
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs,
-                                      const std::shared_ptr<const void>& bytes_owner) {
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
+                                      CheckCrcs check_crcs, const std::shared_ptr<const void>& bytes_owner) {
   DecodedRecords result;
   result.next_offset = fetch_offset;
   result.records.reserve(record_count_estimate(bytes));
   bool any_batch = false;
   while (auto whole = next_whole_batch(bytes)) {
     ByteSpan batch = *whole;
-    auto header = check_crcs ? storage::validate_batch_crc(batch, batch.size())
-                             : storage::validate_batch_framing(batch, batch.size());
+    auto header = check_crcs == CheckCrcs::yes ? storage::validate_batch_crc(batch, batch.size())
+                                               : storage::validate_batch_framing(batch, batch.size());
     if (!header) {
       if (!any_batch) return tl::unexpected(corrupt(tp, header.error()));
       break;
@@ -126,7 +126,7 @@ Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, 
   }
   if (!any_batch && !bytes.empty()) {
     return tl::unexpected(client::client_error(
-        Errc::batch_too_large, "MESSAGE_TOO_LARGE",
+        Errc::batch_too_large, client::ErrorCode::message_too_large,
         "fetch of " + tp.to_string() + " at offset " + std::to_string(fetch_offset) + " returned " +
             std::to_string(bytes.size()) + " bytes, less than one whole batch; raise max_partition_fetch_bytes"));
   }

@@ -32,8 +32,11 @@ struct DecodedRecords {
 // it), MESSAGE_TOO_LARGE when the bytes hold only part of one batch.
 // `bytes_owner` keeps `bytes` alive; every record shares it (or, for a
 // compressed batch, the decompressed records).
-Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset, bool check_crcs,
-                                      const std::shared_ptr<const void>& bytes_owner);
+// Whether decode_batches checks each batch's CRC (ConsumerConfig::check_crcs).
+enum class CheckCrcs : bool { no, yes };
+
+Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, int64_t fetch_offset,
+                                      CheckCrcs check_crcs, const std::shared_ptr<const void>& bytes_owner);
 
 // Where the next fetch starts, judged from the batch headers alone: what
 // decode_batches returns as next_offset when every whole batch is intact.

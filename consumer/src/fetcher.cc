@@ -72,15 +72,16 @@ std::optional<Error> Fetcher::reportable(const PartitionFetch& f) {
       subscriptions_.seek(f.target.partition, std::nullopt);  // the consumer resets it before the next fetch
       return std::nullopt;
     }
-    return client::client_error(Errc::offset_out_of_range, client::reason::kNoOffset,
+    return client::client_error(Errc::offset_out_of_range, client::ErrorCode::no_offset,
                                 "offset " + std::to_string(f.target.offset) + " is out of range for " +
                                     f.target.partition.to_string() + " and auto_offset_reset is none; seek first");
   }
-  // A fetch answered UNKNOWN_TOPIC_OR_PARTITION (not_found) means the assigned
+  // A fetch answered UNKNOWN_TOPIC_OR_PARTITION means the assigned
   // partition is not on the broker (deleted, or not created yet): retriable as
   // a code, but swallowed here it would leave the caller waiting in silence.
   const Error& error = f.bytes.error();
-  if (!client::is_retriable(error) || error.code == Errc::not_found) return error;
+  const bool gone = client::error_code(error) == client::ErrorCode::unknown_topic_or_partition;
+  if (!client::is_retriable(error) || gone) return error;
   return std::nullopt;
 }
 
@@ -95,7 +96,8 @@ Status Fetcher::apply(std::vector<PartitionFetch>& results, const std::shared_pt
       if (!first_error) first_error = std::move(error);
       continue;
     }
-    auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset, config_.check_crcs, bytes_owner);
+    auto decoded = decode_batches(f.target.partition, *f.bytes, f.target.offset,
+                                  config_.check_crcs ? CheckCrcs::yes : CheckCrcs::no, bytes_owner);
     int64_t decoded_to = decoded ? decoded->next_offset : f.target.offset;
     if (decoded_to != f.next_offset) {
       // A batch failed its CRC or did not decode: the fetch sent past it is

@@ -148,7 +148,8 @@ Result<SegmentList> LogLoader::open_segments(const std::vector<Offset>& bases, b
     std::shared_ptr<Segment> segment = std::move(*opened);
     size_t first_salvaged = salvaged.size();
     if (report.damaged) {
-      if (auto s = handle_damage(*segment, report, last, recovery_point, salvaged); !s) {
+      if (auto s = handle_damage(*segment, report, last ? LastSegment::yes : LastSegment::no, recovery_point, salvaged);
+          !s) {
         return tl::unexpected(s.error());
       }
     }
@@ -167,10 +168,10 @@ Result<SegmentList> LogLoader::open_segments(const std::vector<Offset>& bases, b
   return list;
 }
 
-Status LogLoader::handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
-                                std::vector<Offset>& salvaged) {
+Status LogLoader::handle_damage(Segment& segment, const SegmentRecovery& report, LastSegment last,
+                                Offset recovery_point, std::vector<Offset>& salvaged) {
   const std::string name = segment_file_name(segment.base_offset(), ".log");
-  if (last && segment.next_offset() >= recovery_point) {
+  if (last == LastSegment::yes && segment.next_offset() >= recovery_point) {
     // A torn tail: bytes past the last sync that never became whole batches. The
     // only cut recovery makes.
     if (auto s = segment.cut_to_size(); !s) return s;
@@ -200,7 +201,7 @@ Status LogLoader::handle_damage(Segment& segment, const SegmentRecovery& report,
   }
   if (auto s = segment.cut_to_size(); !s) return s;
   if (auto s = segment.sync(); !s) return s;
-  if (auto s = segment.write_indexes(true); !s) return s;
+  if (auto s = segment.write_indexes(Segment::Sync::yes); !s) return s;
   ++report_.segments_quarantined;
   log::error("storage", "segment_damaged",
              {{"dir", dir_},

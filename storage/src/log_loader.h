@@ -42,9 +42,11 @@ class LogLoader {
   // Removes the empty segment files a power cut left at the end of the log.
   Status remove_empty_tail(std::vector<Offset>& bases, bool clean, Offset recovery_point);
   Result<SegmentList> open_segments(const std::vector<Offset>& bases, bool clean, Offset recovery_point);
+  // Whether a segment is the log's last (the only one that can have a torn tail).
+  enum class LastSegment : bool { no, yes };
   // Recovery's answer to a segment whose scan found damage; the runs of good
   // batches after the damage become segments, whose bases are added to `salvaged`.
-  Status handle_damage(Segment& segment, const SegmentRecovery& report, bool last, Offset recovery_point,
+  Status handle_damage(Segment& segment, const SegmentRecovery& report, LastSegment last, Offset recovery_point,
                        std::vector<Offset>& salvaged);
   Status load_producer_state(const SegmentList& list, bool clean, ProducerStateTable& producers);
   SegmentOptions segment_options() const;

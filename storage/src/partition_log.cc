@@ -135,7 +135,7 @@ Status PartitionLog::roll_locked(Offset next_base) {
     if (auto s = old->sync(); !s) return s;
     durability_.synced_to(old->next_offset());
   }
-  if (auto s = old->write_indexes(durable); !s) return s;
+  if (auto s = old->write_indexes(durable ? Segment::Sync::yes : Segment::Sync::no); !s) return s;
   old->release_reserve();
   auto segment = Segment::create(fs_, dir_, next_base, segment_options_for(config_));
   if (!segment) return tl::unexpected(segment.error());
@@ -213,7 +213,7 @@ Status PartitionLog::close() {
   // Only the empty clean-shutdown marker must be created.
   for (const auto& segment : *list) {
     if (auto s = segment->sync(); !s) return s;
-    if (auto s = segment->write_indexes(true); !s && s.error().code != Errc::no_space) return s;
+    if (auto s = segment->write_indexes(Segment::Sync::yes); !s && s.error().code != Errc::no_space) return s;
   }
   if (auto s = write_recovery_point(log_end_offset()); !s && s.error().code != Errc::no_space) return s;
   // Always written, also empty: a snapshot left from an earlier close must not

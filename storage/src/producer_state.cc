@@ -9,15 +9,17 @@ namespace sluice::storage {
 
 Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHeader& header) const {
   if (header.producer_id < 0) return std::nullopt;
-  auto it = producers_.find(header.producer_id);
+  auto it = producers_.find(ProducerId(header.producer_id));
   if (it == producers_.end()) return std::nullopt;
   const Entry& entry = it->second;
+  const ProducerEpoch epoch(header.producer_epoch);
   const std::string who =
       "producer " + std::to_string(header.producer_id) + " epoch " + std::to_string(header.producer_epoch);
-  if (header.producer_epoch < entry.epoch) {
-    return make_error(Errc::producer_fenced, who + " is older than the current epoch " + std::to_string(entry.epoch));
+  if (epoch < entry.epoch) {
+    return make_error(Errc::producer_fenced,
+                      who + " is older than the current epoch " + std::to_string(entry.epoch.value()));
   }
-  if (header.producer_epoch > entry.epoch) {
+  if (epoch > entry.epoch) {
     if (header.base_sequence == 0) return std::nullopt;
     return make_error(Errc::out_of_order_sequence,
                       who + " starts a new epoch at sequence " + std::to_string(header.base_sequence) + ", not 0");
@@ -36,13 +38,14 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
 
 void ProducerStateTable::record(const BatchHeader& header, int64_t now_ms) {
   if (header.producer_id < 0 || header.is_control()) return;
-  Entry& entry = producers_[header.producer_id];
+  Entry& entry = producers_[ProducerId(header.producer_id)];
+  const ProducerEpoch epoch(header.producer_epoch);
   entry.last_append_ms = std::max(entry.last_append_ms, now_ms);
-  if (!entry.recent.empty() && header.producer_epoch != entry.epoch) {
+  if (!entry.recent.empty() && epoch != entry.epoch) {
     entry.recent.clear();
     entry.oldest = 0;
   }
-  entry.epoch = header.producer_epoch;
+  entry.epoch = epoch;
   entry.push(ProducerBatchInfo{header.base_sequence, last_sequence_of(header.base_sequence, header.last_offset_delta),
                                header.base_offset, header.last_offset(), header.max_timestamp});
 }
@@ -66,8 +69,8 @@ Bytes ProducerStateTable::encode(Offset log_end) const {
   w.put_be<int64_t>(log_end.value());
   w.put_be<int32_t>(static_cast<int32_t>(producers_.size()));
   for (const auto& [id, entry] : producers_) {
-    w.put_be<int64_t>(id);
-    w.put_be<int16_t>(entry.epoch);
+    w.put_be<int64_t>(id.value());
+    w.put_be<int16_t>(entry.epoch.value());
     w.put_be<int64_t>(entry.last_append_ms);
     w.put_be<int8_t>(static_cast<int8_t>(entry.recent.size()));
     // Oldest first, so decoding replays them in order.
@@ -99,7 +102,7 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
   if (!magic || *magic != kSnapshotMagic) return damaged("not a snapshot file");
   if (!version || *version != kSnapshotVersion) return damaged("unknown version");
   if (!log_end || !count || *count < 0) return damaged("truncated header");
-  std::unordered_map<int64_t, Entry> producers;
+  std::unordered_map<ProducerId, Entry> producers;
   for (int32_t p = 0; p < *count; ++p) {
     auto id = r.get_be<int64_t>();
     auto epoch = r.get_be<int16_t>();
@@ -108,8 +111,8 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
     if (!id || !epoch || !last_append || !batches || *batches < 1 || static_cast<size_t>(*batches) > kRecentBatches) {
       return damaged("truncated or bad producer entry");
     }
-    Entry& entry = producers[*id];
-    entry.epoch = *epoch;
+    Entry& entry = producers[ProducerId(*id)];
+    entry.epoch = ProducerEpoch(*epoch);
     entry.last_append_ms = *last_append;
     for (int8_t i = 0; i < *batches; ++i) {
       auto first_seq = r.get_be<int32_t>();

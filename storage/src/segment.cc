@@ -293,10 +293,10 @@ Status Segment::truncate_to(Offset offset) {
   return rebuild(nullptr);
 }
 
-Status Segment::write_indexes(bool sync) {
+Status Segment::write_indexes(Sync sync) {
   for (auto [suffix, bytes] :
        {std::pair{".index", index_.serialize()}, std::pair{".timeindex", time_index_.serialize()}}) {
-    if (sync) {
+    if (sync == Sync::yes) {
       if (auto s = fs_.write_file_atomic(path(suffix), bytes); !s) return s;
     } else {
       auto file = fs_.open(path(suffix), OpenMode::create_or_open);

@@ -19,7 +19,7 @@ using testing::ManualSteadyClock;
 
 TEST(MemoryBudget, ReserveAndRelease) {
   MemoryBudget m(100);
-  ASSERT_TRUE(m.reserve(60, false, Clock::now()));
+  ASSERT_TRUE(m.reserve(60, MemoryBudget::Block::no, Clock::now()));
   EXPECT_EQ(m.available(), 40u);
   m.release(60);
   EXPECT_EQ(m.available(), 100u);
@@ -27,9 +27,9 @@ TEST(MemoryBudget, ReserveAndRelease) {
 
 TEST(MemoryBudget, FullFailsImmediatelyWithoutBlocking) {
   MemoryBudget m(100);
-  ASSERT_TRUE(m.reserve(80, false, Clock::now()));
+  ASSERT_TRUE(m.reserve(80, MemoryBudget::Block::no, Clock::now()));
   auto start = Clock::now();
-  auto r = m.reserve(30, false, Clock::now() + 10s);
+  auto r = m.reserve(30, MemoryBudget::Block::no, Clock::now() + 10s);
   EXPECT_LT(Clock::now() - start, 1s);  // far below the 10 s deadline, with room for a loaded machine
   ASSERT_FALSE(r);
   EXPECT_EQ(error_reason(r.error()), reason::kBufferFull);
@@ -38,9 +38,10 @@ TEST(MemoryBudget, FullFailsImmediatelyWithoutBlocking) {
 TEST(MemoryBudget, BlockingGivesUpAtTheDeadlineByItsClock) {
   ManualSteadyClock clock;
   MemoryBudget m(100, clock);
-  ASSERT_TRUE(m.reserve(80, false, clock.now()));
+  ASSERT_TRUE(m.reserve(80, MemoryBudget::Block::no, clock.now()));
   std::promise<Status> result;
-  std::thread waiter([&, deadline = clock.now() + 10min] { result.set_value(m.reserve(30, true, deadline)); });
+  std::thread waiter(
+      [&, deadline = clock.now() + 10min] { result.set_value(m.reserve(30, MemoryBudget::Block::yes, deadline)); });
   while (!m.has_waiters()) std::this_thread::yield();
   clock.advance(10min - 1ms);
   EXPECT_TRUE(m.has_waiters());  // still waiting: its deadline has not come
@@ -57,10 +58,10 @@ TEST(MemoryBudget, BlockingGivesUpAtTheDeadlineByItsClock) {
 TEST(MemoryBudget, BlockingWakesWhenMemoryIsReleased) {
   ManualSteadyClock clock;
   MemoryBudget m(100, clock);
-  ASSERT_TRUE(m.reserve(80, false, clock.now()));
+  ASSERT_TRUE(m.reserve(80, MemoryBudget::Block::no, clock.now()));
   std::atomic<bool> got{false};
   std::thread t([&] {
-    EXPECT_TRUE(m.reserve(30, true, clock.now() + 5s));
+    EXPECT_TRUE(m.reserve(30, MemoryBudget::Block::yes, clock.now() + 5s));
     got = true;
   });
   while (!m.has_waiters()) std::this_thread::yield();
@@ -74,10 +75,10 @@ TEST(MemoryBudget, BlockingWakesWhenMemoryIsReleased) {
 TEST(MemoryBudget, WaitersAreServedInArrivalOrder) {
   ManualSteadyClock clock;
   MemoryBudget m(100, clock);
-  ASSERT_TRUE(m.reserve(100, false, clock.now()));
-  std::thread big([&] { EXPECT_TRUE(m.reserve(90, true, clock.now() + 5s)); });
+  ASSERT_TRUE(m.reserve(100, MemoryBudget::Block::no, clock.now()));
+  std::thread big([&] { EXPECT_TRUE(m.reserve(90, MemoryBudget::Block::yes, clock.now() + 5s)); });
   while (m.waiters() < 1) std::this_thread::yield();
-  std::thread small([&] { EXPECT_TRUE(m.reserve(10, true, clock.now() + 5s)); });
+  std::thread small([&] { EXPECT_TRUE(m.reserve(10, MemoryBudget::Block::yes, clock.now() + 5s)); });
   while (m.waiters() < 2) std::this_thread::yield();
   m.release(20);  // enough for the small one, but the big one came first
   EXPECT_EQ(m.waiters(), 2u) << "a later small request must not overtake an earlier big one";

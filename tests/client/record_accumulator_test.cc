@@ -31,7 +31,7 @@ struct Fixture {
     req.timestamp = 1000;
     req.value = as_bytes(value);
     req.abort_on_new_batch = abort_on_new_batch;
-    req.may_block = false;
+    req.may_block = MemoryBudget::Block::no;
     DeliveryCallback cb = [this](const Result<RecordMetadata>& r) {
       if (r) delivered.push_back(r->offset);
     };
@@ -289,7 +289,7 @@ TEST(RecordAccumulator, BufferFullBlocksUntilABatchIsDone) {
     req.partition = kP1;
     std::string value(2000, 'y');
     req.value = as_bytes(value);
-    req.may_block = true;
+    req.may_block = MemoryBudget::Block::yes;
     req.block_deadline = f.clock.now() + 60s;
     DeliveryCallback cb = [](const Result<RecordMetadata>&) {};
     auto r = f.acc.append(req, cb, kT0);
@@ -307,7 +307,8 @@ TEST(RecordAccumulator, WaitingForMemoryMakesBatchesReady) {
   Fixture f({.batch_bytes = 16384, .linger = 10'000ms}, 3'000);
   ASSERT_TRUE(f.add(kP0, std::string(2000, 'x'), kT0));
   EXPECT_TRUE(f.acc.drain(kT0, kAll, 1 << 20).empty());
-  std::thread waiter([&, deadline = f.clock.now() + 300ms] { (void)f.budget.reserve(2000, true, deadline); });
+  std::thread waiter(
+      [&, deadline = f.clock.now() + 300ms] { (void)f.budget.reserve(2000, MemoryBudget::Block::yes, deadline); });
   while (!f.budget.has_waiters()) std::this_thread::yield();
   EXPECT_EQ(f.acc.drain(kT0, kAll, 1 << 20).size(), 1u);  // sent early to free memory
   f.clock.advance(300ms);                                 // the waiter gives up

@@ -30,7 +30,7 @@ Bytes make_batch(int64_t base, int count, storage::Compression compression = sto
 }
 
 // Decodes a copy of `bytes` that only the returned records keep alive.
-Result<DecodedRecords> decode(ByteSpan bytes, int64_t fetch_offset, bool check_crcs = true) {
+Result<DecodedRecords> decode(ByteSpan bytes, int64_t fetch_offset, CheckCrcs check_crcs = CheckCrcs::yes) {
   auto owner = std::make_shared<const Bytes>(bytes.begin(), bytes.end());
   return decode_batches(kTp, *owner, fetch_offset, check_crcs, owner);
 }
@@ -55,7 +55,7 @@ TEST(DecodeBatches, RecordsBelowTheFetchOffsetInTheFirstBatchAreSkipped) {
 TEST(DecodeBatches, RecordsKeepTheirBytesAliveAndKeepHeaders) {
   Bytes bytes = make_batch(0, 2);
   auto owner = std::make_shared<Bytes>(bytes);
-  auto r = decode_batches(kTp, *owner, 0, true, owner);
+  auto r = decode_batches(kTp, *owner, 0, CheckCrcs::yes, owner);
   owner.reset();  // only the records hold the fetched bytes now
   ASSERT_TRUE(r);
   EXPECT_EQ(r->records[0].storage, r->records[1].storage) << "records of one fetch share its bytes";
@@ -117,7 +117,7 @@ TEST(DecodeBatches, ControlBatchesYieldNoRecordsButMoveTheOffset) {
 TEST(DecodeBatches, ABaseOffsetWhoseLastOffsetOverflowsIsCorrupt) {
   Bytes batch = make_batch(0, 5);
   storage::stamp_base_offset(batch, Offset(INT64_MAX - 2));
-  for (bool check_crcs : {true, false}) {
+  for (CheckCrcs check_crcs : {CheckCrcs::yes, CheckCrcs::no}) {
     auto r = decode(batch, 0, check_crcs);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::corrupt_data);

@@ -198,6 +198,39 @@ TEST_F(ConsumerTest, AMissingPartitionIsReportedOnlyOnceNothingElseIsBuffered) {
   EXPECT_EQ(offsets_of(got, kP0), range(0, 5));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code, Errc::not_found);
+  EXPECT_EQ(client::error_code(*error), client::ErrorCode::unknown_topic_or_partition);
+}
+
+// A partition read from, then gone (its topic deleted): the consumer decides on
+// the wire code, so the UNKNOWN_TOPIC_OR_PARTITION reaches the caller although
+// it is retriable, while another retriable code (a leader moving) is retried
+// in silence.
+TEST_F(ConsumerTest, APartitionDeletedWhileReadIsReportedByItsCode) {
+  log_.append(kP0, 5);
+  Consumer c = make_consumer();
+  c.assign({kP0});
+  EXPECT_EQ(offsets_of(poll_records(c, 5), kP0), range(0, 5));
+
+  log_.fail_fetches(kP0, wire::NOT_LEADER_OR_FOLLOWER);
+  const size_t fetches_before = log_.fetches().size();
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  // Polls until the consumer has fetched (and met the error) twice more.
+  while (log_.fetches().size() < fetches_before + 2 && std::chrono::steady_clock::now() < give_up) {
+    auto records = c.poll(20ms);
+    ASSERT_TRUE(records) << records.error().to_string();
+    EXPECT_TRUE(records->empty());
+  }
+  ASSERT_GE(log_.fetches().size(), fetches_before + 2);
+
+  log_.fail_fetches(kP0, wire::UNKNOWN_TOPIC_OR_PARTITION);
+  std::optional<Error> error;
+  while (!error && std::chrono::steady_clock::now() < give_up) {
+    auto records = c.poll(100ms);
+    if (!records) error = records.error();
+  }
+  ASSERT_TRUE(error);
+  EXPECT_EQ(client::error_code(*error), client::ErrorCode::unknown_topic_or_partition) << error->to_string();
+  EXPECT_TRUE(client::is_retriable(*error));
 }
 
 TEST_F(ConsumerTest, AnOffsetBelowTheLogStartIsResetToTheEarliestOffset) {
@@ -231,6 +264,7 @@ TEST_F(ConsumerTest, AnOffsetOutOfRangeWithoutAResetPolicyIsAnError) {
   auto records = c.poll(kPatience);
   ASSERT_FALSE(records);
   EXPECT_EQ(records.error().code, Errc::offset_out_of_range);
+  EXPECT_EQ(client::error_code(records.error()), client::ErrorCode::no_offset);
   EXPECT_EQ(client::error_reason(records.error()), client::reason::kNoOffset);
   // The position stays where the caller put it, for the caller to decide.
   EXPECT_EQ(*c.position(kP0), 50);

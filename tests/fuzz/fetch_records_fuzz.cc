@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int64_t by_headers = next_offset_after(*owner, fetch_offset);
   check(by_headers >= fetch_offset);
   volatile uint64_t sink = 0;
-  for (bool check_crcs : {true, false}) {
+  for (CheckCrcs check_crcs : {CheckCrcs::yes, CheckCrcs::no}) {
     auto decoded = decode_batches(tp, *owner, fetch_offset, check_crcs, owner);
     if (!decoded) continue;
     check(decoded->next_offset >= fetch_offset);

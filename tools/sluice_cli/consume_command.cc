@@ -92,10 +92,11 @@ int consume(const CliContext& context, const ConsumeOptions& options) {
   while (!options.max_records || count < *options.max_records) {
     auto records = consumer->poll(200ms);
     if (!records) {
-      // The topic was described when the command started: not_found now means it
-      // was deleted, and waiting for it would print nothing, forever.
+      // The topic was described when the command started: UNKNOWN_TOPIC_OR_PARTITION
+      // now means it was deleted, and waiting for it would print nothing, forever.
       const Error& error = records.error();
-      if (!client::is_retriable(error) || error.code == Errc::not_found) return fail(what, error, context.brokers);
+      const bool deleted = client::error_code(error) == client::ErrorCode::unknown_topic_or_partition;
+      if (!client::is_retriable(error) || deleted) return fail(what, error, context.brokers);
       last_error = records.error();
       std::this_thread::sleep_for(100ms);  // the broker is away; do not spin
     } else if (!records->empty()) {

@@ -19,8 +19,10 @@ asio::awaitable<Response> handle_init_producer_id(BrokerState& state, Request re
     set_error(body->mutable_error(), id.error());
     response.error = true;
   } else {
-    body->set_producer_id(*id);
-    body->set_producer_epoch(0);
+    // A new id starts at the first epoch; the wire carries both as integers.
+    constexpr ProducerEpoch kFirstEpoch{0};
+    body->set_producer_id(id->value());
+    body->set_producer_epoch(kFirstEpoch.value());
   }
   response.body = std::move(body);
   co_return response;

@@ -25,8 +25,11 @@ class TopicTable;
 
 class Metrics {
  public:
+  // How a request ended, as its error counter sees it.
+  enum class Outcome : bool { ok, error };
+
   // `api` is the API's name as /metrics labels it.
-  void request_done(std::string_view api, double seconds, bool error);
+  void request_done(std::string_view api, double seconds, Outcome outcome);
   void connection_opened() { ++active_connections_; }
   void connection_closed() { --active_connections_; }
   void protocol_error() { ++protocol_errors_; }

@@ -97,9 +97,6 @@ inline constexpr std::string_view kNoOffset = "NO_OFFSET";
 
 // Builds {errc, "<NAME>: <details>", code}.
 Error client_error(Errc errc, ErrorCode code, std::string_view details);
-// The same with the code named by its token (a reason:: constant or a wire code's
-// name): "DISCONNECTED" is ErrorCode::disconnected.
-Error client_error(Errc errc, std::string_view reason, std::string_view details);
 
 // The token before the first ": " in the message, or the whole message if it has none.
 std::string_view error_reason(const Error& error);

@@ -34,7 +34,6 @@ using Offset = StrongInt<struct OffsetTag, int64_t>;
 using PartitionId = StrongInt<struct PartitionIdTag, int32_t>;
 using ProducerId = StrongInt<struct ProducerIdTag, int64_t>;
 using ProducerEpoch = StrongInt<struct ProducerEpochTag, int16_t>;
-using LeaderEpoch = StrongInt<struct LeaderEpochTag, int32_t>;
 // Milliseconds since the Unix epoch, as Kafka timestamps.
 using TimestampMs = StrongInt<struct TimestampMsTag, int64_t>;
 

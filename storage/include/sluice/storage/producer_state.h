@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "sluice/common/error.h"
+#include "sluice/common/strong_int.h"
 #include "sluice/storage/producer_sequence.h"
 #include "sluice/storage/record_batch.h"
 
@@ -50,6 +51,9 @@ class ProducerStateTable {
  public:
   static constexpr size_t kRecentBatches = kProducerBatchesRemembered;
 
+  // The batch header carries the producer's identity as raw integers (its
+  // bytes, storage/FORMAT.md); the table keys and compares them as ProducerId
+  // and ProducerEpoch.
   // Before appending `header`: nullopt to append it, the earlier batch's info if
   // it is a duplicate, or out_of_order_sequence / producer_fenced.
   Result<std::optional<ProducerBatchInfo>> check(const BatchHeader& header) const;
@@ -67,7 +71,7 @@ class ProducerStateTable {
 
  private:
   struct Entry {
-    int16_t epoch = 0;
+    ProducerEpoch epoch{0};
     int64_t last_append_ms = 0;
     // The most recent batches, at most kRecentBatches: grows, then is a ring
     // whose oldest element is at `oldest`. Never empty once recorded.
@@ -85,7 +89,7 @@ class ProducerStateTable {
       }
     }
   };
-  std::unordered_map<int64_t, Entry> producers_;
+  std::unordered_map<ProducerId, Entry> producers_;
 };
 
 }  // namespace sluice::storage

@@ -102,8 +102,10 @@ class Segment {
   Status sync() { return log_->sync(); }
   // Cuts the file to size(): drops what a scan found past the good prefix.
   Status cut_to_size() { return log_->truncate(size()); }
-  // Writes `.index` and `.timeindex` (with `sync`, durably).
-  Status write_indexes(bool sync);
+  // Whether write_indexes() makes the files durable (atomic replace, synced).
+  enum class Sync : bool { no, yes };
+  // Writes `.index` and `.timeindex` (with Sync::yes, durably).
+  Status write_indexes(Sync sync);
   Status remove_files();
 
   // --- readers ---
