@@ -32,7 +32,7 @@ Result<std::unique_ptr<storage::PartitionLog>> TopicTable::open_log(const std::s
 }
 
 TopicTable::TopicTable(storage::FileSystem& fs, Clock& clock, std::string data_dir, TopicConfig defaults)
-    : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), defaults_(std::move(defaults)) {}
+    : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), defaults_(defaults) {}
 
 TopicTable::~TopicTable() = default;
 
@@ -46,7 +46,7 @@ std::string TopicTable::meta_path(const std::string& name) const { return meta_d
 
 Result<std::unique_ptr<TopicTable>> TopicTable::open(storage::FileSystem& fs, Clock& clock, std::string data_dir,
                                                      TopicConfig defaults) {
-  std::unique_ptr<TopicTable> table(new TopicTable(fs, clock, std::move(data_dir), std::move(defaults)));
+  std::unique_ptr<TopicTable> table(new TopicTable(fs, clock, std::move(data_dir), defaults));
   if (auto s = table->load(); !s) return tl::unexpected(s.error());
   return table;
 }
