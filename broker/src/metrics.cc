@@ -8,25 +8,8 @@
 
 namespace sluice::broker {
 
-Metrics::ApiStats* Metrics::api_stats(std::string_view api) {
-  size_t registered = api_count_.load(std::memory_order_acquire);
-  for (size_t i = 0; i < registered; ++i) {
-    if (apis_[i].name == api) return &apis_[i];
-  }
-  std::lock_guard lock(mu_);
-  registered = api_count_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < registered; ++i) {
-    if (apis_[i].name == api) return &apis_[i];
-  }
-  if (registered == kMaxApis) return nullptr;
-  apis_[registered].name = std::string(api);
-  api_count_.store(registered + 1, std::memory_order_release);
-  return &apis_[registered];
-}
-
-void Metrics::request_done(std::string_view api, double seconds, Outcome outcome) {
-  ApiStats* s = api_stats(api);
-  if (s == nullptr) return;
+void Metrics::request_done(const wire::ApiSpec* api, double seconds, Outcome outcome) {
+  ApiStats* s = &apis_[api ? static_cast<size_t>(api - wire::kApis) : kApiSlots - 1];
   s->count.fetch_add(1, std::memory_order_relaxed);
   if (outcome == Outcome::error) s->errors.fetch_add(1, std::memory_order_relaxed);
   s->sum_ns.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
@@ -93,32 +76,39 @@ std::string Metrics::render(const TopicTable& table) const {
     }
   }
   // By name, as Prometheus clients list them.
-  std::vector<const ApiStats*> apis;
-  for (size_t i = 0; i < api_count_.load(std::memory_order_acquire); ++i) apis.push_back(&apis_[i]);
-  std::sort(apis.begin(), apis.end(), [](const ApiStats* a, const ApiStats* b) { return a->name < b->name; });
+  struct Labelled {
+    std::string_view name;
+    const ApiStats* stats;
+  };
+  std::vector<Labelled> apis;  // the APIs that have had a request
+  for (size_t i = 0; i < kApiSlots; ++i) {
+    if (apis_[i].count.load(std::memory_order_relaxed) == 0) continue;
+    apis.push_back({i + 1 < kApiSlots ? wire::kApis[i].id : std::string_view("unknown"), &apis_[i]});
+  }
+  std::sort(apis.begin(), apis.end(), [](const Labelled& a, const Labelled& b) { return a.name < b.name; });
   out << "# HELP sluice_requests_total Requests handled, by API.\n# TYPE sluice_requests_total counter\n";
-  for (const ApiStats* s : apis) out << "sluice_requests_total{api=\"" << s->name << "\"} " << s->count << "\n";
+  for (const auto& [name, s] : apis) out << "sluice_requests_total{api=\"" << name << "\"} " << s->count << "\n";
   out << "# HELP sluice_request_errors_total Requests answered with an error, by API.\n"
       << "# TYPE sluice_request_errors_total counter\n";
-  for (const ApiStats* s : apis) {
-    out << "sluice_request_errors_total{api=\"" << s->name << "\"} " << s->errors << "\n";
+  for (const auto& [name, s] : apis) {
+    out << "sluice_request_errors_total{api=\"" << name << "\"} " << s->errors << "\n";
   }
   out << "# HELP sluice_request_latency_seconds Request handling time, by API.\n"
       << "# TYPE sluice_request_latency_seconds histogram\n";
-  for (const ApiStats* s : apis) {
+  for (const auto& [name, s] : apis) {
     // Read the count first: requests finishing meanwhile may raise a bucket past it,
     // never leave the +Inf bucket below a finite one.
     uint64_t count = s->count.load(std::memory_order_relaxed);
     uint64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += s->buckets[i].load(std::memory_order_relaxed);
-      out << "sluice_request_latency_seconds_bucket{api=\"" << s->name << "\",le=\"" << kBuckets[i] << "\"} "
+      out << "sluice_request_latency_seconds_bucket{api=\"" << name << "\",le=\"" << kBuckets[i] << "\"} "
           << std::min(cumulative, count) << "\n";
     }
-    out << "sluice_request_latency_seconds_bucket{api=\"" << s->name << "\",le=\"+Inf\"} " << count << "\n";
-    out << "sluice_request_latency_seconds_sum{api=\"" << s->name << "\"} "
+    out << "sluice_request_latency_seconds_bucket{api=\"" << name << "\",le=\"+Inf\"} " << count << "\n";
+    out << "sluice_request_latency_seconds_sum{api=\"" << name << "\"} "
         << static_cast<double>(s->sum_ns.load(std::memory_order_relaxed)) / 1e9 << "\n";
-    out << "sluice_request_latency_seconds_count{api=\"" << s->name << "\"} " << count << "\n";
+    out << "sluice_request_latency_seconds_count{api=\"" << name << "\"} " << count << "\n";
   }
   out << "# HELP sluice_partition_log_end_offset Next offset to be assigned.\n"
       << "# TYPE sluice_partition_log_end_offset gauge\n";

@@ -58,7 +58,8 @@ struct InFlight {
   RawBuffer frame;
   wire::ResponseHeader header;
   Response response;
-  const char* api = "unknown";
+  const wire::ApiSpec* spec = nullptr;  // null: a key the registry does not have
+  const char* api = "unknown";          // spec's id: the label in logs and metrics
   std::chrono::steady_clock::time_point started;
   bool done = false;
 };
@@ -120,7 +121,7 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       pipeline.wake_reader.cancel();
       if (pipeline.queue.empty()) pipeline.idle_since = std::chrono::steady_clock::now();
       state.metrics.request_done(
-          request->api, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
+          request->spec, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
           request->response.error ? Metrics::Outcome::error : Metrics::Outcome::ok);
       if (!request->response.send || pipeline.write_failed) continue;
       wire::ApiVersionsRequest empty;  // an empty message: the body of a failed request
@@ -231,6 +232,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     request->header.set_correlation_id(header.correlation_id());
     const BrokerApi* api = find_broker_api(header.api());
     // The registry's ids are string literals: the label outlives the request.
+    request->spec = api ? api->spec : nullptr;
     request->api = api ? api->spec->id.data() : "unknown";
     pipeline.queue.push_back(request);
     pipeline.frame_started = false;

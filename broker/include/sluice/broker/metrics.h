@@ -5,9 +5,9 @@
 //
 // The data path takes no lock here: topic traffic is counted in each topic's
 // TopicTraffic (partition.h) and read from the topic table at scrape time, and
-// request_done() finds its API's slot without a lock (slots are registered once, on
-// an API's first request) and bumps relaxed atomics. The scrape and the rare
-// connection events take mu_.
+// request_done() bumps relaxed atomics in its API's slot, one per entry of the API
+// registry (proto/include/sluice/proto/api_registry.h) and one for unknown keys. The
+// scrape and the rare connection events take mu_.
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/proto/api_registry.h"
+
 namespace sluice::broker {
 
 class TopicTable;
@@ -28,8 +30,8 @@ class Metrics {
   // How a request ended, as its error counter sees it.
   enum class Outcome : bool { ok, error };
 
-  // `api` is the API's name as /metrics labels it.
-  void request_done(std::string_view api, double seconds, Outcome outcome);
+  // `api` is the request's entry in the API registry; null for a key it does not have.
+  void request_done(const wire::ApiSpec* api, double seconds, Outcome outcome);
   void connection_opened() { ++active_connections_; }
   void connection_closed() { --active_connections_; }
   void protocol_error() { ++protocol_errors_; }
@@ -45,11 +47,7 @@ class Metrics {
   // Latency bucket upper bounds in seconds (Prometheus "le").
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
-  // At most this many distinct API names are counted; requests of any further one
-  // are not (there are far fewer APIs).
-  static constexpr size_t kMaxApis = 64;
   struct ApiStats {
-    std::string name;  // written once, before the slot is published by api_count_
     std::atomic<uint64_t> count{0};
     std::atomic<uint64_t> errors{0};
     std::atomic<uint64_t> sum_ns{0};
@@ -57,10 +55,9 @@ class Metrics {
     // request; the scrape sums them up into Prometheus's cumulative buckets).
     std::array<std::atomic<uint64_t>, kBuckets.size()> buckets{};
   };
-  ApiStats* api_stats(std::string_view api);
-
-  std::array<ApiStats, kMaxApis> apis_;
-  std::atomic<size_t> api_count_{0};  // apis_[0, api_count_) are registered; grows under mu_
+  // apis_[i] counts wire::kApis[i]; the last slot, requests of unknown keys.
+  static constexpr size_t kApiSlots = std::size(wire::kApis) + 1;
+  std::array<ApiStats, kApiSlots> apis_;
 
   mutable std::mutex mu_;
   // Every label value is listed from the start, so each series exists at 0.
