@@ -231,7 +231,7 @@ class Dumper {
     CrcCheck crc = check_crc(b.bytes, h);
     std::cout << format_batch(b.position, h, crc) << '\n';
     bool ok = crc.ok();
-    if (!b.status && b.status.error().code != Errc::crc_mismatch) {
+    if (!b.status && b.status.error().code != StorageErrc::crc_mismatch) {
       std::cout << "  DAMAGED " << b.status.error().to_string() << '\n';
       ok = false;
     }

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "sluice/broker/broker_errc.h"
+
 namespace sluice::broker {
 namespace {
 
@@ -10,13 +12,13 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   int64_t out = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc() || ptr != value.data() + value.size()) {
-    return make_error(Errc::invalid_argument, key + ": '" + value + "' is not an integer");
+    return make_error(BrokerErrc::invalid_config, key + ": '" + value + "' is not an integer");
   }
   if (out < min)
-    return make_error(Errc::invalid_argument, key + ": " + value + " is below the minimum " + std::to_string(min));
+    return make_error(BrokerErrc::invalid_config, key + ": " + value + " is below the minimum " + std::to_string(min));
   if (out > max) {
-    return make_error(Errc::invalid_argument, key + ": " + value + " is above the maximum " + std::to_string(max) +
-                                                  " (" + std::string(why_max) + ")");
+    return make_error(BrokerErrc::invalid_config, key + ": " + value + " is above the maximum " + std::to_string(max) +
+                                                      " (" + std::string(why_max) + ")");
   }
   return out;
 }
@@ -27,11 +29,11 @@ Status validate_cleanup_policy(const std::string& value) {
   // Accepting compact without a compactor would let time and size retention delete
   // the records the operator meant to keep by key.
   if (value == "compact" || value == "compact,delete" || value == "delete,compact") {
-    return make_error(Errc::invalid_argument,
+    return make_error(BrokerErrc::invalid_config,
                       "cleanup.policy: '" + value + "': compaction is not implemented yet; only 'delete' is supported");
   }
   if (value != "delete") {
-    return make_error(Errc::invalid_argument, "cleanup.policy: '" + value + "' is not supported; only 'delete' is");
+    return make_error(BrokerErrc::invalid_config, "cleanup.policy: '" + value + "' is not supported; only 'delete' is");
   }
   return {};
 }
@@ -81,13 +83,14 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
     } else if (key == "durability") {
       auto d = storage::parse_durability(value);
       if (!d)
-        return make_error(Errc::invalid_argument, "durability: '" + value + "' is not one of fsync, interval, none");
+        return make_error(BrokerErrc::invalid_config,
+                          "durability: '" + value + "' is not one of fsync, interval, none");
       c.log.durability = *d;
     } else if (key == "cleanup.policy") {
       if (auto s = validate_cleanup_policy(value); !s) return tl::unexpected(s.error());
       c.log.cleanup_policy = *storage::parse_cleanup_policy(value);
     } else {
-      return make_error(Errc::invalid_argument, "unknown topic setting '" + key + "'");
+      return make_error(BrokerErrc::invalid_config, "unknown topic setting '" + key + "'");
     }
   }
   return c;
@@ -95,13 +98,13 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
 
 Status validate_topic_name(const std::string& name) {
   if (name.empty() || name.size() > 249)
-    return make_error(Errc::invalid_argument, "topic name must be 1-249 characters");
-  if (name == "." || name == "..") return make_error(Errc::invalid_argument, "topic name cannot be '.' or '..'");
+    return make_error(BrokerErrc::invalid_topic, "topic name must be 1-249 characters");
+  if (name == "." || name == "..") return make_error(BrokerErrc::invalid_topic, "topic name cannot be '.' or '..'");
   for (char c : name) {
     bool ok =
         (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok)
-      return make_error(Errc::invalid_argument, "topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
+      return make_error(BrokerErrc::invalid_topic, "topic name '" + name + "' has a character outside [a-zA-Z0-9._-]");
   }
   return {};
 }

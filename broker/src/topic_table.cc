@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "sluice/broker/broker_errc.h"
 #include "sluice/common/log.h"
 
 #include "topic_metadata.h"
@@ -15,7 +16,7 @@ constexpr int32_t kMaxPartitions = 10'000;
 }  // namespace
 
 Error internal_topic_refused(const std::string& name) {
-  return Error{Errc::invalid_argument,
+  return Error{BrokerErrc::invalid_topic,
                "topic '" + name + "' is internal: names starting with '__' are reserved for the broker"};
 }
 
@@ -116,7 +117,8 @@ Result<std::shared_ptr<Topic>> TopicTable::create_unchecked(const std::string& n
                                                             const std::map<std::string, std::string>& overrides) {
   if (auto s = validate_topic_name(name); !s) return tl::unexpected(s.error());
   if (partitions <= 0 || partitions > kMaxPartitions) {
-    return make_error(Errc::invalid_argument, "partitions must be between 1 and " + std::to_string(kMaxPartitions));
+    return make_error(BrokerErrc::invalid_partitions,
+                      "partitions must be between 1 and " + std::to_string(kMaxPartitions));
   }
   if (auto c = apply_topic_config(defaults_, overrides); !c) return tl::unexpected(c.error());
   std::lock_guard create_lock(create_mu_);
@@ -159,7 +161,8 @@ Status TopicTable::remove(const std::string& name) {
   {
     std::unique_lock lock(mu_);
     auto it = topics_.find(name);
-    if (it == topics_.end()) return make_error(Errc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
+    if (it == topics_.end())
+      return make_error(BrokerErrc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
     topic = it->second;
     topics_.erase(it);
   }
@@ -190,7 +193,7 @@ Status TopicTable::alter_config(const std::string& name,
                                 const std::map<std::string, std::optional<std::string>>& changes) {
   std::lock_guard create_lock(create_mu_);  // one change at a time, and none during a create or delete
   std::shared_ptr<Topic> topic = find(name);
-  if (!topic) return make_error(Errc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
+  if (!topic) return make_error(BrokerErrc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
   TopicSettings before = topic->settings();
   std::map<std::string, std::string> overrides = before.overrides;
   for (const auto& [key, value] : changes) {

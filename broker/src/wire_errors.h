@@ -1,4 +1,4 @@
-// The one mapping from internal error codes to wire error codes.
+// The one mapping from internal error codes, of every module, to wire error codes.
 #pragma once
 
 #include "sluice/common/error.h"
@@ -7,7 +7,8 @@
 
 namespace sluice::broker {
 
-wire::ErrorCode to_wire_code(Errc code);
+// UNKNOWN_SERVER_ERROR for a code of a category this table does not know.
+wire::ErrorCode to_wire_code(std::error_code code);
 
 inline void set_error(wire::Error* out, wire::ErrorCode code, const std::string& message) {
   out->set_code(code);

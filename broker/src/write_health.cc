@@ -9,7 +9,7 @@ void WriteHealth::record(const Status& append) {
     if (failing_.load(std::memory_order_relaxed)) failing_.store(false, std::memory_order_relaxed);
     return;
   }
-  Errc code = append.error().code;
+  std::error_code code = append.error().code;
   if (code != Errc::no_space && code != Errc::io_error) return;  // the request's fault, not the disk's
   std::lock_guard lock(mu_);
   last_error_ = append.error().to_string();

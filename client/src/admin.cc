@@ -31,8 +31,8 @@ std::vector<TopicStatus> topic_statuses(const std::vector<std::string>& names, c
                            [&](const wire::TopicResult& r) { return r.name() == name; });
     TopicStatus ts{name, {}};
     if (it == body.results().end()) {
-      ts.status = tl::unexpected(client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                                              std::string(api) + " response has no result for \"" + name + "\""));
+      ts.status = tl::unexpected(
+          client_error(ErrorCode::protocol_error, std::string(api) + " response has no result for \"" + name + "\""));
     } else if (it->has_error() && it->error().code() != wire::NONE) {
       ts.status = tl::unexpected(wire_error(it->error().code(), it->error().message()));
     }
@@ -121,8 +121,8 @@ Result<TopicDescription> Admin::describe_topic(const std::string& name) {
   for (auto& t : metadata->topics) {
     if (t.name == name) return std::move(t.description);
   }
-  return tl::unexpected(client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                                     "metadata response does not mention topic \"" + name + "\""));
+  return tl::unexpected(
+      client_error(ErrorCode::protocol_error, "metadata response does not mention topic \"" + name + "\""));
 }
 
 Result<ListedOffset> Admin::list_offsets(const std::string& topic, int32_t partition, OffsetSpec spec) {

@@ -71,13 +71,24 @@ bool is_retriable(ErrorCode code) {
   return false;  // a code from a newer broker: not known to be transient
 }
 
-Error client_error(Errc errc, ErrorCode code, std::string_view details) {
+const std::error_category& client_category() {
+  // The category's messages are the codes' wire names: "UNKNOWN_TOPIC_OR_PARTITION".
+  class Category final : public std::error_category {
+   public:
+    const char* name() const noexcept override { return "client"; }
+    std::string message(int value) const override { return error_code_name(static_cast<ErrorCode>(value)); }
+  };
+  static const Category kCategory;
+  return kCategory;
+}
+
+Error client_error(ErrorCode code, std::string_view details) {
   std::string message = error_code_name(code);
   if (!details.empty()) {
     message += ": ";
     message += details;
   }
-  return Error{errc, std::move(message), static_cast<int32_t>(code)};
+  return Error{code, std::move(message)};
 }
 
 std::string_view error_reason(const Error& error) {

@@ -50,7 +50,7 @@ void Connection::send(OutgoingRequest request) {
   uint64_t length = 4 + header_size + 4 + request.body.size() + records_size;
   if (length + 4 > options_.max_frame_bytes) {
     p.on_done(
-        tl::unexpected(client_error(Errc::batch_too_large, ErrorCode::message_too_large,
+        tl::unexpected(client_error(ErrorCode::message_too_large,
                                     std::string(api_name(request.api)) + " request of " + std::to_string(length + 4) +
                                         " bytes exceeds max_frame_bytes " + std::to_string(options_.max_frame_bytes))));
     return;
@@ -83,20 +83,18 @@ void Connection::start_connect() {
       [this, self, gen](const std::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
         if (gen != generation_) return;
         if (ec) {
-          close(
-              client_error(Errc::io_error, ErrorCode::disconnected, "cannot resolve " + peer() + ": " + ec.message()));
+          close(client_error(ErrorCode::disconnected, "cannot resolve " + peer() + ": " + ec.message()));
           return;
         }
-        asio::async_connect(socket_, results,
-                            [this, self, gen](const std::error_code& ec, const asio::ip::tcp::endpoint&) {
-                              if (gen != generation_) return;
-                              if (ec) {
-                                close(client_error(Errc::io_error, ErrorCode::disconnected,
-                                                   "cannot connect to " + peer() + ": " + ec.message()));
-                                return;
-                              }
-                              on_connected();
-                            });
+        asio::async_connect(
+            socket_, results, [this, self, gen](const std::error_code& ec, const asio::ip::tcp::endpoint&) {
+              if (gen != generation_) return;
+              if (ec) {
+                close(client_error(ErrorCode::disconnected, "cannot connect to " + peer() + ": " + ec.message()));
+                return;
+              }
+              on_connected();
+            });
       });
 }
 
@@ -139,7 +137,7 @@ void Connection::on_written(const std::error_code& ec) {
   write_buffers_.clear();
   write_storage_ = WriteStorage();
   if (ec) {
-    close(client_error(Errc::io_error, ErrorCode::disconnected, "write to " + peer() + " failed: " + ec.message()));
+    close(client_error(ErrorCode::disconnected, "write to " + peer() + " failed: " + ec.message()));
     return;
   }
   std::deque<Pending> written;
@@ -151,19 +149,19 @@ void Connection::on_written(const std::error_code& ec) {
 void Connection::read_length() {
   uint64_t gen = generation_;
   auto self = shared_from_this();
-  asio::async_read(socket_, asio::buffer(length_buf_), wire::TransferAll(),
-                   [this, self, gen](const std::error_code& ec, size_t) {
-                     if (gen != generation_) return;
-                     if (ec) return on_read_failed(ec);
-                     uint32_t length = load_be<uint32_t>(length_buf_.data());
-                     if (length > options_.max_frame_bytes) {
-                       close(client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                                          "response frame of " + std::to_string(length) + " bytes from " + peer() +
-                                              " exceeds max_frame_bytes " + std::to_string(options_.max_frame_bytes)));
-                       return;
-                     }
-                     read_frame(length);
-                   });
+  asio::async_read(
+      socket_, asio::buffer(length_buf_), wire::TransferAll(), [this, self, gen](const std::error_code& ec, size_t) {
+        if (gen != generation_) return;
+        if (ec) return on_read_failed(ec);
+        uint32_t length = load_be<uint32_t>(length_buf_.data());
+        if (length > options_.max_frame_bytes) {
+          close(client_error(ErrorCode::protocol_error, "response frame of " + std::to_string(length) + " bytes from " +
+                                                            peer() + " exceeds max_frame_bytes " +
+                                                            std::to_string(options_.max_frame_bytes)));
+          return;
+        }
+        read_frame(length);
+      });
 }
 
 void Connection::read_frame(uint32_t length) {
@@ -179,13 +177,13 @@ void Connection::read_frame(uint32_t length) {
 }
 
 void Connection::on_read_failed(const std::error_code& ec) {
-  close(client_error(Errc::io_error, ErrorCode::disconnected, "connection to " + peer() + " lost: " + ec.message()));
+  close(client_error(ErrorCode::disconnected, "connection to " + peer() + " lost: " + ec.message()));
 }
 
 void Connection::on_frame() {
   RawBuffer frame = std::move(read_buf_);
   auto protocol_error = [&](const std::string& what) {
-    close(client_error(Errc::corrupt_data, ErrorCode::protocol_error, what + " (from " + peer() + ")"));
+    close(client_error(ErrorCode::protocol_error, what + " (from " + peer() + ")"));
   };
   auto view = wire::split_frame(frame.span());
   if (!view) return protocol_error("bad response frame: " + view.error().to_string());
@@ -251,10 +249,10 @@ void Connection::on_timer() {
     return;
   }
   std::string what = std::string(api_name(expired->api)) + " request " + std::to_string(expired->correlation_id);
-  Error timeout = client_error(Errc::io_error, ErrorCode::request_timed_out,
+  Error timeout = client_error(ErrorCode::request_timed_out,
                                what + " to " + peer() + " got no response in time; connection closed");
-  Error others = client_error(Errc::io_error, ErrorCode::disconnected,
-                              "connection to " + peer() + " closed because " + what + " timed out");
+  Error others =
+      client_error(ErrorCode::disconnected, "connection to " + peer() + " closed because " + what + " timed out");
   fail_all(others, expired->correlation_id, &timeout);
 }
 
@@ -288,7 +286,7 @@ void Connection::fail_all(const Error& reason, uint64_t timed_out_correlation_id
   write_storage_ = WriteStorage();
   if (was_connected || !failed.empty()) {
     log::event(
-        reason.code == Errc::closed ? log::Level::debug : log::Level::warn, "client", "connection_closed",
+        reason.code == ErrorCode::closed ? log::Level::debug : log::Level::warn, "client", "connection_closed",
         {{"broker", peer()}, {"failed_requests", static_cast<int64_t>(failed.size())}, {"reason", reason.to_string()}});
   }
   for (Pending& p : failed) {

@@ -40,7 +40,7 @@ Result<std::vector<Result<ListedOffset>>> list_offsets(NetworkClient& net, const
     if (i >= static_cast<size_t>(body.results_size()) ||
         body.results(static_cast<int>(i)).topic() != q.partition.topic ||
         body.results(static_cast<int>(i)).partition() != q.partition.partition) {
-      out.push_back(tl::unexpected(client_error(Errc::corrupt_data, ErrorCode::protocol_error,
+      out.push_back(tl::unexpected(client_error(ErrorCode::protocol_error,
                                                 "ListOffsets response has no result for " + q.partition.to_string())));
       continue;
     }

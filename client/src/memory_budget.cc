@@ -10,10 +10,10 @@ namespace sluice::client {
 Status MemoryBudget::reserve(size_t bytes, Block block, Deadline deadline) {
   std::unique_lock lock(mutex_);
   auto full = [&] {
-    return tl::unexpected(client_error(Errc::io_error, ErrorCode::buffer_full,
-                                       std::to_string(bytes) + " bytes do not fit in buffer_memory (" +
-                                           std::to_string(available_) + " of " + std::to_string(total_) +
-                                           " bytes free)" + (block == Block::yes ? " within max_block_ms" : "")));
+    return tl::unexpected(
+        client_error(ErrorCode::buffer_full, std::to_string(bytes) + " bytes do not fit in buffer_memory (" +
+                                                 std::to_string(available_) + " of " + std::to_string(total_) +
+                                                 " bytes free)" + (block == Block::yes ? " within max_block_ms" : "")));
   };
   if (waiters_.empty() && available_ >= bytes) {
     available_ -= bytes;

@@ -35,15 +35,15 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime n
   if (hit) return *hit;
   if (net_.on_io_thread()) {
     return tl::unexpected(
-        client_error(Errc::invalid_argument, ErrorCode::metadata_timeout,
+        client_error(ErrorCode::metadata_timeout,
                      "no metadata cached for topic \"" + topic + "\", and a delivery callback cannot wait for it"));
   }
   for (;;) {
     now = std::chrono::steady_clock::now();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (left.count() <= 0) {
-      return tl::unexpected(client_error(Errc::io_error, ErrorCode::metadata_timeout,
-                                         "no metadata for topic \"" + topic + "\" within max_block_ms"));
+      return tl::unexpected(
+          client_error(ErrorCode::metadata_timeout, "no metadata for topic \"" + topic + "\" within max_block_ms"));
     }
     auto metadata = fetch_metadata(net_, {topic}, std::min(left, options_.request_timeout));
     if (!metadata && is_retriable(metadata.error())) {
@@ -62,15 +62,15 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime n
 }
 
 void MetadataCache::store(const std::string& topic, const Result<ClusterMetadata>& metadata) {
-  Result<int32_t> count = tl::unexpected(client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                                                      "metadata response does not mention topic \"" + topic + "\""));
+  Result<int32_t> count = tl::unexpected(
+      client_error(ErrorCode::protocol_error, "metadata response does not mention topic \"" + topic + "\""));
   for (const TopicMetadata& t : metadata->topics) {
     if (t.name != topic) continue;
     if (!t.description) {
       count = tl::unexpected(t.description.error());
     } else if (t.description->partitions.empty()) {
-      count = tl::unexpected(client_error(Errc::not_found, ErrorCode::unknown_topic_or_partition,
-                                          "topic \"" + topic + "\" has no partitions"));
+      count = tl::unexpected(
+          client_error(ErrorCode::unknown_topic_or_partition, "topic \"" + topic + "\" has no partitions"));
     } else {
       count = static_cast<int32_t>(t.description->partitions.size());
     }

@@ -54,9 +54,7 @@ struct NetworkClient::Impl {
   std::mutex mutex;  // guards shut_down against concurrent post()
   bool shut_down = false;
 
-  Error closed_error() const {
-    return client_error(Errc::closed, ErrorCode::closed, "client " + options.client_id + " is closed");
-  }
+  Error closed_error() const { return client_error(ErrorCode::closed, "client " + options.client_id + " is closed"); }
 
   std::shared_ptr<Connection> make_connection(const HostPort& address) {
     return Connection::create(io, ConnectionOptions{address, options.client_id, options.max_frame_bytes});
@@ -66,7 +64,7 @@ struct NetworkClient::Impl {
   Connection& connection_to(const Node& node) {
     auto& conn = nodes[node.id];
     if (conn && conn->peer_address() != node.address) {
-      conn->shutdown(client_error(Errc::io_error, ErrorCode::disconnected,
+      conn->shutdown(client_error(ErrorCode::disconnected,
                                   "node " + std::to_string(node.id.value()) + " moved to " + node.address.to_string()));
       conn.reset();
     }

@@ -44,7 +44,7 @@ SenderConfig sender_config(const ProducerConfig& c) {
                       c.max_request_bytes};
 }
 
-Error closed_error() { return client_error(Errc::closed, ErrorCode::closed, "the producer is closed"); }
+Error closed_error() { return client_error(ErrorCode::closed, "the producer is closed"); }
 
 }  // namespace
 
@@ -112,7 +112,7 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
 
   size_t size = estimate_record_size(req.key, req.value, req.headers) + storage::batch_format::kHeaderSize;
   if (size + kRequestOverhead > config.max_request_bytes || size > config.buffer_memory) {
-    return fail_now(client_error(Errc::batch_too_large, ErrorCode::record_too_large,
+    return fail_now(client_error(ErrorCode::record_too_large,
                                  "a record of about " + std::to_string(size) + " bytes exceeds max_request_bytes " +
                                      std::to_string(config.max_request_bytes) + " or buffer_memory " +
                                      std::to_string(config.buffer_memory)));
@@ -120,7 +120,7 @@ void Producer::Impl::send(const ProducerRecord& record, DeliveryCallback on_deli
 
   if (record.partition) {
     if (*record.partition < 0 || *record.partition >= n) {
-      return fail_now(client_error(Errc::not_found, ErrorCode::unknown_topic_or_partition,
+      return fail_now(client_error(ErrorCode::unknown_topic_or_partition,
                                    "partition " + std::to_string(*record.partition) + " is not in [0, " +
                                        std::to_string(n) + ") for topic \"" + record.topic + "\""));
     }

@@ -27,8 +27,7 @@ Bytes serialize_message(const google::protobuf::MessageLite& message) {
 
 Status parse_body(ByteSpan body, google::protobuf::MessageLite& message, std::string_view what) {
   if (!message.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return tl::unexpected(
-        client_error(Errc::corrupt_data, ErrorCode::protocol_error, "undecodable " + std::string(what) + " body"));
+    return tl::unexpected(client_error(ErrorCode::protocol_error, "undecodable " + std::string(what) + " body"));
   }
   return {};
 }

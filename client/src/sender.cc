@@ -116,7 +116,7 @@ void Sender::run() {
                       " not acknowledged within delivery_timeout_ms " +
                       std::to_string(config_.delivery_timeout.count());
     if (batch->last_error) why += "; last error: " + batch->last_error->to_string();
-    fail(std::move(batch), client_error(Errc::io_error, ErrorCode::delivery_timeout, why));
+    fail(std::move(batch), client_error(ErrorCode::delivery_timeout, why));
   }
   if (config_.idempotent) {
     // A gap left by a failed batch: a new producer id, once nothing is in flight.
@@ -143,7 +143,7 @@ void Sender::run() {
         if (known && *known && batch->partition().partition >= **known) {
           // The error first: the order in which call arguments are evaluated is
           // unspecified, and the moved-from `batch` must not be read.
-          Error gone = client_error(Errc::not_found, ErrorCode::unknown_topic_or_partition,
+          Error gone = client_error(ErrorCode::unknown_topic_or_partition,
                                     "partition " + batch->partition().to_string() + " no longer exists");
           fail(std::move(batch), gone);
           continue;
@@ -248,8 +248,8 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     auto it = results.find(tp);
     if (it == results.end()) {
       for (auto& batch : batches) {
-        fail(std::move(batch), client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                                            "ProduceResponse has no result for " + tp.to_string()));
+        fail(std::move(batch),
+             client_error(ErrorCode::protocol_error, "ProduceResponse has no result for " + tp.to_string()));
       }
       continue;
     }
@@ -262,9 +262,9 @@ void Sender::on_response(const std::shared_ptr<InFlight>& request, Result<Respon
     if (ok && bases.size() != batches.size()) {
       for (auto& batch : batches) {
         fail(std::move(batch),
-             client_error(Errc::corrupt_data, ErrorCode::protocol_error,
-                          "ProduceResponse for " + tp.to_string() + " lists " + std::to_string(bases.size()) +
-                              " batch offsets for " + std::to_string(batches.size()) + " batches"));
+             client_error(ErrorCode::protocol_error, "ProduceResponse for " + tp.to_string() + " lists " +
+                                                         std::to_string(bases.size()) + " batch offsets for " +
+                                                         std::to_string(batches.size()) + " batches"));
       }
       continue;
     }
@@ -323,7 +323,7 @@ void Sender::retry(BatchPtr batch, const Error& error) {
   auto backoff = retry_backoff(batch->attempts + 1, config_.retry_backoff, config_.retry_backoff_max, rng_);
   if (now + backoff >= batch->created() + config_.delivery_timeout) {
     Error timed_out =
-        client_error(Errc::io_error, ErrorCode::delivery_timeout,
+        client_error(ErrorCode::delivery_timeout,
                      std::to_string(batch->record_count()) + " record(s) for " + batch->partition().to_string() +
                          " not acknowledged within delivery_timeout_ms " +
                          std::to_string(config_.delivery_timeout.count()) + "; last error: " + error.to_string());

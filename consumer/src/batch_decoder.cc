@@ -13,7 +13,7 @@ namespace {
 namespace bf = storage::batch_format;
 
 Error corrupt(const TopicPartition& tp, const Error& cause) {
-  return client::client_error(Errc::corrupt_data, client::ErrorCode::corrupt_message,
+  return client::client_error(client::ErrorCode::corrupt_message,
                               "fetched batch of " + tp.to_string() + ": " + cause.to_string());
 }
 
@@ -126,7 +126,7 @@ Result<DecodedRecords> decode_batches(const TopicPartition& tp, ByteSpan bytes, 
   }
   if (!any_batch && !bytes.empty()) {
     return tl::unexpected(client::client_error(
-        Errc::batch_too_large, client::ErrorCode::message_too_large,
+        client::ErrorCode::message_too_large,
         "fetch of " + tp.to_string() + " at offset " + std::to_string(fetch_offset) + " returned " +
             std::to_string(bytes.size()) + " bytes, less than one whole batch; raise max_partition_fetch_bytes"));
   }

@@ -70,7 +70,7 @@ struct Consumer::Impl {
     if (missing.empty()) return {};
     if (config.auto_offset_reset == OffsetReset::none) {
       return tl::unexpected(client::client_error(
-          Errc::offset_out_of_range, client::ErrorCode::no_offset,
+          client::ErrorCode::no_offset,
           missing.front().to_string() + " has no position and auto_offset_reset is none; seek first"));
     }
     return seek_to(missing,
@@ -78,7 +78,7 @@ struct Consumer::Impl {
   }
 
   Result<std::vector<ConsumerRecord>> poll(milliseconds timeout) {
-    if (closed) return tl::unexpected(client::client_error(Errc::closed, client::ErrorCode::closed, "consumer closed"));
+    if (closed) return tl::unexpected(client::client_error(client::ErrorCode::closed, "consumer closed"));
     if (subscriptions.empty()) return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
     const auto deadline = clock.now() + std::max(timeout, milliseconds(0));
     const auto max_records = static_cast<size_t>(config.max_poll_records);

@@ -60,8 +60,8 @@ Result<std::vector<PartitionFetch>> FetchSession::take() {
   std::vector<PartitionFetch> out;
   for (const auto& p : body.partitions()) {
     if (p.records_size() > records.size()) {
-      return tl::unexpected(client::client_error(Errc::corrupt_data, client::ErrorCode::protocol_error,
-                                                 "FetchResponse records_size overruns the frame"));
+      return tl::unexpected(
+          client::client_error(client::ErrorCode::protocol_error, "FetchResponse records_size overruns the frame"));
     }
     ByteSpan bytes = records.first(p.records_size());
     records = records.subspan(p.records_size());

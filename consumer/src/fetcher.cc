@@ -72,7 +72,7 @@ std::optional<Error> Fetcher::reportable(const PartitionFetch& f) {
       subscriptions_.seek(f.target.partition, std::nullopt);  // the consumer resets it before the next fetch
       return std::nullopt;
     }
-    return client::client_error(Errc::offset_out_of_range, client::ErrorCode::no_offset,
+    return client::client_error(client::ErrorCode::no_offset,
                                 "offset " + std::to_string(f.target.offset) + " is out of range for " +
                                     f.target.partition.to_string() + " and auto_offset_reset is none; seek first");
   }

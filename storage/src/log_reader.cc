@@ -115,9 +115,9 @@ Result<ReadResult> LogReader::read(const SegmentList& list, Offset log_end, Offs
   result.log_end_offset = log_end;
   result.next_offset = offset;
   if (offset < result.log_start_offset || offset > result.log_end_offset) {
-    return make_error(Errc::offset_out_of_range, "offset " + std::to_string(offset.value()) + " is outside [" +
-                                                     std::to_string(result.log_start_offset.value()) + ", " +
-                                                     std::to_string(result.log_end_offset.value()) + "]");
+    return make_error(StorageErrc::offset_out_of_range, "offset " + std::to_string(offset.value()) + " is outside [" +
+                                                            std::to_string(result.log_start_offset.value()) + ", " +
+                                                            std::to_string(result.log_end_offset.value()) + "]");
   }
   size_t first = segment_index_for(list, offset);
   if (gaps_ == OffsetGaps::are_damage && first + 1 < list.size() && offset >= list[first]->next_offset()) {

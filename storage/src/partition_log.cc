@@ -167,9 +167,9 @@ Status PartitionLog::truncate_to(Offset offset) {
   Offset start = segments_.log_start_offset();
   Offset end = log_end_offset();
   if (offset < start || offset > end) {
-    return make_error(Errc::offset_out_of_range, "cannot truncate to " + std::to_string(offset.value()) +
-                                                     ": log holds [" + std::to_string(start.value()) + ", " +
-                                                     std::to_string(end.value()) + ")");
+    return make_error(StorageErrc::offset_out_of_range, "cannot truncate to " + std::to_string(offset.value()) +
+                                                            ": log holds [" + std::to_string(start.value()) + ", " +
+                                                            std::to_string(end.value()) + ")");
   }
   if (offset == end) return {};
   auto list = segments_.truncated_at(offset, log_end_);

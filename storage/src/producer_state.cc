@@ -16,12 +16,12 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
   const std::string who =
       "producer " + std::to_string(header.producer_id) + " epoch " + std::to_string(header.producer_epoch);
   if (epoch < entry.epoch) {
-    return make_error(Errc::producer_fenced,
+    return make_error(StorageErrc::producer_fenced,
                       who + " is older than the current epoch " + std::to_string(entry.epoch.value()));
   }
   if (epoch > entry.epoch) {
     if (header.base_sequence == 0) return std::nullopt;
-    return make_error(Errc::out_of_order_sequence,
+    return make_error(StorageErrc::out_of_order_sequence,
                       who + " starts a new epoch at sequence " + std::to_string(header.base_sequence) + ", not 0");
   }
   const int32_t last = last_sequence_of(header.base_sequence, header.last_offset_delta);
@@ -30,8 +30,9 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
   }
   const int32_t expected = next_sequence(entry.newest().last_sequence);
   if (header.base_sequence != expected) {
-    return make_error(Errc::out_of_order_sequence, who + ": batch at sequence " + std::to_string(header.base_sequence) +
-                                                       ", expected " + std::to_string(expected));
+    return make_error(
+        StorageErrc::out_of_order_sequence,
+        who + ": batch at sequence " + std::to_string(header.base_sequence) + ", expected " + std::to_string(expected));
   }
   return std::nullopt;
 }

@@ -280,9 +280,9 @@ Status Segment::truncate_to(Offset offset) {
   if (*frame != BatchFrame::end && *frame != BatchFrame::truncated_header) {
     Offset batch_base = at.header().base_offset;
     if (batch_base < offset) {
-      return make_error(Errc::not_batch_boundary, "offset " + std::to_string(offset.value()) +
-                                                      " is inside the batch starting at " +
-                                                      std::to_string(batch_base.value()));
+      return make_error(StorageErrc::not_batch_boundary, "offset " + std::to_string(offset.value()) +
+                                                             " is inside the batch starting at " +
+                                                             std::to_string(batch_base.value()));
     }
   }
   // Publish the shorter end first so readers stop before the bytes go away.

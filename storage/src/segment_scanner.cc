@@ -30,7 +30,7 @@ Result<std::optional<ScannedBatch>> SegmentScanner::next() {
   ScannedBatch out;
   out.position = position_;
   uint64_t left = end_ - position_;
-  auto torn = [&](Errc code, const std::string& why) -> Result<std::optional<ScannedBatch>> {
+  auto torn = [&](std::error_code code, const std::string& why) -> Result<std::optional<ScannedBatch>> {
     out.status = make_error(code, "at position " + std::to_string(out.position) + ": " + why);
     out.can_skip = false;
     stopped_ = true;
@@ -45,7 +45,7 @@ Result<std::optional<ScannedBatch>> SegmentScanner::next() {
   auto header = read_batch_header(ByteSpan(buffer_.data() + offset_in_buffer, bf::kHeaderSize));
   out.header = *header;  // cannot fail: enough bytes
   const BatchHeader& h = out.header;
-  if (h.magic != bf::kMagicV2) return torn(Errc::wrong_magic, "magic " + std::to_string(h.magic));
+  if (h.magic != bf::kMagicV2) return torn(StorageErrc::wrong_magic, "magic " + std::to_string(h.magic));
   if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead) || h.total_size() > max_batch_bytes_) {
     return torn(Errc::corrupt_data, "implausible batch length " + std::to_string(h.batch_length));
   }

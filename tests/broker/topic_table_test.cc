@@ -138,7 +138,7 @@ TEST_F(TopicTableTest, InternalTopicsAreMadeOnlyByTheBroker) {
   open_table();
   auto refused = table_->create("__consumer_offsets", 1, {});
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, Errc::invalid_argument);
+  EXPECT_EQ(refused.error().code, BrokerErrc::invalid_topic);
   EXPECT_NE(refused.error().message.find("reserved"), std::string::npos) << refused.error().message;
   EXPECT_FALSE(table_->ensure_internal_topic("orders", 1, {})) << "not an internal name";
 
@@ -161,7 +161,7 @@ TEST_F(TopicTableTest, InternalTopicsAreMadeOnlyByTheBroker) {
             (std::vector<std::string>{"__consumer_offsets", "orders"}));
   auto removed = table_->remove("__consumer_offsets");
   ASSERT_FALSE(removed);
-  EXPECT_EQ(removed.error().code, Errc::invalid_argument);
+  EXPECT_EQ(removed.error().code, BrokerErrc::invalid_topic);
 
   // It survives a restart with its settings and data, like any topic.
   ASSERT_TRUE(table_->close_all());
@@ -253,14 +253,14 @@ TEST_F(TopicTableTest, AnAlterThatCannotApplyChangesNothing) {
 
   auto unknown = table_->alter_config("orders", {{"retention.minutes", "5"}});
   ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().code, Errc::invalid_argument);
+  EXPECT_EQ(unknown.error().code, BrokerErrc::invalid_config);
   // durability shapes what is running (the flusher): not changeable while open.
   auto fixed = table_->alter_config("orders", {{"retention.ms", "9000"}, {"durability", "none"}});
   ASSERT_FALSE(fixed);
   EXPECT_EQ(fixed.error().code, Errc::invalid_argument);
   auto missing = table_->alter_config("nope", {{"retention.ms", "1"}});
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, Errc::unknown_topic_or_partition);
+  EXPECT_EQ(missing.error().code, BrokerErrc::unknown_topic_or_partition);
 
   // A metadata write that fails leaves the running logs as they were.
   fs_.fail_suffix = "orders.topic";

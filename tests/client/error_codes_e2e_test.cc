@@ -34,7 +34,7 @@ TEST_F(ErrorCodesE2E, ProduceToAnUnknownTopicCarriesUnknownTopicOrPartition) {
   auto md = producer.send({.topic = "no-such-topic", .value = "x"}).get();
   ASSERT_FALSE(md);
   EXPECT_EQ(client::error_code(md.error()), ErrorCode::unknown_topic_or_partition) << md.error().to_string();
-  EXPECT_EQ(md.error().module_code, wire::UNKNOWN_TOPIC_OR_PARTITION);
+  EXPECT_EQ(md.error().code.value(), wire::UNKNOWN_TOPIC_OR_PARTITION);
 }
 
 TEST_F(ErrorCodesE2E, AProduceResponseErrorCarriesItsCode) {

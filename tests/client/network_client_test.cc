@@ -141,7 +141,7 @@ TEST(NetworkClient, HeaderErrorFailsTheRequestWithTheWireCode) {
   auto net = connect(broker.bootstrap());
   auto r = send_async(*net, "x").get();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::unsupported);
+  EXPECT_EQ(r.error().code, ErrorCode::unsupported_version);
   EXPECT_EQ(error_reason(r.error()), "UNSUPPORTED_VERSION");
 }
 
@@ -230,7 +230,7 @@ TEST(NetworkClient, OversizedRequestFailsBeforeItIsSent) {
   auto net = connect(broker.bootstrap(), 2048);
   auto r = send_async(*net, std::string(4096, 'x')).get();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::batch_too_large);
+  EXPECT_EQ(r.error().code, ErrorCode::message_too_large);
   EXPECT_EQ(broker.connections(), 0);
 }
 
@@ -274,10 +274,10 @@ TEST(NetworkClient, ShutdownFailsPendingRequestsAndLaterSends) {
   net->shutdown();
   auto r = pending.get();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::closed);
+  EXPECT_EQ(r.error().code, ErrorCode::closed);
   auto late = send_async(*net, "y").get();
   ASSERT_FALSE(late);
-  EXPECT_EQ(late.error().code, Errc::closed);
+  EXPECT_EQ(late.error().code, ErrorCode::closed);
 }
 
 TEST(NetworkClient, RequestsToANodeGoToThatNodeOverOneConnectionOpenedOnFirstUse) {
@@ -364,10 +364,10 @@ TEST(NetworkClient, ShutdownFailsRequestsToNodesAndLaterSendsToThem) {
   net->shutdown();
   auto r = pending.get();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::closed);
+  EXPECT_EQ(r.error().code, ErrorCode::closed);
   auto late = send_to(*net, node_at(1, one), "y").get();
   ASSERT_FALSE(late);
-  EXPECT_EQ(late.error().code, Errc::closed);
+  EXPECT_EQ(late.error().code, ErrorCode::closed);
 }
 
 }  // namespace

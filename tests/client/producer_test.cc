@@ -354,7 +354,7 @@ TEST(Producer, NonRetriableErrorsFailAtOnce) {
   Producer producer(config_for(broker));
   auto md = producer.send({.topic = "t", .value = "x"}).get();
   ASSERT_FALSE(md);
-  EXPECT_EQ(md.error().code, Errc::invalid_argument);
+  EXPECT_EQ(md.error().code, ErrorCode::invalid_request);
   EXPECT_EQ(error_reason(md.error()), "INVALID_REQUEST");
   EXPECT_EQ(produces.load(), 1);
 }
@@ -409,7 +409,7 @@ TEST(Producer, TopicDeletedWhileRetryingFailsWithUnknownTopic) {
   Producer producer(config_for(broker));
   auto md = producer.send({.topic = "t", .value = "x"}).get();
   ASSERT_FALSE(md);
-  EXPECT_EQ(md.error().code, Errc::not_found);
+  EXPECT_EQ(md.error().code, ErrorCode::unknown_topic_or_partition);
   EXPECT_EQ(error_reason(md.error()), "UNKNOWN_TOPIC_OR_PARTITION");
 }
 
@@ -456,7 +456,7 @@ TEST(Producer, BlockedSendGivesUpAfterMaxBlock) {
   producer.close(0ms);
   auto first = reports[0].get();
   ASSERT_FALSE(first);
-  EXPECT_EQ(first.error().code, Errc::closed);
+  EXPECT_EQ(first.error().code, ErrorCode::closed);
 }
 
 TEST(Producer, InvalidConfigIsRejected) {

@@ -120,7 +120,7 @@ TEST(DecodeBatches, ABaseOffsetWhoseLastOffsetOverflowsIsCorrupt) {
   for (CheckCrcs check_crcs : {CheckCrcs::yes, CheckCrcs::no}) {
     auto r = decode(batch, 0, check_crcs);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, Errc::corrupt_data);
+    EXPECT_EQ(r.error().code, client::ErrorCode::corrupt_message);
   }
   EXPECT_EQ(next_offset_after(batch, 7), 7) << "the header walk stops at it too";
 }
@@ -130,7 +130,7 @@ TEST(DecodeBatches, ABadCrcInTheFirstBatchIsCorruptMessage) {
   bytes[bytes.size() - 2] ^= std::byte{0x40};
   auto r = decode(bytes, 0);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::corrupt_data);
+  EXPECT_EQ(r.error().code, client::ErrorCode::corrupt_message);
   EXPECT_EQ(client::error_reason(r.error()), "CORRUPT_MESSAGE");
 }
 

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "sluice/client/admin.h"
+#include "sluice/client/client_errors.h"
 #include "sluice/client/producer.h"
 
 #include "broker_process.h"
@@ -65,7 +66,7 @@ TEST_F(AdminEndToEnd, CreateTopicThatFailsPartWayAnswersTheErrorAndLeavesNothing
   EXPECT_NE(error.message.find("Too many open files"), std::string::npos) << error.to_string();
 
   EXPECT_EQ(files_of("huge"), std::vector<std::string>{}) << "no partition directory, no metadata file";
-  EXPECT_EQ(admin->describe_topic("huge").error().code, Errc::not_found);
+  EXPECT_EQ(admin->describe_topic("huge").error().code, client::ErrorCode::unknown_topic_or_partition);
 
   ASSERT_TRUE(admin->create_topic("huge", 20).has_value());
   client::Producer producer({.bootstrap = broker_->address()});

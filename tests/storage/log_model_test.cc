@@ -142,7 +142,7 @@ class LogModelRun {
     if (batches_[keep].count > 1 && rng_() % 3 == 0) {
       auto s = log_->truncate_to(batches_[keep].base + 1);
       ASSERT_FALSE(s.has_value());
-      ASSERT_EQ(s.error().code, Errc::not_batch_boundary);
+      ASSERT_EQ(s.error().code, StorageErrc::not_batch_boundary);
       return;
     }
     auto s = log_->truncate_to(batches_[keep].base);

@@ -131,7 +131,7 @@ TEST(PartitionLog, ReadPastLogEndIsOutOfRange) {
   Bytes buffer;
   auto r = log->read(Offset(3), 1 << 20, buffer);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::offset_out_of_range);
+  EXPECT_EQ(r.error().code, StorageErrc::offset_out_of_range);
 }
 
 TEST(PartitionLog, ReadInsideBatchReturnsTheWholeBatch) {
@@ -241,7 +241,7 @@ TEST(PartitionLog, TruncateInsideBatchIsRejected) {
   append(*log, make_batch(5));
   auto s = log->truncate_to(Offset(7));
   ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().code, Errc::not_batch_boundary);
+  EXPECT_EQ(s.error().code, StorageErrc::not_batch_boundary);
   EXPECT_EQ(log->log_end_offset(), Offset(10)) << "a rejected truncation changes nothing";
   std::vector<Bytes> keep;
   EXPECT_EQ(read_records(*log, Offset(0), keep).size(), 10u);
@@ -266,7 +266,7 @@ TEST(PartitionLog, TruncateOutsideTheLogIsOutOfRange) {
   TempDir dir;
   auto log = open_log(dir.path(), small_config());
   append(*log, make_batch(5));
-  EXPECT_EQ(log->truncate_to(Offset(6)).error().code, Errc::offset_out_of_range);
+  EXPECT_EQ(log->truncate_to(Offset(6)).error().code, StorageErrc::offset_out_of_range);
 }
 
 TEST(PartitionLog, RetentionBySizeRemovesOnlyTheActiveSegmentsPredecessors) {
@@ -285,7 +285,7 @@ TEST(PartitionLog, RetentionBySizeRemovesOnlyTheActiveSegmentsPredecessors) {
   EXPECT_EQ(log->log_end_offset(), end);
   EXPECT_GT(log->log_start_offset(), Offset(0));
   Bytes buffer;
-  EXPECT_EQ(log->read(Offset(0), 100, buffer).error().code, Errc::offset_out_of_range);
+  EXPECT_EQ(log->read(Offset(0), 100, buffer).error().code, StorageErrc::offset_out_of_range);
   EXPECT_TRUE(log->read(log->log_start_offset(), 100, buffer).has_value());
 }
 
@@ -345,7 +345,7 @@ TEST(PartitionLog, AppendWithBadCrcIsRejectedAndChangesNothing) {
   batch[batch.size() - 2] ^= std::byte{0x40};
   auto r = log->append(batch);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::crc_mismatch);
+  EXPECT_EQ(r.error().code, StorageErrc::crc_mismatch);
   EXPECT_EQ(log->log_end_offset(), Offset(0));
   EXPECT_EQ(log->size_bytes(), 0u);
 }
@@ -358,7 +358,7 @@ TEST(PartitionLog, AppendOverMaxBatchBytesIsRejected) {
   Bytes batch = make_batch(20);
   auto r = log->append(batch);
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::batch_too_large);
+  EXPECT_EQ(r.error().code, StorageErrc::batch_too_large);
 }
 
 TEST(PartitionLog, ReadersSeeOnlyWholeBatchesWhileAWriterAppends) {

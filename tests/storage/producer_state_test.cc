@@ -87,7 +87,7 @@ TEST(ProducerState, AGapInTheSequenceIsRefusedAndNothingIsWritten) {
   ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
   auto gap = append(*log, idempotent_batch(7, 0, 6));  // 3..5 never arrived
   ASSERT_FALSE(gap.has_value());
-  EXPECT_EQ(gap.error().code, Errc::out_of_order_sequence);
+  EXPECT_EQ(gap.error().code, StorageErrc::out_of_order_sequence);
   EXPECT_NE(gap.error().message.find("expected 3"), std::string::npos) << gap.error().message;
   EXPECT_EQ(log->log_end_offset(), Offset(3));
   // The missing batch, then the one after it, append in order.
@@ -102,11 +102,11 @@ TEST(ProducerState, AnOlderEpochIsFencedAndANewerOneStartsAtSequenceZero) {
   ASSERT_TRUE(append(*log, idempotent_batch(7, 1, 0)).has_value());
   auto old_epoch = append(*log, idempotent_batch(7, 0, 3));
   ASSERT_FALSE(old_epoch.has_value());
-  EXPECT_EQ(old_epoch.error().code, Errc::producer_fenced);
+  EXPECT_EQ(old_epoch.error().code, StorageErrc::producer_fenced);
 
   auto new_epoch_mid_sequence = append(*log, idempotent_batch(7, 2, 3));
   ASSERT_FALSE(new_epoch_mid_sequence.has_value());
-  EXPECT_EQ(new_epoch_mid_sequence.error().code, Errc::out_of_order_sequence);
+  EXPECT_EQ(new_epoch_mid_sequence.error().code, StorageErrc::out_of_order_sequence);
   EXPECT_TRUE(append(*log, idempotent_batch(7, 2, 0)).has_value());
   // The new epoch's sequence continues from its own batches.
   EXPECT_TRUE(append(*log, idempotent_batch(7, 2, 3)).has_value());
@@ -136,7 +136,7 @@ TEST(ProducerState, OnlyTheLastKRecentBatchesAreRecognisedAsDuplicates) {
   EXPECT_TRUE(oldest_remembered->duplicate);
   auto forgotten = append(*log, idempotent_batch(7, 0, 0));
   ASSERT_FALSE(forgotten.has_value());
-  EXPECT_EQ(forgotten.error().code, Errc::out_of_order_sequence);
+  EXPECT_EQ(forgotten.error().code, StorageErrc::out_of_order_sequence);
 }
 
 TEST(ProducerState, StateIsRebuiltFromTheLogWhenItIsOpenedAgain) {
@@ -156,7 +156,7 @@ TEST(ProducerState, StateIsRebuiltFromTheLogWhenItIsOpenedAgain) {
     EXPECT_EQ(retried->base_offset, Offset(117));
     auto gap = append(*log, idempotent_batch(7, 0, 41 * 3));
     ASSERT_FALSE(gap.has_value());
-    EXPECT_EQ(gap.error().code, Errc::out_of_order_sequence);
+    EXPECT_EQ(gap.error().code, StorageErrc::out_of_order_sequence);
     if (clean) {
       ASSERT_TRUE(log->close().has_value());
     }
@@ -272,7 +272,7 @@ TEST(ProducerState, AnIdleProducerIsForgottenAfterTheExpirationTime) {
   EXPECT_TRUE(forgotten.has_value()) << "producer 7 is unknown again: any sequence goes";
   auto kept = append(*log, idempotent_batch(8, 0, 30));
   ASSERT_FALSE(kept.has_value());
-  EXPECT_EQ(kept.error().code, Errc::out_of_order_sequence);
+  EXPECT_EQ(kept.error().code, StorageErrc::out_of_order_sequence);
 }
 
 }  // namespace

@@ -17,7 +17,6 @@
 
 namespace sluice {
 // Lets GoogleTest print error codes by name.
-static void PrintTo(Errc code, std::ostream* os) { *os << errc_name(code); }
 }  // namespace sluice
 
 namespace sluice::storage {
@@ -36,9 +35,9 @@ std::vector<Record> read_all(ByteSpan batch, Bytes& scratch) {
   return records;
 }
 
-Errc validate_error(ByteSpan batch, const ValidationOptions& options = {}) {
+std::error_code validate_error(ByteSpan batch, const ValidationOptions& options = {}) {
   auto result = validate_batch(batch, options);
-  return result ? Errc::ok : result.error().code;
+  return result ? std::error_code(Errc::ok) : result.error().code;
 }
 
 // One hand-encoded record, so tests can write what BatchBuilder never would.
@@ -341,11 +340,11 @@ TEST(ClientBatch, CodecsOtherThanNoneAndZstdAreUnsupportedCompression) {
   seal_crc(batch);
   auto result = validate_batch(batch, from_client(scratch));
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, Errc::unsupported_compression);
+  EXPECT_EQ(result.error().code, StorageErrc::unsupported_compression);
   EXPECT_NE(result.error().message.find("codec 1"), std::string::npos) << result.error().message;
   // Refused from the header even when the records are not decoded.
   EXPECT_EQ(validate_error(batch, ValidationOptions{.check_records = false, .from_client = true}),
-            Errc::unsupported_compression);
+            StorageErrc::unsupported_compression);
 }
 
 TEST(ClientBatch, ControlAndTransactionalBatchesAreInvalidRecords) {
@@ -354,7 +353,7 @@ TEST(ClientBatch, ControlAndTransactionalBatchesAreInvalidRecords) {
   ASSERT_TRUE(validate_batch(marker));  // a valid batch, which only the broker may write
   auto control = validate_batch(marker, from_client(scratch));
   ASSERT_FALSE(control);
-  EXPECT_EQ(control.error().code, Errc::invalid_record);
+  EXPECT_EQ(control.error().code, StorageErrc::invalid_record);
   EXPECT_NE(control.error().message.find("control"), std::string::npos) << control.error().message;
 
   BatchBuilder builder(
@@ -364,7 +363,7 @@ TEST(ClientBatch, ControlAndTransactionalBatchesAreInvalidRecords) {
   ASSERT_TRUE(validate_batch(transactional));
   auto refused = validate_batch(transactional, from_client(scratch));
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, Errc::invalid_record);
+  EXPECT_EQ(refused.error().code, StorageErrc::invalid_record);
   EXPECT_NE(refused.error().message.find("transaction"), std::string::npos) << refused.error().message;
 }
 
@@ -372,9 +371,9 @@ TEST(ClientBatch, BatchWithoutRecordsIsInvalidRecord) {
   Bytes scratch;
   Bytes empty = std::move(*BatchBuilder().build());
   ASSERT_TRUE(validate_batch(empty));
-  EXPECT_EQ(validate_error(empty, from_client(scratch)), Errc::invalid_record);
+  EXPECT_EQ(validate_error(empty, from_client(scratch)), StorageErrc::invalid_record);
   Bytes empty_zstd = raw_batch(zstd_compress({}), 0, 0, static_cast<int16_t>(Compression::zstd));
-  EXPECT_EQ(validate_error(empty_zstd, from_client(scratch)), Errc::invalid_record);
+  EXPECT_EQ(validate_error(empty_zstd, from_client(scratch)), StorageErrc::invalid_record);
 }
 
 TEST(ClientBatch, RecordCountMustBeLastOffsetDeltaPlusOne) {
@@ -384,14 +383,14 @@ TEST(ClientBatch, RecordCountMustBeLastOffsetDeltaPlusOne) {
   ASSERT_TRUE(validate_batch(gap));
   auto result = validate_batch(gap, from_client(scratch));
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, Errc::invalid_record);
+  EXPECT_EQ(result.error().code, StorageErrc::invalid_record);
   EXPECT_NE(result.error().message.find("last offset delta 2"), std::string::npos) << result.error().message;
 
   // The compressed batch whose header claimed 2^31 offsets for 3 records.
   Bytes huge = make_batch(3, "h", 1000, Compression::zstd);
   store_be<int32_t>(huge.data() + bf::kLastOffsetDelta, std::numeric_limits<int32_t>::max());
   seal_crc(huge);
-  EXPECT_EQ(validate_error(huge, from_client(scratch)), Errc::invalid_record);
+  EXPECT_EQ(validate_error(huge, from_client(scratch)), StorageErrc::invalid_record);
 }
 
 TEST(ClientBatch, CompressedRecordsMustBeTheOnesTheHeaderDeclares) {
@@ -403,15 +402,17 @@ TEST(ClientBatch, CompressedRecordsMustBeTheOnesTheHeaderDeclares) {
     return zstd_compress(plain);
   };
   Bytes garbage(64, std::byte{0x5A});
-  EXPECT_EQ(validate_error(raw_batch(garbage, 1, 0, zstd), from_client(scratch)), Errc::compression_error);
+  EXPECT_EQ(validate_error(raw_batch(garbage, 1, 0, zstd), from_client(scratch)), StorageErrc::compression_error);
   // Three records where the header says four.
   Bytes three = section({{.offset_delta = 0}, {.offset_delta = 1}, {.offset_delta = 2}});
-  EXPECT_EQ(validate_error(raw_batch(three, 4, 3, zstd), from_client(scratch)), Errc::record_count_mismatch);
+  EXPECT_EQ(validate_error(raw_batch(three, 4, 3, zstd), from_client(scratch)), StorageErrc::record_count_mismatch);
   // Right count, but a repeated delta and one past the last.
   Bytes repeated = section({{.offset_delta = 0}, {.offset_delta = 0}});
-  EXPECT_EQ(validate_error(raw_batch(repeated, 2, 1, zstd), from_client(scratch)), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(raw_batch(repeated, 2, 1, zstd), from_client(scratch)),
+            StorageErrc::offset_delta_not_monotonic);
   Bytes beyond = section({{.offset_delta = 0}, {.offset_delta = 2}});
-  EXPECT_EQ(validate_error(raw_batch(beyond, 2, 1, zstd), from_client(scratch)), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(raw_batch(beyond, 2, 1, zstd), from_client(scratch)),
+            StorageErrc::offset_delta_not_monotonic);
   // Records that do not parse.
   Bytes junk = zstd_compress(Bytes(40, std::byte{0x7f}));
   EXPECT_EQ(validate_error(raw_batch(junk, 1, 0, zstd), from_client(scratch)), Errc::corrupt_data);
@@ -432,7 +433,7 @@ TEST(ClientBatch, ScratchIsReusedAndADeclaredBombAllocatesNothing) {
   Bytes zeros(80u << 20);
   Bytes bomb = raw_batch(zstd_compress(zeros), 1, 0, static_cast<int16_t>(Compression::zstd));
   zeros = Bytes();
-  EXPECT_EQ(validate_error(bomb, from_client(scratch)), Errc::batch_too_large);
+  EXPECT_EQ(validate_error(bomb, from_client(scratch)), StorageErrc::batch_too_large);
   EXPECT_EQ(scratch.size(), high_water);
 }
 
@@ -493,8 +494,8 @@ TEST(ValidateBatch, WrongMagicIsRejected) {
   for (int8_t magic : {0, 1, 3, -1}) {
     Bytes batch = make_batch(3);
     store_be<int8_t>(batch.data() + bf::kMagic, magic);
-    EXPECT_EQ(validate_error(batch), Errc::wrong_magic) << int{magic};
-    EXPECT_EQ(validate_batch_crc(batch, 1 << 20).error().code, Errc::wrong_magic);
+    EXPECT_EQ(validate_error(batch), StorageErrc::wrong_magic) << int{magic};
+    EXPECT_EQ(validate_batch_crc(batch, 1 << 20).error().code, StorageErrc::wrong_magic);
   }
 }
 
@@ -540,15 +541,15 @@ TEST(ValidateBatch, TrailingBytesAfterTheBatchAreIgnored) {
 TEST(ValidateBatch, CrcFlippedInRecordsIsRejected) {
   Bytes batch = make_batch(3);
   batch[bf::kRecords + 5] ^= std::byte{0x01};
-  EXPECT_EQ(validate_error(batch), Errc::crc_mismatch);
-  EXPECT_EQ(validate_batch_crc(batch, 1 << 20).error().code, Errc::crc_mismatch);
-  EXPECT_EQ(validate_error(batch, ValidationOptions{.check_records = false}), Errc::crc_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::crc_mismatch);
+  EXPECT_EQ(validate_batch_crc(batch, 1 << 20).error().code, StorageErrc::crc_mismatch);
+  EXPECT_EQ(validate_error(batch, ValidationOptions{.check_records = false}), StorageErrc::crc_mismatch);
 }
 
 TEST(ValidateBatch, CrcFlippedInLastByteIsRejected) {
   Bytes batch = make_batch(3);
   batch.back() ^= std::byte{0x80};
-  EXPECT_EQ(validate_error(batch), Errc::crc_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::crc_mismatch);
 }
 
 TEST(ValidateBatch, CrcCoveredHeaderFieldChangeIsRejected) {
@@ -558,7 +559,7 @@ TEST(ValidateBatch, CrcCoveredHeaderFieldChangeIsRejected) {
     batch[at] ^= std::byte{0x04};
     auto result = validate_batch(batch);
     ASSERT_FALSE(result) << at;
-    EXPECT_EQ(result.error().code, Errc::crc_mismatch) << at;
+    EXPECT_EQ(result.error().code, StorageErrc::crc_mismatch) << at;
     EXPECT_NE(result.error().message.find("crc"), std::string::npos) << result.error().message;
   }
 }
@@ -566,20 +567,20 @@ TEST(ValidateBatch, CrcCoveredHeaderFieldChangeIsRejected) {
 TEST(ValidateBatch, StoredCrcFieldChangeIsRejected) {
   Bytes batch = make_batch(3);
   batch[bf::kCrc] ^= std::byte{0x10};
-  EXPECT_EQ(validate_error(batch), Errc::crc_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::crc_mismatch);
 }
 
 TEST(ValidateBatch, ZstdPayloadByteFlipIsRejectedByCrc) {
   Bytes batch = make_batch(20, "v", 1000, Compression::zstd);
   batch[batch.size() / 2 + bf::kRecords / 2] ^= std::byte{0xFF};
-  EXPECT_EQ(validate_error(batch), Errc::crc_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::crc_mismatch);
 }
 
 TEST(ValidateBatch, RecordCountAboveActualIsRejected) {
   Bytes batch = make_batch(3);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 4);
   seal_crc(batch);
-  EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::record_count_mismatch);
   // Without record checks only structure and CRC are verified.
   EXPECT_TRUE(validate_batch(batch, ValidationOptions{.check_records = false}));
 }
@@ -588,14 +589,14 @@ TEST(ValidateBatch, RecordCountBelowActualIsRejected) {
   Bytes batch = make_batch(3);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 2);
   seal_crc(batch);
-  EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::record_count_mismatch);
 }
 
 TEST(ValidateBatch, RecordCountMismatchInZstdBatchIsRejected) {
   Bytes batch = make_batch(5, "v", 1000, Compression::zstd);
   store_be<int32_t>(batch.data() + bf::kRecordCount, 6);
   seal_crc(batch);
-  EXPECT_EQ(validate_error(batch), Errc::record_count_mismatch);
+  EXPECT_EQ(validate_error(batch), StorageErrc::record_count_mismatch);
 }
 
 TEST(ValidateBatch, NegativeRecordCountIsCorrupt) {
@@ -623,28 +624,28 @@ TEST(ValidateBatch, HandBuiltBatchWithIncreasingDeltasIsAccepted) {
 TEST(ValidateBatch, RepeatedOffsetDeltaIsRejected) {
   Bytes batch = raw_batch_of({{.offset_delta = 0, .value = "a"}, {.offset_delta = 0, .value = "b"}}, 0);
   EXPECT_TRUE(validate_batch_crc(batch, 1 << 20));
-  EXPECT_EQ(validate_error(batch), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
 TEST(ValidateBatch, DecreasingOffsetDeltaIsRejected) {
   Bytes batch = raw_batch_of({{.offset_delta = 1, .value = "a"}, {.offset_delta = 0, .value = "b"}}, 1);
   EXPECT_TRUE(validate_batch_crc(batch, 1 << 20));
-  EXPECT_EQ(validate_error(batch), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
 TEST(ValidateBatch, NegativeFirstOffsetDeltaIsRejected) {
   Bytes batch = raw_batch_of({{.offset_delta = -1, .value = "a"}}, 0);
-  EXPECT_EQ(validate_error(batch), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
 TEST(ValidateBatch, OffsetDeltaBeyondLastOffsetDeltaIsRejected) {
   Bytes batch = raw_batch_of({{.offset_delta = 0, .value = "a"}, {.offset_delta = 5, .value = "b"}}, 1);
-  EXPECT_EQ(validate_error(batch), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
 TEST(ValidateBatch, LastOffsetDeltaBeyondLastRecordIsRejected) {
   Bytes batch = raw_batch_of({{.offset_delta = 0, .value = "a"}, {.offset_delta = 1, .value = "b"}}, 3);
-  EXPECT_EQ(validate_error(batch), Errc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
 TEST(ValidateBatch, GapsBetweenOffsetDeltasAreAccepted) {
@@ -762,8 +763,9 @@ TEST(ValidateBatch, TimestampOverflowingInt64IsCorrupt) {
 
 TEST(ValidateBatch, OversizeBatchIsRejected) {
   Bytes batch = make_batch(100, "v", 1000, Compression::none, 100);
-  EXPECT_EQ(validate_error(batch, ValidationOptions{.max_batch_bytes = batch.size() - 1}), Errc::batch_too_large);
-  EXPECT_EQ(validate_batch_crc(batch, batch.size() - 1).error().code, Errc::batch_too_large);
+  EXPECT_EQ(validate_error(batch, ValidationOptions{.max_batch_bytes = batch.size() - 1}),
+            StorageErrc::batch_too_large);
+  EXPECT_EQ(validate_batch_crc(batch, batch.size() - 1).error().code, StorageErrc::batch_too_large);
   // Exactly at the limit is fine.
   EXPECT_TRUE(validate_batch(batch, ValidationOptions{.max_batch_bytes = batch.size()}));
 }
@@ -772,7 +774,7 @@ TEST(ValidateBatch, OversizeLengthFieldIsRejectedBeforeReadingIt) {
   // A length near INT32_MAX must be refused by the limit, not read.
   Bytes batch = make_batch(1);
   store_be<int32_t>(batch.data() + bf::kBatchLength, std::numeric_limits<int32_t>::max());
-  EXPECT_EQ(validate_error(batch), Errc::batch_too_large);
+  EXPECT_EQ(validate_error(batch), StorageErrc::batch_too_large);
 }
 
 TEST(ValidateBatch, ZstdBombIsLimitedByMaxUncompressedBytes) {
@@ -781,8 +783,8 @@ TEST(ValidateBatch, ZstdBombIsLimitedByMaxUncompressedBytes) {
   ASSERT_LT(batch.size(), 4096u);
   ASSERT_TRUE(validate_batch(batch));  // fine under the default cap
   ValidationOptions tight{.max_uncompressed_bytes = 256 * 1024};
-  EXPECT_EQ(validate_error(batch, tight), Errc::batch_too_large);
-  EXPECT_EQ(RecordReader::open(batch, 256 * 1024).error().code, Errc::batch_too_large);
+  EXPECT_EQ(validate_error(batch, tight), StorageErrc::batch_too_large);
+  EXPECT_EQ(RecordReader::open(batch, 256 * 1024).error().code, StorageErrc::batch_too_large);
   // Record checks off: the records are never decompressed.
   tight.check_records = false;
   EXPECT_TRUE(validate_batch(batch, tight));
@@ -796,13 +798,13 @@ TEST(ValidateBatch, ZstdBombBeyondDefaultCapIsRejected) {
   zeros = Bytes();
   ASSERT_LT(compressed.size(), 64u * 1024);
   Bytes batch = raw_batch(compressed, 1, 0, static_cast<int16_t>(Compression::zstd));
-  EXPECT_EQ(validate_error(batch), Errc::batch_too_large);
+  EXPECT_EQ(validate_error(batch), StorageErrc::batch_too_large);
 }
 
 TEST(ValidateBatch, CorruptZstdFrameIsCompressionError) {
   Bytes garbage(64, std::byte{0x5A});
   Bytes batch = raw_batch(garbage, 1, 0, static_cast<int16_t>(Compression::zstd));
-  EXPECT_EQ(validate_error(batch), Errc::compression_error);
+  EXPECT_EQ(validate_error(batch), StorageErrc::compression_error);
 }
 
 TEST(ValidateBatch, TruncatedZstdFrameIsCompressionError) {
@@ -811,7 +813,7 @@ TEST(ValidateBatch, TruncatedZstdFrameIsCompressionError) {
   Bytes compressed = zstd_compress(section);
   compressed.resize(compressed.size() - 3);
   Bytes batch = raw_batch(compressed, 10, 9, static_cast<int16_t>(Compression::zstd));
-  EXPECT_EQ(validate_error(batch), Errc::compression_error);
+  EXPECT_EQ(validate_error(batch), StorageErrc::compression_error);
 }
 
 TEST(ValidateBatch, ConcatenatedZstdFramesAreOneRecordsSection) {

@@ -228,7 +228,7 @@ FakeBroker::Reply FakeLog::produce(const FakeBroker::Request& request) {
       auto& producers = producer_states_[{pd.topic(), pd.partition()}];
       auto duplicate = producers.check(*valid);
       if (!duplicate) {
-        r->mutable_error()->set_code(duplicate.error().code == Errc::producer_fenced
+        r->mutable_error()->set_code(duplicate.error().code == storage::StorageErrc::producer_fenced
                                          ? wire::INVALID_PRODUCER_EPOCH
                                          : wire::OUT_OF_ORDER_SEQUENCE_NUMBER);
         r->mutable_error()->set_message(duplicate.error().message);

@@ -115,7 +115,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
 }
 
 int fail(std::string_view what, const Error& error, std::string_view brokers) {
-  std::string message = error.message.empty() ? std::string(errc_name(error.code)) : error.message;
+  std::string message = error.message.empty() ? error.code.message() : error.message;
   std::cerr << program_name() << ": " << what << ": " << message << "\n";
   auto code = client::error_code(error);
   if (code == client::ErrorCode::disconnected || code == client::ErrorCode::metadata_timeout ||

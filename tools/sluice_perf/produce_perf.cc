@@ -92,9 +92,9 @@ Status ensure_topic(const PerfOptions& options) {
   if (!admin) return tl::unexpected(admin.error());
   auto topic = admin->describe_topic(options.topic);
   if (topic) return {};
-  if (topic.error().code != Errc::not_found) return tl::unexpected(topic.error());
+  if (topic.error().code != client::ErrorCode::unknown_topic_or_partition) return tl::unexpected(topic.error());
   auto created = admin->create_topic(options.topic, *options.create_partitions);
-  if (!created && created.error().code != Errc::already_exists) return created;  // lost a race: fine
+  if (!created && created.error().code != client::ErrorCode::topic_already_exists) return created;  // lost a race: fine
   return {};
 }
 

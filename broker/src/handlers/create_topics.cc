@@ -13,24 +13,21 @@ Response create_topics(BrokerState& state, Request request) {
     auto* result = body->add_results();
     result->set_name(t.name());
     std::map<std::string, std::string> overrides(t.configs().begin(), t.configs().end());
-    // Check in this order so each failure gets its own wire code.
     Status status;
-    wire::ErrorCode code = wire::NONE;
     if (auto s = validate_topic_name(t.name()); !s) {
-      status = s, code = wire::INVALID_TOPIC;
+      status = s;
     } else if (is_internal_topic(t.name())) {
-      status = tl::unexpected(internal_topic_refused(t.name())), code = wire::INVALID_TOPIC;
+      status = tl::unexpected(internal_topic_refused(t.name()));
     } else if (t.partitions() <= 0) {
-      status =
-          make_error(Errc::invalid_argument, "partitions must be at least 1, got " + std::to_string(t.partitions()));
-      code = wire::INVALID_PARTITIONS;
+      status = make_error(BrokerErrc::invalid_partitions,
+                          "partitions must be at least 1, got " + std::to_string(t.partitions()));
     } else if (auto c = apply_topic_config(state.config.topic_defaults, overrides); !c) {
-      status = tl::unexpected(c.error()), code = wire::INVALID_CONFIG;
+      status = tl::unexpected(c.error());
     } else if (auto created = state.topics->create(t.name(), t.partitions(), overrides); !created) {
-      status = tl::unexpected(created.error()), code = to_wire_code(created.error().code);
+      status = tl::unexpected(created.error());
     }
     if (!status) {
-      set_error(result->mutable_error(), code, status.error().message);
+      set_error(result->mutable_error(), status.error());
       any_error = true;
     }
   }
@@ -48,7 +45,7 @@ Response delete_topics(BrokerState& state, Request request) {
     auto* result = body->add_results();
     result->set_name(name);
     if (is_internal_topic(name)) {
-      set_error(result->mutable_error(), wire::INVALID_TOPIC, internal_topic_refused(name).message);
+      set_error(result->mutable_error(), internal_topic_refused(name));
       any_error = true;
     } else if (auto s = state.topics->remove(name); !s) {
       set_error(result->mutable_error(), s.error());

@@ -44,8 +44,9 @@ size_t read_once(const wire::FetchRequest& req, std::vector<Target>& targets, wi
     pd->set_high_watermark(-1);
     pd->set_log_start_offset(-1);
     if (!t.partition) {
-      set_error(pd->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION,
-                "no partition " + t.request->topic() + "-" + std::to_string(t.request->partition()));
+      set_error(pd->mutable_error(),
+                Error{BrokerErrc::unknown_topic_or_partition,
+                      "no partition " + t.request->topic() + "-" + std::to_string(t.request->partition())});
       any_error = true;
       continue;
     }

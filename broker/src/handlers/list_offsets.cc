@@ -20,8 +20,8 @@ asio::awaitable<Response> handle_list_offsets(BrokerState& state, Request reques
     r->set_timestamp(-1);
     auto topic = state.topics->find(q.topic());
     if (!topic || q.partition() < 0 || q.partition() >= static_cast<int32_t>(topic->partitions.size())) {
-      set_error(r->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION,
-                "no partition " + q.topic() + "-" + std::to_string(q.partition()));
+      set_error(r->mutable_error(), Error{BrokerErrc::unknown_topic_or_partition,
+                                          "no partition " + q.topic() + "-" + std::to_string(q.partition())});
       any_error = true;
       continue;
     }

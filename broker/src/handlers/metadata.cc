@@ -22,7 +22,8 @@ asio::awaitable<Response> handle_metadata(BrokerState& state, Request request) {
     auto* tm = body->add_topics();
     tm->set_name(name);
     if (!topic) {
-      set_error(tm->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
+      set_error(tm->mutable_error(),
+                Error{BrokerErrc::unknown_topic_or_partition, "topic '" + name + "' does not exist"});
       any_error = true;
       continue;
     }

@@ -37,13 +37,13 @@ asio::awaitable<Response> handle_produce(BrokerState& state, Request request) {
       continue;
     }
     if (is_internal_topic(pd.topic())) {
-      set_error(result->mutable_error(), wire::INVALID_TOPIC, internal_topic_refused(pd.topic()).message);
+      set_error(result->mutable_error(), internal_topic_refused(pd.topic()));
       continue;
     }
     auto topic = state.find_or_create(pd.topic());
     if (!topic || pd.partition() < 0 || pd.partition() >= static_cast<int32_t>(topic->partitions.size())) {
-      set_error(result->mutable_error(), wire::UNKNOWN_TOPIC_OR_PARTITION,
-                "no partition " + pd.topic() + "-" + std::to_string(pd.partition()));
+      set_error(result->mutable_error(), Error{BrokerErrc::unknown_topic_or_partition,
+                                               "no partition " + pd.topic() + "-" + std::to_string(pd.partition())});
       continue;
     }
     if (records.empty()) {

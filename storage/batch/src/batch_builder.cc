@@ -67,7 +67,8 @@ Result<Bytes> BatchBuilder::build() {
     batch.resize(bf::kHeaderSize + ZSTD_compressBound(records.size()));
     size_t n = ZSTD_compress(batch.data() + bf::kHeaderSize, batch.size() - bf::kHeaderSize, records.data(),
                              records.size(), options_.zstd_level);
-    if (ZSTD_isError(n)) return make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
+    if (ZSTD_isError(n))
+      return make_error(StorageErrc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
     batch.resize(bf::kHeaderSize + n);
     buffer_.clear();
   } else if (options_.compression == Compression::none) {

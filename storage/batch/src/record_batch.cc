@@ -27,15 +27,16 @@ Result<BatchHeader> validate_batch_framing(ByteSpan b, size_t max_batch_bytes) {
   // Messages are built only on the error paths: this runs for every batch appended and read.
   auto at = [&] { return "batch at offset " + std::to_string(h.base_offset.value()); };
   if (h.magic != bf::kMagicV2) {
-    return make_error(Errc::wrong_magic, at() + ": magic " + std::to_string(h.magic) + ", expected 2");
+    return make_error(StorageErrc::wrong_magic, at() + ": magic " + std::to_string(h.magic) + ", expected 2");
   }
   if (h.batch_length < static_cast<int32_t>(bf::kHeaderSize - bf::kLogOverhead)) {
     return make_error(Errc::corrupt_data,
                       at() + ": batch length " + std::to_string(h.batch_length) + " is below the header size");
   }
   if (h.total_size() > max_batch_bytes) {
-    return make_error(Errc::batch_too_large, at() + ": " + std::to_string(h.total_size()) +
-                                                 " bytes exceeds the limit of " + std::to_string(max_batch_bytes));
+    return make_error(StorageErrc::batch_too_large, at() + ": " + std::to_string(h.total_size()) +
+                                                        " bytes exceeds the limit of " +
+                                                        std::to_string(max_batch_bytes));
   }
   if (h.total_size() > b.size()) {
     return make_error(Errc::truncated, at() + ": batch length says " + std::to_string(h.total_size()) +
@@ -60,7 +61,7 @@ Result<BatchHeader> validate_batch_crc(ByteSpan b, size_t max_batch_bytes) {
   if (computed != h.crc) {
     char buf[96];
     std::snprintf(buf, sizeof(buf), ": stored crc 0x%08x, computed 0x%08x", h.crc, computed);
-    return make_error(Errc::crc_mismatch, at() + buf);
+    return make_error(StorageErrc::crc_mismatch, at() + buf);
   }
   return header;
 }
@@ -76,20 +77,22 @@ std::string unsupported_codec(const BatchHeader& h) {
 Status check_client_header(const BatchHeader& h) {
   auto at = [&] { return "batch at offset " + std::to_string(h.base_offset.value()) + ": "; };
   if (h.compression() != Compression::none && h.compression() != Compression::zstd) {
-    return make_error(Errc::unsupported_compression, at() + unsupported_codec(h));
+    return make_error(StorageErrc::unsupported_compression, at() + unsupported_codec(h));
   }
   if (h.is_control()) {
-    return make_error(Errc::invalid_record, at() +
-                                                "control batches (transaction markers) are written by the broker, "
-                                                "never by a client");
+    return make_error(StorageErrc::invalid_record,
+                      at() +
+                          "control batches (transaction markers) are written by the broker, "
+                          "never by a client");
   }
   if (h.is_transactional()) {
-    return make_error(Errc::invalid_record,
+    return make_error(StorageErrc::invalid_record,
                       at() + "transactional batches are refused: this broker has no transaction coordinator yet");
   }
-  if (h.record_count == 0) return make_error(Errc::invalid_record, at() + "a batch must hold at least one record");
+  if (h.record_count == 0)
+    return make_error(StorageErrc::invalid_record, at() + "a batch must hold at least one record");
   if (int64_t{h.record_count} != int64_t{h.last_offset_delta} + 1) {
-    return make_error(Errc::invalid_record,
+    return make_error(StorageErrc::invalid_record,
                       at() + "record count " + std::to_string(h.record_count) + " does not match last offset delta " +
                           std::to_string(h.last_offset_delta) + " (a client's batch has offset deltas 0..count-1)");
   }
@@ -118,13 +121,14 @@ Result<BatchHeader> validate_batch(ByteSpan b, const ValidationOptions& options)
     last_delta = record.offset - h.base_offset;
   }
   if (reader->records_read() != h.record_count) {
-    return make_error(Errc::record_count_mismatch, at + ": header says " + std::to_string(h.record_count) +
-                                                       " records, found " + std::to_string(reader->records_read()));
+    return make_error(StorageErrc::record_count_mismatch, at + ": header says " + std::to_string(h.record_count) +
+                                                              " records, found " +
+                                                              std::to_string(reader->records_read()));
   }
   if (h.record_count > 0 && last_delta != h.last_offset_delta) {
-    return make_error(Errc::offset_delta_not_monotonic, at + ": last record has offset delta " +
-                                                            std::to_string(last_delta) + ", header says " +
-                                                            std::to_string(h.last_offset_delta));
+    return make_error(StorageErrc::offset_delta_not_monotonic, at + ": last record has offset delta " +
+                                                                   std::to_string(last_delta) + ", header says " +
+                                                                   std::to_string(h.last_offset_delta));
   }
   return header;
 }
@@ -158,13 +162,13 @@ ZSTD_DCtx* thread_dctx() {
 // (never past max_out) but never shrinks; returns the bytes produced.
 Result<size_t> zstd_decompress(ByteSpan in, size_t max_out, Bytes& out) {
   ZSTD_DCtx* dctx = thread_dctx();
-  if (!dctx) return make_error(Errc::compression_error, "cannot allocate a zstd context");
+  if (!dctx) return make_error(StorageErrc::compression_error, "cannot allocate a zstd context");
   auto too_large = [&] {
-    return make_error(Errc::batch_too_large,
+    return make_error(StorageErrc::batch_too_large,
                       "decompressed records exceed the limit of " + std::to_string(max_out) + " bytes");
   };
   auto zstd_error = [](size_t code) {
-    return make_error(Errc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(code));
+    return make_error(StorageErrc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(code));
   };
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   // One frame that declares its content size (what ZSTD_compress writes) is checked
@@ -195,7 +199,7 @@ Result<size_t> zstd_decompress(ByteSpan in, size_t max_out, Bytes& out) {
     if (ret == 0 && input.pos == input.size) return produced;  // frame complete, input consumed
     if (ret == 0) continue;                                    // another frame follows
     if (input.pos == input.size && output.pos < output.size) {
-      return make_error(Errc::compression_error, "zstd: truncated frame");
+      return make_error(StorageErrc::compression_error, "zstd: truncated frame");
     }
     if (produced == out.size()) {
       if (out.size() >= max_out) return too_large();
@@ -244,12 +248,12 @@ Result<bool> RecordReader::next(Record& out) {
   auto offset_delta = r.get_varint32();
   if (!attributes || !ts_delta || !offset_delta) return fail("truncated record fields");
   if (*offset_delta <= previous_delta_)
-    return make_error(Errc::offset_delta_not_monotonic, "record " + std::to_string(read_) + " of batch at offset " +
-                                                            std::to_string(header_.base_offset.value()) +
-                                                            ": offset delta " + std::to_string(*offset_delta) +
-                                                            " after " + std::to_string(previous_delta_));
+    return make_error(StorageErrc::offset_delta_not_monotonic,
+                      "record " + std::to_string(read_) + " of batch at offset " +
+                          std::to_string(header_.base_offset.value()) + ": offset delta " +
+                          std::to_string(*offset_delta) + " after " + std::to_string(previous_delta_));
   if (*offset_delta > header_.last_offset_delta)
-    return make_error(Errc::offset_delta_not_monotonic,
+    return make_error(StorageErrc::offset_delta_not_monotonic,
                       "record offset delta " + std::to_string(*offset_delta) + " beyond the batch's last offset delta");
   auto read_nullable = [&](std::optional<ByteSpan>& dst) -> bool {
     auto len = r.get_varint32();

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/broker/broker_errc.h"
 #include "sluice/broker/partition.h"
 #include "sluice/broker/topic_config.h"
 #include "sluice/common/clock.h"

@@ -48,13 +48,13 @@ class Admin {
   Admin& operator=(Admin&&) noexcept;
   ~Admin();
 
-  // Fails with TOPIC_ALREADY_EXISTS (Errc::already_exists), INVALID_CONFIG, ...
+  // Fails with ErrorCode::topic_already_exists, ErrorCode::invalid_config, ...
   Status create_topic(const std::string& name, int32_t partitions,
                       const std::map<std::string, std::string>& configs = {});
   // One status per topic, in request order; the outer error is a failed request.
   Result<std::vector<TopicStatus>> create_topics(const std::vector<NewTopic>& topics);
 
-  // Fails with UNKNOWN_TOPIC_OR_PARTITION (Errc::not_found) for a missing topic.
+  // Fails with ErrorCode::unknown_topic_or_partition for a missing topic.
   Status delete_topic(const std::string& name);
   Result<std::vector<TopicStatus>> delete_topics(const std::vector<std::string>& names);
 

@@ -1,23 +1,23 @@
-// How the client reports errors. Every failure is a sluice::Error that carries
-// a client::ErrorCode as a value (error_code(error)) and a message that starts
-// with that code's name, "<NAME>: details":
+// How the client reports errors. Every failure the client makes is a
+// sluice::Error whose code is a client::ErrorCode (the client's error category)
+// and whose message starts with that code's name, "<NAME>: details":
 //
 //   - a wire error from the broker carries the wire code itself, e.g.
-//     {Errc::not_found, "UNKNOWN_TOPIC_OR_PARTITION: no partition orders-7"},
-//     error_code() == ErrorCode::unknown_topic_or_partition;
+//     {ErrorCode::unknown_topic_or_partition, "UNKNOWN_TOPIC_OR_PARTITION: no partition orders-7"};
 //   - a failure on the client side carries one of the client-side codes, e.g.
-//     {Errc::io_error, "DISCONNECTED: connection to 127.0.0.1:7400 lost: End of file"},
-//     error_code() == ErrorCode::disconnected.
+//     {ErrorCode::disconnected, "DISCONNECTED: connection to 127.0.0.1:7400 lost: End of file"}.
 //
-// The Errc is the closest internal code (see wire_error.cc for the table).
-// Decide on error_code() (retries: is_retriable()); the name in the message is
-// for people and logs.
-// Thread-safety: plain functions.
+// Invalid arguments and configs are reported with the common codes
+// (Errc::invalid_argument), for which error_code() is ErrorCode::none.
+// Decide on the code (`error.code == ErrorCode::...`, error_code(), retries:
+// is_retriable()); the name in the message is for people and logs.
+// Thread-safety: plain functions; the category is an immutable singleton.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "sluice/common/error.h"
 
@@ -62,12 +62,25 @@ enum class ErrorCode : int32_t {
   no_offset = -8,
 };
 
+}  // namespace sluice::client
+
+template <>
+struct std::is_error_code_enum<sluice::client::ErrorCode> : std::true_type {};
+
+namespace sluice::client {
+
 // "UNKNOWN_TOPIC_OR_PARTITION", "DISCONNECTED", or "WIRE_ERROR_<n>" for a code
 // this client does not know.
 std::string error_code_name(ErrorCode code);
 
-// The code an error carries; ErrorCode::none for an error the client did not make.
-inline ErrorCode error_code(const Error& error) { return static_cast<ErrorCode>(error.module_code); }
+const std::error_category& client_category();
+inline std::error_code make_error_code(ErrorCode code) { return {static_cast<int>(code), client_category()}; }
+
+// The code an error carries; ErrorCode::none for an error of another category
+// (an invalid argument, or an internal error the client did not classify).
+inline ErrorCode error_code(const Error& error) {
+  return error.code.category() == client_category() ? static_cast<ErrorCode>(error.code.value()) : ErrorCode::none;
+}
 
 // True for codes whose failure may go away when the same request is sent again:
 // disconnects, timeouts and the broker's transient conditions.
@@ -95,8 +108,8 @@ inline constexpr std::string_view kProtocolError = "PROTOCOL_ERROR";
 inline constexpr std::string_view kNoOffset = "NO_OFFSET";
 }  // namespace reason
 
-// Builds {errc, "<NAME>: <details>", code}.
-Error client_error(Errc errc, ErrorCode code, std::string_view details);
+// Builds {code, "<NAME>: <details>"}.
+Error client_error(ErrorCode code, std::string_view details);
 
 // The token before the first ": " in the message, or the whole message if it has none.
 std::string_view error_reason(const Error& error);

@@ -14,7 +14,7 @@ namespace sluice::client {
 // "UNKNOWN_TOPIC_OR_PARTITION", or "WIRE_ERROR_<n>" for a code this client does not know.
 std::string wire_code_name(int32_t code);
 
-// {closest Errc, "<WIRE_CODE_NAME>: <message>", the code as an ErrorCode}.
+// {the code as an ErrorCode, "<WIRE_CODE_NAME>: <message>"}.
 // REQUIRES: code != NONE.
 Error wire_error(int32_t code, std::string_view message);
 

@@ -78,7 +78,7 @@ class Consumer {
   // Waits up to `timeout` for records of the assigned partitions and returns at
   // most max_poll_records of them (empty when none arrived in time). Errors:
   // DISCONNECTED / REQUEST_TIMED_OUT (the next poll() reconnects),
-  // UNKNOWN_TOPIC_OR_PARTITION (Errc::not_found: an assigned topic or partition is
+  // UNKNOWN_TOPIC_OR_PARTITION (an assigned topic or partition is
   // not on the broker, e.g. deleted; reported by every poll() until it exists
   // again), NO_OFFSET (auto_offset_reset=none), CORRUPT_MESSAGE
   // (a batch failed its CRC), or no partitions assigned (Errc::invalid_argument).

@@ -13,6 +13,7 @@
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/record_batch_format.h"
+#include "sluice/storage/storage_errc.h"
 
 namespace sluice::storage {
 
