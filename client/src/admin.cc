@@ -104,8 +104,8 @@ Result<std::vector<TopicStatus>> Admin::delete_topics(const std::vector<std::str
   return topic_statuses(names, body, "DeleteTopics");
 }
 
-Result<std::vector<std::string>> Admin::list_topics() {
-  auto metadata = fetch_metadata(*impl_->net, {}, impl_->timeout());
+Result<std::vector<std::string>> Admin::list_topics(InternalTopics internal) {
+  auto metadata = fetch_metadata(*impl_->net, {}, impl_->timeout(), internal);
   if (!metadata) return tl::unexpected(metadata.error());
   std::vector<std::string> names;
   for (const auto& t : metadata->topics) {

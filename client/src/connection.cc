@@ -41,7 +41,7 @@ void Connection::send(OutgoingRequest request) {
 
   wire::RequestHeader header;
   header.set_api(static_cast<wire::ApiKey>(request.api));
-  header.set_version(0);
+  header.set_version(api_version(request.api));
   header.set_correlation_id(p.correlation_id);
   header.set_client_id(options_.client_id);
   size_t header_size = header.ByteSizeLong();

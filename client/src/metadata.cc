@@ -9,9 +9,10 @@
 namespace sluice::client {
 namespace {
 
-Bytes metadata_request(const std::vector<std::string>& topics) {
+Bytes metadata_request(const std::vector<std::string>& topics, InternalTopics internal = InternalTopics::exclude) {
   wire::MetadataRequest req;
   for (const auto& t : topics) req.add_topics(t);
+  req.set_include_internal(internal == InternalTopics::include);
   return serialize_message(req);
 }
 
@@ -43,8 +44,8 @@ Result<ClusterMetadata> decode(Result<Response> response) {
 }  // namespace
 
 Result<ClusterMetadata> fetch_metadata(NetworkClient& net, const std::vector<std::string>& topics,
-                                       std::chrono::milliseconds timeout) {
-  return decode(net.request(Api::metadata, metadata_request(topics), timeout));
+                                       std::chrono::milliseconds timeout, InternalTopics internal) {
+  return decode(net.request(Api::metadata, metadata_request(topics, internal), timeout));
 }
 
 void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics, std::chrono::milliseconds timeout,

@@ -11,6 +11,11 @@ std::string_view api_name(Api api) {
   return spec ? spec->name : "Unknown";
 }
 
+int32_t api_version(Api api) {
+  const wire::ApiSpec* spec = wire::find_api(static_cast<int32_t>(api));
+  return spec ? static_cast<int32_t>(spec->max_version) : 0;
+}
+
 Response::Response(RawBuffer frame, uint64_t correlation_id, size_t body_offset, size_t body_size,
                    size_t records_offset)
     : frame_(std::move(frame)),

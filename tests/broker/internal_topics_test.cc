@@ -8,6 +8,7 @@
 
 #include "sluice/broker/broker.h"
 #include "sluice/broker/topic_table.h"
+#include "sluice/client/admin.h"
 #include "sluice/storage/batch_builder.h"
 
 #include "../e2e/e2e_helpers.h"
@@ -93,6 +94,19 @@ TEST_F(InternalTopics, MetadataListsThemOnlyWhenAsked) {
   ASSERT_EQ(create_topic_with(c, "orders", {}), wire::NONE);
   EXPECT_EQ(listed(false), std::vector<std::string>{"orders"});
   EXPECT_EQ(listed(true), (std::vector<std::string>{kInternal, "orders"}));
+}
+
+TEST_F(InternalTopics, TheAdminClientListsThemOnlyWhenAsked) {
+  RawClient c(bootstrap());
+  ASSERT_EQ(create_topic_with(c, "orders", {}), wire::NONE);
+  auto admin = client::Admin::create({.bootstrap = bootstrap()});
+  ASSERT_TRUE(admin) << admin.error().to_string();
+  auto user_topics = admin->list_topics();
+  ASSERT_TRUE(user_topics) << user_topics.error().to_string();
+  EXPECT_EQ(*user_topics, std::vector<std::string>{"orders"});
+  auto every_topic = admin->list_topics(client::InternalTopics::include);
+  ASSERT_TRUE(every_topic) << every_topic.error().to_string();
+  EXPECT_EQ(*every_topic, (std::vector<std::string>{kInternal, "orders"}));
 }
 
 TEST_F(InternalTopics, AClientCanReadOneButNotWriteCreateOrDeleteIt) {

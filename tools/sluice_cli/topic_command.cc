@@ -16,6 +16,7 @@ struct TopicOptions {
   std::string name;
   int32_t partitions = 1;
   std::vector<std::string> configs;
+  bool internal = false;
 };
 
 Result<Admin> connect(const CliContext& context) {
@@ -35,10 +36,10 @@ int create(const CliContext& context, const TopicOptions& options) {
   return kOk;
 }
 
-int list(const CliContext& context) {
+int list(const CliContext& context, const TopicOptions& options) {
   auto admin = connect(context);
   if (!admin) return fail("topic list", admin.error(), context.brokers);
-  auto names = admin->list_topics();
+  auto names = admin->list_topics(options.internal ? client::InternalTopics::include : client::InternalTopics::exclude);
   if (!names) return fail("topic list", names.error(), context.brokers);
   for (const auto& name : *names) std::cout << name << "\n";
   return kOk;
@@ -95,7 +96,8 @@ void add_topic_command(CLI::App& app, CliContext& context) {
       [&context, options] { context.action = [&context, options] { return create(context, *options); }; });
 
   CLI::App* list_cmd = topic->add_subcommand("list", "List topic names, one per line");
-  list_cmd->callback([&context] { context.action = [&context] { return list(context); }; });
+  list_cmd->add_flag("--internal", options->internal, "Also list the broker's internal topics (names starting '__')");
+  list_cmd->callback([&context, options] { context.action = [&context, options] { return list(context, *options); }; });
 
   CLI::App* describe_cmd =
       topic->add_subcommand("describe", "Show a topic's partitions with their offsets, and its configs");

@@ -58,8 +58,9 @@ class Admin {
   Status delete_topic(const std::string& name);
   Result<std::vector<TopicStatus>> delete_topics(const std::vector<std::string>& names);
 
-  // Topic names, sorted.
-  Result<std::vector<std::string>> list_topics();
+  // Topic names, sorted; the broker's internal topics ("__consumer_offsets") only
+  // with InternalTopics::include.
+  Result<std::vector<std::string>> list_topics(InternalTopics internal = InternalTopics::exclude);
 
   // Partitions with log start and end offsets, and the topic's configs.
   Result<TopicDescription> describe_topic(const std::string& name);

@@ -40,9 +40,13 @@ struct ClusterMetadata {
   std::vector<TopicMetadata> topics;
 };
 
+// Whether "every topic" includes the broker's internal ones (named "__...").
+enum class InternalTopics { exclude, include };
+
 // Asks for `topics` (empty: every topic). Blocking; REQUIRES: not on the io thread.
 Result<ClusterMetadata> fetch_metadata(NetworkClient& net, const std::vector<std::string>& topics,
-                                       std::chrono::milliseconds timeout);
+                                       std::chrono::milliseconds timeout,
+                                       InternalTopics internal = InternalTopics::exclude);
 
 // The same, completing on the io thread.
 void fetch_metadata_async(NetworkClient& net, const std::vector<std::string>& topics, std::chrono::milliseconds timeout,

@@ -30,6 +30,10 @@ enum class Api : int32_t {
 };
 // "Produce"; "Unknown" for a value outside the registry.
 std::string_view api_name(Api api);
+// The version of `api` this client speaks: the newest in the registry it was built
+// with. (Choosing a version by the broker's ApiVersions answer comes with the
+// first API that has two versions.)
+int32_t api_version(Api api);
 
 // A response frame: the bytes after the length prefix, with the body and
 // records located. A request sent without expecting a response (Produce with
