@@ -324,6 +324,28 @@ TEST_F(SluiceCliTest, BrokersComeFromTheEnvironment) {
   EXPECT_NE(nobody.err.find("is a broker listening on 127.0.0.1:1?"), std::string::npos) << nobody.err;
 }
 
+TEST_F(SluiceCliTest, DashXSetsAClientSettingByItsKafkaName) {
+  create_topic("events", 1);
+  // max.request.size caps a record: a 4000-byte line no longer fits in 1024.
+  auto capped = produce({"events", "-X", "max.request.size=1024"}, std::string(4000, 'v') + "\n");
+  EXPECT_EQ(capped.exit_code, 1);
+  EXPECT_NE(capped.err.find("RECORD_TOO_LARGE"), std::string::npos) << capped.err;
+  EXPECT_EQ(produce({"events", "-X", "linger.ms=0", "-X", "compression.type=zstd"}, "a\n").exit_code, 0);
+  auto consumed = sluice({"consume", "events", "--from-beginning", "--max-records", "1", "-X", "fetch.max.wait.ms=50"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_EQ(consumed.out, "a\n");
+
+  auto unknown = produce({"events", "-X", "linger.mss=5"}, "");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown setting 'linger.mss'"), std::string::npos) << unknown.err;
+  auto not_a_number = sluice({"consume", "events", "-X", "max.poll.records=many"});
+  EXPECT_EQ(not_a_number.exit_code, 2);
+  EXPECT_NE(not_a_number.err.find("max.poll.records: 'many' is not an integer"), std::string::npos) << not_a_number.err;
+  auto no_value = sluice({"consume", "events", "-X", "check.crcs"});
+  EXPECT_EQ(no_value.exit_code, 2);
+  EXPECT_NE(no_value.err.find("expected key=value"), std::string::npos) << no_value.err;
+}
+
 TEST_F(SluiceCliTest, BadUsageExitsWith2) {
   EXPECT_EQ(sluice({}).exit_code, 2);
   EXPECT_EQ(sluice({"topic", "create"}).exit_code, 2);

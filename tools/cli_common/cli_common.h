@@ -37,6 +37,21 @@ Result<client::CompressionType> parse_compression(std::string_view text);
 // "key=value" -> {key, value}; "key" alone -> {key, nullopt}. The key must not be empty.
 Result<std::pair<std::string, std::optional<std::string>>> parse_key_value(std::string_view text);
 
+// Applies each -X "key=value" in order with `set` (the producer's or the
+// consumer's set_property, by Kafka name); the first bad item is the error.
+template <typename Config>
+Status apply_properties(const std::vector<std::string>& items, Config& config,
+                        Status (*set)(Config&, std::string_view, std::string_view)) {
+  for (const std::string& item : items) {
+    auto kv = parse_key_value(item);
+    if (!kv) return make_error(Errc::invalid_argument, "-X " + item + ": " + kv.error().message);
+    if (!kv->second) return make_error(Errc::invalid_argument, "-X " + item + ": expected key=value");
+    if (auto s = set(config, kv->first, *kv->second); !s)
+      return make_error(Errc::invalid_argument, "-X " + s.error().message);
+  }
+  return {};
+}
+
 // Every "key=value" of `items` into a map; a missing '=' or a repeated key is an error.
 Result<std::map<std::string, std::string>> parse_config_list(const std::vector<std::string>& items);
 

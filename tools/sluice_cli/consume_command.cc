@@ -10,6 +10,7 @@
 #include "sluice/client/admin.h"
 #include "sluice/client/client_errors.h"
 #include "sluice/consumer/consumer.h"
+#include "sluice/consumer/consumer_properties.h"
 
 #include "cli_common.h"
 #include "commands.h"
@@ -33,6 +34,7 @@ struct ConsumeOptions {
   std::optional<int64_t> max_records;
   int64_t timeout_ms = 5'000;
   std::string format = "%v";
+  std::vector<std::string> properties;  // -X key=value, by Kafka name
 };
 
 // The partitions to read, with each one's start position pinned now (so records
@@ -78,6 +80,9 @@ int consume(const CliContext& context, const ConsumeOptions& options) {
   bool explicit_start = options.from_beginning || options.offset || options.timestamp;
   config.auto_offset_reset = explicit_start ? consumer::OffsetReset::earliest : consumer::OffsetReset::latest;
   if (options.max_records) config.max_poll_records = static_cast<int32_t>(std::min<int64_t>(*options.max_records, 500));
+  if (auto s = apply_properties(options.properties, config, &consumer::set_property); !s) {
+    return fail(s.error().message, kUsage);
+  }
   auto consumer = Consumer::create(config);
   if (!consumer) return fail(what, consumer.error(), context.brokers);
   if (auto s = position_partitions(*consumer, options, *topic); !s) return fail(what, s.error(), context.brokers);
@@ -146,6 +151,10 @@ void add_consume_command(CLI::App& app, CliContext& context) {
   beginning->excludes(offset, timestamp);
   offset->excludes(timestamp);
   cmd->add_option("-p,--partition", options->partition, "Read only this partition")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-X,--property", options->properties,
+                  "Consumer setting by its Kafka name, key=value, repeatable; applied after the other options "
+                  "(-X fetch.max.wait.ms=100)")
+      ->allow_extra_args(false);
   cmd->add_option("-n,--max-records", options->max_records, "Stop after N records")->check(CLI::PositiveNumber);
   cmd->add_option("--timeout-ms", options->timeout_ms, "Stop after this long without a new record; 0 waits forever")
       ->check(CLI::NonNegativeNumber)

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "sluice/client/config_properties.h"
 #include "sluice/client/producer.h"
 
 #include "cli_common.h"
@@ -28,6 +29,7 @@ struct ProduceOptions {
   std::string compression = "none";
   int64_t linger_ms = 5;
   int64_t timeout_ms = 30'000;
+  std::vector<std::string> properties;  // -X key=value, by Kafka name
 };
 
 // Delivery reports, written by the producer's io thread (or the caller's, for
@@ -84,6 +86,9 @@ int produce(const CliContext& context, const ProduceOptions& options) {
   config.max_block_ms = options.timeout_ms;
   config.request_timeout_ms = options.timeout_ms;
   config.delivery_timeout_ms = options.timeout_ms + options.linger_ms;
+  if (auto s = apply_properties(options.properties, config, &client::set_property); !s) {
+    return fail(s.error().message, kUsage);
+  }
   auto producer = Producer::create(config);
   if (!producer) return fail("produce", producer.error(), context.brokers);
 
@@ -157,6 +162,10 @@ void add_produce_command(CLI::App& app, CliContext& context) {
                   "Write every record to this partition (default: by key hash, sticky for null keys)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--compression", options->compression, "none or zstd")->capture_default_str();
+  cmd->add_option("-X,--property", options->properties,
+                  "Producer setting by its Kafka name, key=value, repeatable; applied after the other options "
+                  "(-X linger.ms=20 -X batch.size=65536)")
+      ->allow_extra_args(false);
   cmd->add_option("--linger-ms", options->linger_ms, "Wait up to this long to fill a batch")
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}))
       ->capture_default_str();
