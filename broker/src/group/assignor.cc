@@ -6,10 +6,10 @@
 namespace sluice::broker::group {
 
 const Assignor* find_assignor(std::string_view name) {
-  static const UniformAssignor uniform;
-  static const RangeAssignor range;
-  if (name == uniform.name()) return &uniform;
-  if (name == range.name()) return &range;
+  static const UniformAssignor kUniform;
+  static const RangeAssignor kRange;
+  if (name == kUniform.name()) return &kUniform;
+  if (name == kRange.name()) return &kRange;
   return nullptr;
 }
 
