@@ -277,6 +277,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
   auto impl = std::make_unique<Impl>();
   if (auto s = impl->data_dir_lock.acquire(config.data_dir); !s) return tl::unexpected(s.error());
   impl->state.config = config;
+  impl->state.steady_clock = &environment.steady_clock;
   impl->state.write_health = std::make_unique<WriteHealth>(config.data_dir);
   impl->open_files_limit = soft_open_files_limit();
   auto topics = TopicTable::open(environment.fs, environment.clock, config.data_dir, config.topic_defaults);

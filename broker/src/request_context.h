@@ -16,6 +16,7 @@
 #include "sluice/broker/broker_config.h"
 #include "sluice/broker/metrics.h"
 #include "sluice/broker/topic_table.h"
+#include "sluice/common/steady_clock.h"
 #include "sluice/proto/api_registry.h"
 #include "sluice/proto/frame.h"
 
@@ -31,6 +32,8 @@ struct BrokerState {
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
   Metrics metrics;
+  // Long-poll and idle deadlines are measured on it (BrokerEnvironment::steady_clock).
+  const SteadyClock* steady_clock = &SystemSteadyClock::instance();
   std::unique_ptr<WriteHealth> write_health;  // set at start, for the data directory
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
   // Threads mostly wait in fdatasync (group commit), so there are more than cores.

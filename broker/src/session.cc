@@ -67,12 +67,13 @@ struct InFlight {
 // Shared by the reader and the writer of one connection; both run on the
 // connection's (single-threaded) executor, so nothing here needs a lock.
 struct Pipeline {
-  explicit Pipeline(const asio::any_io_executor& ex)
-      : wake_writer(ex, std::chrono::steady_clock::time_point::max()),
+  Pipeline(const asio::any_io_executor& ex, const SteadyClock& clock)
+      : idle_since(clock.now()),
+        wake_writer(ex, std::chrono::steady_clock::time_point::max()),
         wake_reader(ex, std::chrono::steady_clock::time_point::max()) {}
   std::deque<std::shared_ptr<InFlight>> queue;  // in arrival order
-  // Since when the queue has been empty: the idle timeout counts from here.
-  std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
+  // Since when the queue has been empty, by BrokerState::steady_clock: the idle timeout counts from here.
+  SteadyTime idle_since;
   asio::steady_timer wake_writer;
   asio::steady_timer wake_reader;
   bool frame_started = false;  // the reader has a frame's length and awaits its bytes
@@ -92,6 +93,21 @@ asio::awaitable<void> wait_for(asio::steady_timer& timer, std::chrono::steady_cl
   timer.expires_at(deadline);
   std::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Until `deadline` by `clock`, or the timer's cancel(): the timer fires at the
+// deadline in real time, and a clock moved by a test wakes it through on_advance().
+asio::awaitable<void> wait_until(const SteadyClock& clock, asio::steady_timer& timer, SteadyTime deadline) {
+  auto executor = co_await asio::this_coro::executor;
+  // A wake-up posted just before the wait ended must not touch the timer of a later wait.
+  auto waiting = std::make_shared<bool>(true);
+  const SteadyClock::Subscription advanced = clock.on_advance([weak = std::weak_ptr<bool>(waiting), &timer, executor] {
+    asio::post(executor, [weak, &timer] {
+      if (weak.lock()) timer.cancel();
+    });
+  });
+  co_await wait_for(timer, timer_expiry(clock, deadline));
+  if (advanced != 0) clock.cancel_on_advance(advanced);
 }
 
 asio::awaitable<void> handle(BrokerState& state, std::shared_ptr<InFlight> request, Pipeline& pipeline,
@@ -119,7 +135,7 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
       auto request = std::move(pipeline.queue.front());
       pipeline.queue.pop_front();
       pipeline.wake_reader.cancel();
-      if (pipeline.queue.empty()) pipeline.idle_since = std::chrono::steady_clock::now();
+      if (pipeline.queue.empty()) pipeline.idle_since = state.steady_clock->now();
       state.metrics.request_done(
           request->spec, std::chrono::duration<double>(std::chrono::steady_clock::now() - request->started).count(),
           request->response.error ? Metrics::Outcome::error : Metrics::Outcome::ok);
@@ -147,8 +163,8 @@ asio::awaitable<void> write_responses(BrokerState& state, asio::ip::tcp::socket&
     if (pipeline.queue.empty() && !pipeline.frame_started && !pipeline.idle_closed) {
       // Nothing in flight: the writer is the one to notice the connection went idle.
       auto idle_deadline = pipeline.idle_since + std::chrono::milliseconds(state.config.connections_max_idle_ms);
-      if (std::chrono::steady_clock::now() < idle_deadline) {
-        co_await wait_for(pipeline.wake_writer, idle_deadline);
+      if (state.steady_clock->now() < idle_deadline) {
+        co_await wait_until(*state.steady_clock, pipeline.wake_writer, idle_deadline);
         continue;
       }
       state.metrics.idle_connection_closed("native");
@@ -182,7 +198,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
     if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   auto executor = co_await asio::this_coro::executor;
-  Pipeline pipeline(executor);
+  Pipeline pipeline(executor, *state.steady_clock);
   // Appends of this connection run in request order on one strand of the storage pool.
   auto appends = asio::make_strand(state.storage_pool);
   // Request frames are filled at once from the socket: reusing a few (not zeroing,

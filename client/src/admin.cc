@@ -50,9 +50,12 @@ Status single(Result<std::vector<TopicStatus>> r) {
 
 Admin::Admin(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<Admin> Admin::create(AdminConfig config) {
+Result<Admin> Admin::create(AdminConfig config) { return create(std::move(config), SystemSteadyClock::instance()); }
+
+Result<Admin> Admin::create(AdminConfig config, const SteadyClock& clock) {
   if (config.request_timeout_ms <= 0) return make_error(Errc::invalid_argument, "request_timeout_ms must be positive");
-  auto net = NetworkClient::create(NetworkOptions{config.bootstrap, config.client_id});
+  auto net = NetworkClient::create(
+      NetworkOptions{.bootstrap = config.bootstrap, .client_id = config.client_id, .clock = &clock});
   if (!net) return tl::unexpected(net.error());
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <asio/connect.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
@@ -17,13 +18,22 @@
 namespace sluice::client {
 
 std::shared_ptr<Connection> Connection::create(asio::io_context& io, ConnectionOptions options) {
-  return std::shared_ptr<Connection>(new Connection(io, std::move(options)));
+  auto connection = std::shared_ptr<Connection>(new Connection(io, std::move(options)));
+  std::weak_ptr<Connection> weak = connection;
+  connection->advanced_ = connection->options_.clock->on_advance([weak, &io] {
+    asio::post(io, [weak] {
+      if (auto c = weak.lock()) c->on_clock_advanced();
+    });
+  });
+  return connection;
 }
 
 Connection::Connection(asio::io_context& io, ConnectionOptions options)
     : options_(std::move(options)), resolver_(io), socket_(io), timer_(io) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (advanced_ != 0) options_.clock->cancel_on_advance(advanced_);
+}
 
 void Connection::send(OutgoingRequest request) {
   if (shut_down_) {
@@ -34,7 +44,7 @@ void Connection::send(OutgoingRequest request) {
   p.correlation_id = next_correlation_id_++;
   p.api = request.api;
   p.expect_response = request.expect_response;
-  p.deadline = std::chrono::steady_clock::now() + request.timeout;
+  p.deadline = options_.clock->now() + request.timeout;
   p.records = std::move(request.records);
   p.keepalive = std::move(request.keepalive);
   p.on_done = std::move(request.on_done);
@@ -227,7 +237,7 @@ void Connection::arm_timer() {
     timer_.cancel();
     return;
   }
-  timer_.expires_at(earliest);
+  timer_.expires_at(timer_expiry(*options_.clock, earliest));
   auto self = shared_from_this();
   timer_.async_wait([this, self, earliest](const std::error_code& ec) {
     if (ec || earliest != timer_deadline_) return;  // cancelled or re-armed
@@ -237,7 +247,7 @@ void Connection::arm_timer() {
 
 void Connection::on_timer() {
   timer_deadline_ = SteadyTime::max();
-  SteadyTime now = std::chrono::steady_clock::now();
+  SteadyTime now = options_.clock->now();
   const Pending* expired = nullptr;
   for (const auto* q : {&awaiting_, &unacknowledged_, &queued_}) {
     for (const Pending& p : *q) {
@@ -254,6 +264,10 @@ void Connection::on_timer() {
   Error others =
       client_error(ErrorCode::disconnected, "connection to " + peer() + " closed because " + what + " timed out");
   fail_all(others, expired->correlation_id, &timeout);
+}
+
+void Connection::on_clock_advanced() {
+  if (timer_deadline_ != SteadyTime::max() && options_.clock->now() >= timer_deadline_) on_timer();
 }
 
 void Connection::close(const Error& reason) { fail_all(reason); }

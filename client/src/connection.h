@@ -29,6 +29,7 @@
 
 #include "sluice/client/network_client.h"
 #include "sluice/client/request.h"
+#include "sluice/client/steady_clock.h"
 
 namespace sluice::client {
 
@@ -36,6 +37,8 @@ struct ConnectionOptions {
   HostPort broker;
   std::string client_id;
   uint32_t max_frame_bytes = 64u << 20;
+  // Request deadlines are measured on it. Must outlive the connection.
+  const SteadyClock* clock = &SystemSteadyClock::instance();
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -57,7 +60,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class State { idle, connecting, connected };
-  using SteadyTime = std::chrono::steady_clock::time_point;
   struct Pending {
     uint64_t correlation_id = 0;
     Api api = Api::api_versions;
@@ -86,6 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_frame();
   void arm_timer();
   void on_timer();
+  // A clock moved by a test: expire what its new time passed.
+  void on_clock_advanced();
   void fail_all(const Error& reason, uint64_t timed_out_correlation_id = 0, const Error* timeout_error = nullptr);
   std::string peer() const { return options_.broker.to_string(); }
 
@@ -93,7 +97,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  SteadyTime timer_deadline_ = SteadyTime::max();
+  SteadyTime timer_deadline_ = SteadyTime::max();  // by options_.clock; max: not armed
+  SteadyClock::Subscription advanced_ = 0;
   State state_ = State::idle;
   bool shut_down_ = false;
   Error shutdown_reason_;

@@ -1,10 +1,24 @@
 #include "metadata_cache.h"
 
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "sluice/client/client_errors.h"
 
 namespace sluice::client {
+
+namespace {
+
+// The pause between metadata retries, measured on `clock`: nothing notifies, so
+// only the clock passing `until` ends it.
+void pause_until(const SteadyClock& clock, SteadyTime until) {
+  std::condition_variable cv;
+  std::mutex mutex;
+  std::unique_lock lock(mutex);
+  clock.wait_until(cv, lock, until, [] { return false; });
+}
+
+}  // namespace
 
 MetadataCache::MetadataCache(NetworkClient& net, Options options) : net_(net), options_(options) {}
 
@@ -39,7 +53,7 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime n
                      "no metadata cached for topic \"" + topic + "\", and a delivery callback cannot wait for it"));
   }
   for (;;) {
-    now = std::chrono::steady_clock::now();
+    now = options_.clock->now();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     if (left.count() <= 0) {
       return tl::unexpected(
@@ -50,8 +64,8 @@ Result<int32_t> MetadataCache::partitions(const std::string& topic, SteadyTime n
       // The broker may be restarting: try again until the deadline.
       auto pause = std::min(std::chrono::milliseconds(100),
                             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
-      if (std::chrono::steady_clock::now() + pause >= deadline) return tl::unexpected(metadata.error());
-      std::this_thread::sleep_for(pause);
+      if (options_.clock->now() + pause >= deadline) return tl::unexpected(metadata.error());
+      pause_until(*options_.clock, now + pause);
       continue;
     }
     if (!metadata) return tl::unexpected(metadata.error());
@@ -76,7 +90,7 @@ void MetadataCache::store(const std::string& topic, const Result<ClusterMetadata
     }
   }
   std::lock_guard lock(mutex_);
-  entries_.insert_or_assign(topic, Entry{count, std::chrono::steady_clock::now()});
+  entries_.insert_or_assign(topic, Entry{count, options_.clock->now()});
 }
 
 void MetadataCache::refresh_async(const std::string& topic) {

@@ -26,6 +26,7 @@ class MetadataCache {
     std::chrono::milliseconds max_age{300'000};  // present entries older than this are refreshed
     std::chrono::milliseconds absent_ttl{100};   // absent entries are re-asked after this
     std::chrono::milliseconds request_timeout{30'000};
+    const SteadyClock* clock = &SystemSteadyClock::instance();  // max_block_ms and entry ages; outlives the cache
   };
   MetadataCache(NetworkClient& net, Options options);
 

@@ -57,7 +57,8 @@ struct NetworkClient::Impl {
   Error closed_error() const { return client_error(ErrorCode::closed, "client " + options.client_id + " is closed"); }
 
   std::shared_ptr<Connection> make_connection(const HostPort& address) {
-    return Connection::create(io, ConnectionOptions{address, options.client_id, options.max_frame_bytes});
+    return Connection::create(io,
+                              ConnectionOptions{address, options.client_id, options.max_frame_bytes, options.clock});
   }
 
   // REQUIRES: on the io thread, before shutdown's post ran.

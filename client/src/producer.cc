@@ -49,13 +49,14 @@ Error closed_error() { return client_error(ErrorCode::closed, "the producer is c
 }  // namespace
 
 struct Producer::Impl {
-  Impl(ProducerConfig c, std::unique_ptr<NetworkClient> n)
+  Impl(ProducerConfig c, std::unique_ptr<NetworkClient> n, const SteadyClock& k)
       : config(std::move(c)),
         net(std::move(n)),
+        clock(k),
         memory(config.buffer_memory, clock),
         metadata(*net, MetadataCache::Options{milliseconds(config.metadata_max_age_ms),
                                               milliseconds(std::max<int64_t>(config.retry_backoff_ms, 1)),
-                                              milliseconds(config.request_timeout_ms)}),
+                                              milliseconds(config.request_timeout_ms), &clock}),
         accumulator(accumulator_config(config), memory, clock),
         sender(sender_config(config), *net, accumulator, metadata, clock) {
     // A send() waiting for memory makes every batch ready; the sender must look now.
@@ -68,9 +69,7 @@ struct Producer::Impl {
 
   ProducerConfig config;
   std::unique_ptr<NetworkClient> net;  // first member: destroyed last, after everything using its io_context
-  // Deadlines, linger and backoff are measured on it. The system clock until the
-  // sender's and connections' asio timers get a seam (see sender.h).
-  const SteadyClock& clock = SystemSteadyClock::instance();
+  const SteadyClock& clock;            // deadlines, linger, backoff and request timeouts are measured on it
   MemoryBudget memory;
   MetadataCache metadata;
   StickyPartitioner sticky;
@@ -193,10 +192,15 @@ void Producer::Impl::close(milliseconds timeout) {
 Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Producer> Producer::create(ProducerConfig config) {
+  return create(std::move(config), SystemSteadyClock::instance());
+}
+
+Result<Producer> Producer::create(ProducerConfig config, const SteadyClock& clock) {
   if (auto s = validate(config); !s) return tl::unexpected(s.error());
-  auto net = NetworkClient::create(NetworkOptions{config.bootstrap, config.client_id});
+  auto net = NetworkClient::create(
+      NetworkOptions{.bootstrap = config.bootstrap, .client_id = config.client_id, .clock = &clock});
   if (!net) return tl::unexpected(net.error());
-  return Producer(std::make_unique<Impl>(std::move(config), std::move(*net)));
+  return Producer(std::make_unique<Impl>(std::move(config), std::move(*net), clock));
 }
 
 Producer::Producer(ProducerConfig config) {

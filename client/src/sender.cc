@@ -20,7 +20,12 @@ Sender::Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accum
       accumulator_(accumulator),
       metadata_(metadata),
       clock_(clock),
-      timer_(net.io_context()) {}
+      timer_(net.io_context()),
+      advanced_(clock.on_advance([this] { wakeup(); })) {}
+
+Sender::~Sender() {
+  if (advanced_ != 0) clock_.cancel_on_advance(advanced_);
+}
 
 void Sender::wakeup() {
   if (wakeup_pending_.exchange(true)) return;
@@ -43,7 +48,7 @@ void Sender::close(const Error& error) {
 void Sender::arm_timer(SteadyTime when) {
   if (when >= timer_at_) return;  // an earlier wake-up is already set
   timer_at_ = when;
-  timer_.expires_at(when);
+  timer_.expires_at(timer_expiry(clock_, when));
   timer_.async_wait([this, when](const std::error_code& ec) {
     if (ec || when != timer_at_) return;  // cancelled or superseded
     timer_at_ = SteadyTime::max();

@@ -54,11 +54,13 @@ struct SenderConfig {
 
 class Sender {
  public:
-  // Reads the time from `clock` (which must outlive it); its wake-up timer runs on
-  // the io_context's steady clock, so `clock` must be the system one until timers
-  // get a seam too.
+  // Reads the time from `clock` (which must outlive it); its asio timer is only a
+  // wake-up at the next deadline, and an advance of a manual clock wakes it too.
   Sender(SenderConfig config, NetworkClient& net, RecordAccumulator& accumulator, MetadataCache& metadata,
          const SteadyClock& clock = SystemSteadyClock::instance());
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
 
   void wakeup();
   // On the io thread: stops sending, fails every queued batch with `error`;
@@ -99,6 +101,7 @@ class Sender {
   const SteadyClock& clock_;
   asio::steady_timer timer_;
   SteadyTime timer_at_ = SteadyTime::max();
+  SteadyClock::Subscription advanced_ = 0;
   std::atomic<bool> wakeup_pending_{false};
   std::set<TopicPartition> muted_;
   // Idempotence state.

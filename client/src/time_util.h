@@ -8,7 +8,7 @@
 
 namespace sluice::client {
 
-inline SteadyTime deadline_after(std::chrono::milliseconds d, SteadyTime now = std::chrono::steady_clock::now()) {
+inline SteadyTime deadline_after(std::chrono::milliseconds d, SteadyTime now) {
   constexpr auto kFar = std::chrono::hours(24 * 365 * 100);
   if (d >= std::chrono::duration_cast<std::chrono::milliseconds>(kFar)) return now + kFar;
   if (d.count() < 0) return now;

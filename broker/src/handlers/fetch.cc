@@ -90,8 +90,8 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
     }
     targets.push_back(std::move(t));
   }
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
+  const SteadyClock& clock = *state.steady_clock;
+  auto deadline = clock.now() + std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
   size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes(), 0));
   auto body = std::make_unique<wire::FetchResponse>();
   Response response;
@@ -100,24 +100,27 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
   while (true) {
     // Register for wake-ups before reading, so an append between the read and the
     // wait is never missed.
-    auto timer = std::make_shared<asio::steady_timer>(executor, deadline);
+    auto timer = std::make_shared<asio::steady_timer>(executor, timer_expiry(clock, deadline));
+    auto wake = [weak = std::weak_ptr<asio::steady_timer>(timer), executor] {
+      if (auto tm = weak.lock()) asio::post(executor, [tm] { tm->cancel(); });
+    };
+    // A clock moved by a test wakes the wait; the system clock never calls back.
+    const SteadyClock::Subscription advanced = clock.on_advance(wake);
     std::vector<std::pair<Partition*, uint64_t>> waits;
     for (auto& t : targets) {
       if (!t.partition) continue;
-      std::weak_ptr<asio::steady_timer> weak = timer;
-      waits.emplace_back(t.partition, t.partition->on_next_append([weak, executor] {
-        if (auto tm = weak.lock()) asio::post(executor, [tm] { tm->cancel(); });
-      }));
+      waits.emplace_back(t.partition, t.partition->on_next_append(wake));
     }
     size_t bytes = read_once(req, targets, *body, response.file_regions, records, response.error);
-    bool done = bytes >= min_bytes || response.error || std::chrono::steady_clock::now() >= deadline;
+    bool done = bytes >= min_bytes || response.error || clock.now() >= deadline;
     if (!done) {
       std::error_code ec;
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     for (auto [partition, id] : waits) partition->cancel_wait(id);
+    if (advanced != 0) clock.cancel_on_advance(advanced);
     if (done) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock.now() >= deadline) {
       read_once(req, targets, *body, response.file_regions, records, response.error);
       break;
     }

@@ -13,16 +13,18 @@
 #include "sluice/broker/broker_config.h"
 #include "sluice/common/clock.h"
 #include "sluice/common/error.h"
+#include "sluice/common/steady_clock.h"
 #include "sluice/storage/file_system.h"
 
 namespace sluice::broker {
 
 // What the broker takes from outside rather than from the process, so a test can
-// run it on a fault-injecting file system and a manual clock. Both must outlive
+// run it on a fault-injecting file system and manual clocks. All must outlive
 // the broker. (The data directory's lock is always a real flock.)
 struct BrokerEnvironment {
   storage::FileSystem& fs = storage::posix_file_system();
-  Clock& clock = SystemClock::instance();  // record timestamps' age: retention, segment.ms
+  Clock& clock = SystemClock::instance();                           // record timestamps' age: retention, segment.ms
+  const SteadyClock& steady_clock = SystemSteadyClock::instance();  // fetch long polls, idle connections
 };
 
 class Broker {

@@ -16,6 +16,7 @@
 
 #include "sluice/client/list_offsets.h"
 #include "sluice/client/metadata.h"
+#include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
 
@@ -42,6 +43,8 @@ struct TopicStatus {
 class Admin {
  public:
   static Result<Admin> create(AdminConfig config);
+  // The same, measuring request timeouts on `clock` (which must outlive the client).
+  static Result<Admin> create(AdminConfig config, const SteadyClock& clock);
   // Throws std::invalid_argument on an invalid config.
   explicit Admin(AdminConfig config);
   Admin(Admin&&) noexcept;

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "sluice/client/request.h"
+#include "sluice/client/steady_clock.h"
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 
@@ -56,6 +57,8 @@ struct NetworkOptions {
   std::string client_id;
   // Largest frame this client sends or accepts; a bigger response closes the connection.
   uint32_t max_frame_bytes = 64u << 20;
+  // Request timeouts are measured on it. Must outlive the client.
+  const SteadyClock* clock = &SystemSteadyClock::instance();
 };
 
 class NetworkClient {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "sluice/client/producer_config.h"
+#include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
 
@@ -56,6 +57,9 @@ class Producer {
  public:
   // Validates the config and starts the io thread; connects on first use.
   static Result<Producer> create(ProducerConfig config);
+  // The same, measuring linger, backoff and every timeout on `clock` (which
+  // must outlive the producer), so a test can move time instead of sleeping.
+  static Result<Producer> create(ProducerConfig config, const SteadyClock& clock);
   // The same, for callers that prefer exceptions at this edge:
   // throws std::invalid_argument on an invalid config.
   explicit Producer(ProducerConfig config);
