@@ -2,10 +2,12 @@
 // test moves the clock past linger_ms, not for real time.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <string>
 #include <vector>
 
+#include "sluice/client/client_errors.h"
 #include "sluice/client/producer.h"
 
 #include "fake_broker.h"
@@ -46,6 +48,38 @@ TEST(ProducerSteadyClock, LingerHoldsTheBatchUntilTheClockPassesLinger) {
   clock.advance(2ms);
   for (auto& f : reports) ASSERT_TRUE(f.get());
   EXPECT_EQ(log.batch_sizes(), std::vector<int32_t>{10});
+}
+
+TEST(ProducerSteadyClock, AnUnansweredBatchFailsWithDeliveryTimeoutOnceTheClockPassesIt) {
+  FakeLog log;
+  log.add_topic("t", 1);
+  std::promise<void> produce_arrived;
+  std::atomic<bool> arrived{false};
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() != wire::PRODUCE) return log.handle(r);
+    if (!arrived.exchange(true)) produce_arrived.set_value();
+    return FakeBroker::Reply::silence();  // the broker never acknowledges the batch
+  });
+  ManualSteadyClock clock;
+  ProducerConfig c;
+  c.bootstrap = broker.bootstrap();
+  c.linger_ms = 0;
+  c.request_timeout_ms = 600'000;
+  c.delivery_timeout_ms = 600'000;
+  auto producer = Producer::create(c, clock);
+  ASSERT_TRUE(producer) << producer.error().to_string();
+  auto report = producer->send({.topic = "t", .value = "v"});
+  produce_arrived.get_future().wait();
+
+  clock.advance(std::chrono::milliseconds(599'000));
+  EXPECT_EQ(report.wait_for(0s), std::future_status::timeout) << "not before delivery_timeout_ms";
+
+  clock.advance(std::chrono::milliseconds(1'001));
+  auto result = report.get();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::delivery_timeout) << result.error().to_string();
+  EXPECT_NE(result.error().message.find("REQUEST_TIMED_OUT"), std::string::npos)
+      << "the last error is the request's timeout: " << result.error().message;
 }
 
 }  // namespace
