@@ -81,11 +81,16 @@ class Simulation {
     return total;
   }
 
-  void join() {
+  // Subscribes by pattern, so topics created during the run join its subscription.
+  static Client fresh_client() {
     Client client;
     client.regex = "t.*";
     client.rebalance_timeout_ms = 60'000;
-    clients_.push_back(client);
+    return client;
+  }
+
+  void join() {
+    clients_.push_back(fresh_client());
     heartbeat(clients_.back(), testing::Apply::later);
   }
 
@@ -102,14 +107,14 @@ class Simulation {
     EXPECT_TRUE(response.error().code == GroupErrc::unknown_member_id ||
                 response.error().code == GroupErrc::fenced_member_epoch)
         << response.error().to_string();
-    client = Client{"", kJoinEpoch, std::nullopt, {}, "t.*", 60'000, {}, std::nullopt};
+    client = fresh_client();
   }
 
   void expire() {
     group_.expire(at_ms(now_ms_));
     for (Client& client : clients_) {
       if (!client.member_id.empty() && !group_.members().count(client.member_id)) {
-        client = Client{"", kJoinEpoch, std::nullopt, {}, "t.*", 60'000, {}, std::nullopt};
+        client = fresh_client();
       }
     }
   }
