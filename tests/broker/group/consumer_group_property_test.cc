@@ -31,6 +31,8 @@ class Simulation {
         leave(pick(clients_.size()));
       } else if (action < 13 && !clients_.empty()) {
         clients_.erase(clients_.begin() + pick(clients_.size()));  // crashes: its session runs out
+      } else if (action < 14 && !clients_.empty()) {
+        static_restart(pick(clients_.size()));
       } else if (action < 15) {
         topics_.emplace("t" + std::to_string(topics_.size()), 1 + pick(5));
       } else if (action < 30) {
@@ -81,12 +83,26 @@ class Simulation {
     return total;
   }
 
-  // Subscribes by pattern, so topics created during the run join its subscription.
-  static Client fresh_client() {
+  // Subscribes by pattern, so topics created during the run join its subscription; every
+  // other client is a static member.
+  Client fresh_client() {
     Client client;
     client.regex = "t.*";
-    client.rebalance_timeout_ms = 60'000;
+    client.rebalance_timeout_ms = 8'000;
+    if (++clients_made_ % 2 == 0) client.instance_id = "instance-" + std::to_string(clients_made_);
     return client;
+  }
+
+  // The process stops with -2 and a new one with the same instance id joins.
+  void static_restart(size_t index) {
+    Client& old = clients_[index];
+    if (!old.instance_id || old.member_id.empty()) return;
+    old.epoch = kStaticLeaveEpoch;
+    EXPECT_TRUE(beat(group_, old, topics_, at_ms(now_ms_)));
+    Client restarted = fresh_client();
+    restarted.instance_id = old.instance_id;
+    old = restarted;
+    heartbeat(old, testing::Apply::later);
   }
 
   void join() {
@@ -95,8 +111,10 @@ class Simulation {
   }
 
   void leave(size_t index) {
-    clients_[index].epoch = kLeaveEpoch;
-    EXPECT_TRUE(beat(group_, clients_[index], topics_, at_ms(now_ms_)));
+    if (!clients_[index].member_id.empty()) {
+      clients_[index].epoch = kLeaveEpoch;
+      EXPECT_TRUE(beat(group_, clients_[index], topics_, at_ms(now_ms_)));
+    }
     clients_.erase(clients_.begin() + static_cast<std::ptrdiff_t>(index));
   }
 
@@ -133,7 +151,10 @@ class Simulation {
   }
 
   std::mt19937 random_;
-  ConsumerGroup group_{"g", GroupConfig{}, testing::counting_ids()};
+  // Timeouts short next to the steps' pace, so sessions and revocations run out during the run.
+  ConsumerGroup group_{"g", GroupConfig{std::chrono::seconds(10), std::chrono::seconds(1), std::chrono::seconds(8)},
+                       testing::counting_ids()};
+  int clients_made_ = 0;
   TopicPartitions topics_{{"t0", 12}};
   std::vector<Client> clients_;
   int64_t now_ms_ = 0;
