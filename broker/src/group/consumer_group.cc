@@ -22,23 +22,19 @@ ConsumerGroup::ConsumerGroup(std::string group_id, GroupConfig config, IdGenerat
 
 Result<HeartbeatResponse> ConsumerGroup::heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
                                                    Clock::time_point now) {
-  if (request.member_epoch == kLeaveEpoch || request.member_epoch == kStaticLeaveEpoch) {
-    const auto it = members_.find(request.member_id);
-    if (it == members_.end() || it->second.static_left) {
-      return make_error(GroupErrc::unknown_member_id, "unknown member " + request.member_id + " left the group");
-    }
-    Member& member = it->second;
-    if (request.member_epoch == kStaticLeaveEpoch && member.instance_id) {
-      member.static_left = true;
-      member.session_deadline = now + config_.session_timeout;
-      return HeartbeatResponse{member.member_id, kStaticLeaveEpoch, config_.heartbeat_interval, std::nullopt};
-    }
-    remove(request.member_id);
-    bump();
-    return HeartbeatResponse{request.member_id, kLeaveEpoch, config_.heartbeat_interval, std::nullopt};
+  if (request.member_epoch == kLeaveEpoch || request.member_epoch == kStaticLeaveEpoch) return leave(request, now);
+  // Everything that can refuse the request is checked before the group changes.
+  if (request.server_assignor && find_assignor(*request.server_assignor) == nullptr) {
+    return make_error(Errc::unsupported, "unknown server assignor '" + *request.server_assignor + "'");
   }
-
-  if (Status assignor = update_assignor(request); !assignor) return tl::unexpected(assignor.error());
+  std::optional<std::shared_ptr<const std::regex>> pattern;
+  if (request.regex && !request.regex->empty()) {
+    Result<std::shared_ptr<const std::regex>> compiled = compile_subscription(*request.regex);
+    if (!compiled) return tl::unexpected(compiled.error());
+    pattern = std::move(*compiled);
+  } else if (request.regex) {
+    pattern = nullptr;
+  }
   const bool joining = request.member_epoch == kJoinEpoch;
   const size_t members_before = members_.size();
   Result<Member*> found = joining ? join(request, now) : find_current(request);
@@ -51,19 +47,35 @@ Result<HeartbeatResponse> ConsumerGroup::heartbeat(const HeartbeatRequest& reque
   if (!request.client_id.empty()) member.client_id = request.client_id;
   if (!request.host.empty()) member.host = request.host;
   if (request.owned) member.reported_owned = normalized(*request.owned);
-  Result<bool> resubscribed = update_subscription(member, request, topics);
-  if (!resubscribed) {
-    if (joined) remove(member.member_id);
-    return tl::unexpected(resubscribed.error());
-  }
   member.session_deadline = now + config_.session_timeout;
+  const bool resubscribed = update_subscription(member, request, std::move(pattern), topics);
+  if (request.server_assignor && *request.server_assignor != assignor_name_) {
+    assignor_name_ = *request.server_assignor;
+    bump();
+  }
 
-  if (joined || *resubscribed) bump();
+  if (joined || resubscribed) bump();
   // A subscribed topic created, deleted or grown since the target was computed.
   if (group_epoch_ == assignment_epoch_ && subscribed_metadata(topics) != target_metadata_) bump();
   if (group_epoch_ > assignment_epoch_) refresh_target(topics);
   reconcile_member(member, now);
   return respond(member, resend);
+}
+
+Result<HeartbeatResponse> ConsumerGroup::leave(const HeartbeatRequest& request, Clock::time_point now) {
+  const auto it = members_.find(request.member_id);
+  if (it == members_.end() || it->second.static_left) {
+    return make_error(GroupErrc::unknown_member_id, "unknown member " + request.member_id + " left the group");
+  }
+  Member& member = it->second;
+  if (request.member_epoch == kStaticLeaveEpoch && member.instance_id) {
+    member.static_left = true;
+    member.session_deadline = now + config_.session_timeout;
+    return HeartbeatResponse{member.member_id, kStaticLeaveEpoch, config_.heartbeat_interval, std::nullopt};
+  }
+  remove(request.member_id);
+  bump();
+  return HeartbeatResponse{request.member_id, kLeaveEpoch, config_.heartbeat_interval, std::nullopt};
 }
 
 Result<Member*> ConsumerGroup::join(const HeartbeatRequest& request, Clock::time_point now) {
@@ -126,36 +138,21 @@ Result<Member*> ConsumerGroup::find_current(const HeartbeatRequest& request) {
   return make_error(GroupErrc::fenced_member_epoch, epoch_message(member, request.member_epoch));
 }
 
-Result<bool> ConsumerGroup::update_subscription(Member& member, const HeartbeatRequest& request,
-                                                const TopicPartitions& topics) {
+bool ConsumerGroup::update_subscription(Member& member, const HeartbeatRequest& request,
+                                        std::optional<std::shared_ptr<const std::regex>> pattern,
+                                        const TopicPartitions& topics) {
   if (request.subscribed_topics) {
     member.subscribed_topics = *request.subscribed_topics;
     std::sort(member.subscribed_topics.begin(), member.subscribed_topics.end());
   }
-  if (request.regex && *request.regex != member.regex) {
-    if (request.regex->empty()) {
-      member.compiled.reset();
-    } else {
-      Result<std::shared_ptr<const std::regex>> compiled = compile_subscription(*request.regex);
-      if (!compiled) return tl::unexpected(compiled.error());
-      member.compiled = std::move(*compiled);
-    }
+  if (pattern && *request.regex != member.regex) {
+    member.compiled = std::move(*pattern);
     member.regex = *request.regex;
   }
   std::vector<std::string> resolved = resolve_subscription(member.subscribed_topics, member.compiled.get(), topics);
   if (resolved == member.resolved_topics) return false;
   member.resolved_topics = std::move(resolved);
   return true;
-}
-
-Status ConsumerGroup::update_assignor(const HeartbeatRequest& request) {
-  if (!request.server_assignor || *request.server_assignor == assignor_name_) return {};
-  if (find_assignor(*request.server_assignor) == nullptr) {
-    return make_error(Errc::unsupported, "unknown server assignor '" + *request.server_assignor + "'");
-  }
-  assignor_name_ = *request.server_assignor;
-  bump();
-  return {};
 }
 
 TopicPartitions ConsumerGroup::subscribed_metadata(const TopicPartitions& topics) const {

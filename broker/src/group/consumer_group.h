@@ -83,9 +83,11 @@ class ConsumerGroup {
 
   Result<Member*> join(const HeartbeatRequest& request, Clock::time_point now);
   Result<Member*> find_current(const HeartbeatRequest& request);
-  // Whether the member's resolved topics changed.
-  Result<bool> update_subscription(Member& member, const HeartbeatRequest& request, const TopicPartitions& topics);
-  Status update_assignor(const HeartbeatRequest& request);
+  Result<HeartbeatResponse> leave(const HeartbeatRequest& request, Clock::time_point now);
+  // Whether the member's resolved topics changed. `pattern`: the request's regex compiled
+  // (nullptr for ""), nullopt when the request left it unchanged.
+  bool update_subscription(Member& member, const HeartbeatRequest& request,
+                           std::optional<std::shared_ptr<const std::regex>> pattern, const TopicPartitions& topics);
   void refresh_target(const TopicPartitions& topics);
   void reconcile_member(Member& member, Clock::time_point now);
   HeartbeatResponse respond(Member& member, bool resend);

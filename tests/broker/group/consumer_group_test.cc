@@ -268,6 +268,21 @@ TEST_F(ConsumerGroupTest, BadPatternIsAnInvalidArgument) {
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code, Errc::invalid_argument);
   EXPECT_NE(response.error().message.find("orders("), std::string::npos);
+  EXPECT_TRUE(group_.members().empty()) << "a refused join leaves no member behind";
+  EXPECT_EQ(group_.group_epoch(), 0);
+}
+
+TEST_F(ConsumerGroupTest, MemberChoosesTheServerAssignor) {
+  HeartbeatRequest request;
+  request.subscribed_topics = std::vector<std::string>{"t"};
+  request.server_assignor = "sticky-ish";
+  const auto refused = group_.heartbeat(request, kTopics, at_ms(0));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::unsupported);
+  EXPECT_TRUE(group_.members().empty());
+  request.server_assignor = "range";
+  ASSERT_TRUE(group_.heartbeat(request, kTopics, at_ms(0)));
+  EXPECT_EQ(group_.assignor_name(), "range");
 }
 
 TEST_F(ConsumerGroupTest, UnchangedAssignmentIsNotResent) {
