@@ -151,16 +151,23 @@ bool ConsumerGroup::update_subscription(Member& member, const HeartbeatRequest& 
   }
   std::vector<std::string> resolved = resolve_subscription(member.subscribed_topics, member.compiled.get(), topics);
   if (resolved == member.resolved_topics) return false;
+  count_subscriptions(member, -1);
   member.resolved_topics = std::move(resolved);
+  count_subscriptions(member, +1);
   return true;
+}
+
+void ConsumerGroup::count_subscriptions(const Member& member, int delta) {
+  for (const std::string& topic : member.resolved_topics) {
+    const int count = subscribers_[topic] += delta;
+    if (count == 0) subscribers_.erase(topic);
+  }
 }
 
 TopicPartitions ConsumerGroup::subscribed_metadata(const TopicPartitions& topics) const {
   TopicPartitions subscribed;
-  for (const auto& [id, member] : members_) {
-    for (const std::string& topic : member.resolved_topics) {
-      if (const auto it = topics.find(topic); it != topics.end()) subscribed.insert(*it);
-    }
+  for (const auto& [topic, count] : subscribers_) {
+    if (const auto it = topics.find(topic); it != topics.end()) subscribed.insert(*it);
   }
   return subscribed;
 }
@@ -251,6 +258,7 @@ void ConsumerGroup::remove(const std::string& member_id) {
   const auto it = members_.find(member_id);
   if (it == members_.end()) return;
   release(it->second);
+  count_subscriptions(it->second, -1);
   members_.erase(it);
   target_.erase(member_id);
 }

@@ -93,6 +93,7 @@ class ConsumerGroup {
   HeartbeatResponse respond(Member& member, bool resend);
   void remove(const std::string& member_id);
   void bump() { ++group_epoch_; }
+  void count_subscriptions(const Member& member, int delta);
   void release(const Member& member);
   void claim(const Member& member);
   TopicPartitions subscribed_metadata(const TopicPartitions& topics) const;
@@ -106,6 +107,7 @@ class ConsumerGroup {
   TargetAssignment target_;
   TopicPartitions target_metadata_;  // the subscribed topics' partition counts `target_` was computed with
   std::map<std::string, Member> members_;
+  std::map<std::string, int> subscribers_;    // topic -> members whose resolved topics include it
   std::map<Partition, std::string> holders_;  // partition -> the member with it assigned or pending revocation
 };
 
