@@ -186,6 +186,7 @@ void ConsumerGroup::refresh_target(const TopicPartitions& topics) {
 }
 
 void ConsumerGroup::reconcile_member(Member& member, Clock::time_point now) {
+  if (member.state == MemberState::stable && member.member_epoch == assignment_epoch_) return;  // the common case
   static const TopicAssignment kNothing;
   const auto share = target_.find(member.member_id);
   const ReconcileInput input{share == target_.end() ? kNothing : share->second, assignment_epoch_,
