@@ -1,0 +1,114 @@
+// One consumer group's coordinator state machine (KIP-848): membership, group and
+// assignment epochs, the target assignment, per-member reconciliation and liveness.
+// Pure: no I/O, no wire types, no clock reads — every call takes `now` (Clock, see
+// member.h) and the broker's topics, so the native heartbeat handler and a future
+// classic JoinGroup/SyncGroup listener drive the same groups.
+// Thread-safety: none; the coordinator serializes calls per group.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/common/error.h"
+
+#include "assignor.h"
+#include "member.h"
+#include "subscription.h"
+
+namespace sluice::broker::group {
+
+struct GroupConfig {
+  std::chrono::milliseconds session_timeout{45'000};             // as Kafka's group.consumer.session.timeout.ms
+  std::chrono::milliseconds heartbeat_interval{5'000};           // dictated to members
+  std::chrono::milliseconds default_rebalance_timeout{300'000};  // when a joining member sends none
+};
+
+enum class GroupState { empty, assigning, reconciling, stable };
+
+struct HeartbeatRequest {
+  std::string member_id;  // "" to join
+  int32_t member_epoch = kJoinEpoch;
+  std::optional<std::string> instance_id;
+  std::optional<int32_t> rebalance_timeout_ms;  // nullopt: unchanged
+  std::string client_id;
+  std::string host;
+  std::optional<std::vector<std::string>> subscribed_topics;  // nullopt: unchanged
+  std::optional<std::string> regex;                           // nullopt: unchanged; "": none
+  std::optional<TopicAssignment> owned;                       // nullopt: unchanged since the last report
+  std::optional<std::string> server_assignor;                 // nullopt: the group's
+};
+
+struct HeartbeatResponse {
+  std::string member_id;
+  int32_t member_epoch = kJoinEpoch;
+  std::chrono::milliseconds heartbeat_interval{0};
+  std::optional<TopicAssignment> assignment;  // what to own now; nullopt: as in the last response
+};
+
+class ConsumerGroup {
+ public:
+  using IdGenerator = std::function<std::string()>;
+
+  ConsumerGroup(std::string group_id, GroupConfig config, IdGenerator new_member_id);
+
+  // Errors: GroupErrc::unknown_member_id, GroupErrc::fenced_member_epoch, Errc::invalid_argument
+  // (bad pattern, a join without subscription), Errc::already_exists (an instance id another live
+  // member holds), Errc::unsupported (unknown assignor).
+  Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
+                                      Clock::time_point now);
+
+  // Whether an offset commit from this member at this epoch is accepted. An empty group also
+  // accepts member id "" with a negative epoch (admin tools, classic simple consumers).
+  Status validate_commit(const std::string& member_id, int32_t member_epoch) const;
+
+  // Removes members whose session ended and members still holding revoked partitions past their
+  // rebalance timeout. Returns the earliest deadline left, for the caller's one timer.
+  std::optional<Clock::time_point> expire(Clock::time_point now);
+
+  const std::string& group_id() const { return group_id_; }
+  GroupState state() const;
+  int32_t group_epoch() const { return group_epoch_; }
+  int32_t assignment_epoch() const { return assignment_epoch_; }
+  const std::string& assignor_name() const { return assignor_name_; }
+  const TargetAssignment& target() const { return target_; }
+  const std::map<std::string, Member>& members() const { return members_; }
+
+ private:
+  using Partition = std::pair<std::string, int32_t>;
+
+  Result<Member*> join(const HeartbeatRequest& request, Clock::time_point now);
+  Result<Member*> find_current(const HeartbeatRequest& request);
+  Result<HeartbeatResponse> leave(const HeartbeatRequest& request, Clock::time_point now);
+  // Whether the member's resolved topics changed. `pattern`: the request's regex compiled
+  // (nullptr for ""), nullopt when the request left it unchanged.
+  bool update_subscription(Member& member, const HeartbeatRequest& request,
+                           std::optional<std::shared_ptr<const std::regex>> pattern, const TopicPartitions& topics);
+  void refresh_target(const TopicPartitions& topics);
+  void reconcile_member(Member& member, Clock::time_point now);
+  HeartbeatResponse respond(Member& member, bool resend);
+  void remove(const std::string& member_id);
+  void bump() { ++group_epoch_; }
+  void count_subscriptions(const Member& member, int delta);
+  void release(const Member& member);
+  void claim(const Member& member);
+  TopicPartitions subscribed_metadata(const TopicPartitions& topics) const;
+
+  std::string group_id_;
+  GroupConfig config_;
+  IdGenerator new_member_id_;
+  int32_t group_epoch_ = 0;
+  int32_t assignment_epoch_ = 0;
+  std::string assignor_name_{kDefaultAssignor};
+  TargetAssignment target_;
+  TopicPartitions target_metadata_;  // the subscribed topics' partition counts `target_` was computed with
+  std::map<std::string, Member> members_;
+  std::map<std::string, int> subscribers_;    // topic -> members whose resolved topics include it
+  std::map<Partition, std::string> holders_;  // partition -> the member with it assigned or pending revocation
+};
+
+}  // namespace sluice::broker::group
