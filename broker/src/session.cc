@@ -98,6 +98,10 @@ asio::awaitable<void> wait_for(asio::steady_timer& timer, std::chrono::steady_cl
 // Until `deadline` by `clock`, or the timer's cancel(): the timer fires at the
 // deadline in real time, and a clock moved by a test wakes it through on_advance().
 asio::awaitable<void> wait_until(const SteadyClock& clock, asio::steady_timer& timer, SteadyTime deadline) {
+  if (!clock.jumps()) {
+    co_await wait_for(timer, deadline);
+    co_return;
+  }
   auto executor = co_await asio::this_coro::executor;
   // A wake-up posted just before the wait ended must not touch the timer of a later wait.
   auto waiting = std::make_shared<bool>(true);

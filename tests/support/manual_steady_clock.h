@@ -31,6 +31,7 @@ class ManualSteadyClock final : public SteadyClock {
     for (auto& [id, callback] : callbacks_) callback();
   }
 
+  bool jumps() const override { return true; }
   Subscription on_advance(AdvanceCallback callback) const override {
     std::lock_guard lock(mu_);
     const Subscription id = next_id_++;
