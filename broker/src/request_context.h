@@ -19,6 +19,7 @@
 #include "sluice/proto/api_registry.h"
 #include "sluice/proto/frame.h"
 
+#include "group/offset_store.h"
 #include "producer_id_allocator.h"
 #include "sluice.pb.h"
 #include "write_health.h"
@@ -30,6 +31,7 @@ struct BrokerState {
   HostPort address;
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
+  std::unique_ptr<group::OffsetStore> offsets;  // loaded at start, before the listener opens
   Metrics metrics;
   std::unique_ptr<WriteHealth> write_health;  // set at start, for the data directory
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
@@ -72,6 +74,10 @@ asio::awaitable<Response> run_on(Executor executor, Work work) {
   co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   co_return response;
 }
+
+// invalid_group_id, or coordinator_load_in_progress until the offsets are loaded:
+// why a group request is refused as a whole (handlers/offset_commit.cc).
+Status check_group_request(const BrokerState& state, const std::string& group_id);
 
 // One handler per API of the registry (sluice/proto/api_registry.h), each in
 // src/handlers/, named handle_<id>. Returns the response; a null Response::body
