@@ -58,18 +58,30 @@ OffsetStore::OffsetStore(TopicTable& topics, Clock& clock, OffsetStoreConfig con
     : topics_(topics), clock_(clock), config_(config) {}
 
 Status OffsetStore::load() {
+  if (auto topic = topics_.find(kOffsetsTopic)) {
+    std::lock_guard lock(topic_mu_);
+    topic_ = topic;
+    writers_.clear();
+    for (size_t i = 0; i < topic_->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
+    for (auto& partition : topic_->partitions) {
+      if (auto s = load_partition(*partition); !s) return s;
+    }
+  }
+  loaded_.store(true, std::memory_order_release);
+  return {};
+}
+
+Result<std::shared_ptr<Topic>> OffsetStore::offsets_topic() {
+  std::lock_guard lock(topic_mu_);
+  if (topic_) return topic_;
   // Compaction is not implemented yet: keep every record rather than lose offsets to retention.
   auto topic = topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
                                              {{"durability", "fsync"}, {"retention.ms", "-1"}});
   if (!topic) return tl::unexpected(topic.error());
-  topic_ = *topic;
   writers_.clear();
-  for (size_t i = 0; i < topic_->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
-  for (auto& partition : topic_->partitions) {
-    if (auto s = load_partition(*partition); !s) return s;
-  }
-  loaded_.store(true, std::memory_order_release);
-  return {};
+  for (size_t i = 0; i < (*topic)->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
+  topic_ = *topic;
+  return topic_;
 }
 
 Status OffsetStore::load_partition(Partition& partition) {
@@ -139,7 +151,9 @@ Status OffsetStore::commit(const std::string& group, std::span<const OffsetCommi
 
 Status OffsetStore::append(const std::string& group, std::span<const OffsetRecord> records) {
   if (records.empty()) return {};
-  if (!topic_) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
+  if (!loaded()) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
+  auto topic = offsets_topic();
+  if (!topic) return tl::unexpected(topic.error());
   const int64_t now = clock_.now().value();
   storage::BatchBuilder builder;
   std::vector<Bytes> keep;
@@ -152,8 +166,8 @@ Status OffsetStore::append(const std::string& group, std::span<const OffsetRecor
   }
   auto batch = builder.build();
   if (!batch) return tl::unexpected(batch.error());
-  auto index = static_cast<size_t>(offsets_partition_for(group, static_cast<int32_t>(topic_->partitions.size())));
-  Partition& partition = *topic_->partitions[index];
+  auto index = static_cast<size_t>(offsets_partition_for(group, static_cast<int32_t>((*topic)->partitions.size())));
+  Partition& partition = *(*topic)->partitions[index];
   std::optional<Offset> base;
   AppendedRun run;
   {

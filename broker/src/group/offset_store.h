@@ -62,9 +62,9 @@ class OffsetStore {
   // REQUIRES: `topics` and `clock` outlive the store.
   OffsetStore(TopicTable& topics, Clock& clock, OffsetStoreConfig config);
 
-  // Creates __consumer_offsets if it does not exist and loads the latest offset of
-  // every key (tombstones delete). A record that does not decode is skipped with a
-  // warning naming its partition and offset.
+  // Loads the latest offset of every key from __consumer_offsets, if it exists
+  // (tombstones delete; the topic is created by the first commit). A record that
+  // does not decode is skipped with a warning naming its partition and offset.
   Status load();
   bool loaded() const { return loaded_.load(std::memory_order_acquire); }
 
@@ -96,12 +96,15 @@ class OffsetStore {
   Status append(const std::string& group, std::span<const OffsetRecord> records);
   void apply(const OffsetRecord& record, int64_t log_offset);
   Status load_partition(Partition& partition);
+  // __consumer_offsets, created with config_.num_partitions on first use.
+  Result<std::shared_ptr<Topic>> offsets_topic();
 
   TopicTable& topics_;
   Clock& clock_;
   const OffsetStoreConfig config_;
-  std::shared_ptr<Topic> topic_;                      // set by load()
-  std::vector<std::unique_ptr<std::mutex>> writers_;  // one per partition of the topic
+  std::mutex topic_mu_;
+  std::shared_ptr<Topic> topic_;                      // under topic_mu_; null until the topic exists
+  std::vector<std::unique_ptr<std::mutex>> writers_;  // one per partition of the topic; set with topic_
   std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;
   std::map<std::string, GroupOffsets> groups_;  // under mu_
