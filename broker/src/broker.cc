@@ -226,6 +226,23 @@ struct Broker::Impl {
                    [this](const std::exception_ptr& e) { log_exception(e, "http"); });
   }
 
+  // Offsets expire on the environment's clock, checked on a steady timer.
+  asio::awaitable<void> offsets_expiry_loop() {
+    asio::steady_timer timer(io);
+    while (!stopping) {
+      timer.expires_after(std::chrono::milliseconds(state.config.offsets_retention_check_interval_ms));
+      std::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) break;
+      co_await run_on(state.storage_pool.get_executor(), [this] {
+        if (auto expired = state.offsets->expire(); !expired) {
+          log::error("group", "offsets_expiry_failed", {{"error", expired.error().to_string()}});
+        }
+        return Response{};
+      });
+    }
+  }
+
   asio::awaitable<void> retention_loop() {
     asio::steady_timer timer(io);
     while (!stopping) {
@@ -286,6 +303,12 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
   auto producer_ids = ProducerIdAllocator::open(environment.fs, config.data_dir);
   if (!producer_ids) return tl::unexpected(producer_ids.error());
   impl->state.producer_ids = std::move(*producer_ids);
+  // Loaded before the listener opens, so no group request sees a half-loaded store.
+  impl->state.offsets = std::make_unique<group::OffsetStore>(
+      *impl->state.topics, environment.clock,
+      group::OffsetStoreConfig{config.offsets_topic_num_partitions, config.offsets_retention_minutes * 60'000,
+                               static_cast<size_t>(config.offset_metadata_max_bytes)});
+  if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);
@@ -324,6 +347,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
         on_error("http"));
   }
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
+  asio::co_spawn(raw->io, raw->offsets_expiry_loop(), on_error("offsets_expiry"));
   raw->io_thread = std::thread([raw] {
     // sendfile to a socket the client closed raises SIGPIPE for this thread; a
     // broker embedded in someone's process must not be killed by it (sluiced

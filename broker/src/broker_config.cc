@@ -42,6 +42,15 @@ Status validate_broker_config(const BrokerConfig& c) {
       !s) {
     return make_error(Errc::invalid_argument, "default-cleanup-policy: " + s.error().message);
   }
+  if (c.offsets_topic_num_partitions < 1) {
+    return make_error(Errc::invalid_argument, "offsets-topic-num-partitions: must be at least 1");
+  }
+  if (c.offsets_retention_minutes < 1 || c.offsets_retention_check_interval_ms < 1) {
+    return make_error(Errc::invalid_argument, "offsets-retention-minutes and -check-interval-ms: must be at least 1");
+  }
+  if (c.offset_metadata_max_bytes < 0) {
+    return make_error(Errc::invalid_argument, "offset-metadata-max-bytes: must not be negative");
+  }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error") {
     return make_error(Errc::invalid_argument,
                       "log-level: '" + c.log_level + "' is not one of debug, info, warn, error");
@@ -84,6 +93,18 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--connections-max-idle-ms", c.connections_max_idle_ms,
                  "Close a connection (native or HTTP) with no request in flight for this long")
       ->check(CLI::PositiveNumber);
+  app.add_option("--offsets-topic-num-partitions", c.offsets_topic_num_partitions,
+                 "Partitions of __consumer_offsets (offsets.topic.num.partitions; fixed once it exists)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--offsets-retention-minutes", c.offsets_retention_minutes,
+                 "Offsets of a group whose newest commit is older than this are deleted (offsets.retention.minutes)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--offsets-retention-check-interval-ms", c.offsets_retention_check_interval_ms,
+                 "How often expired offsets are looked for (offsets.retention.check.interval.ms)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--offset-metadata-max-bytes", c.offset_metadata_max_bytes,
+                 "Largest metadata string of a committed offset (offset.metadata.max.bytes)")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--default-durability", durability, "Topic default: fsync, interval or none")

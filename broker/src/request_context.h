@@ -20,6 +20,7 @@
 #include "sluice/proto/api_registry.h"
 #include "sluice/proto/frame.h"
 
+#include "group/offset_store.h"
 #include "producer_id_allocator.h"
 #include "sluice.pb.h"
 #include "write_health.h"
@@ -31,6 +32,7 @@ struct BrokerState {
   HostPort address;
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
+  std::unique_ptr<group::OffsetStore> offsets;  // loaded at start, before the listener opens
   Metrics metrics;
   // Long-poll and idle deadlines are measured on it (BrokerEnvironment::steady_clock).
   const SteadyClock* steady_clock = &SystemSteadyClock::instance();
@@ -75,6 +77,10 @@ asio::awaitable<Response> run_on(Executor executor, Work work) {
   co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   co_return response;
 }
+
+// invalid_group_id, or coordinator_load_in_progress until the offsets are loaded:
+// why a group request is refused as a whole (handlers/offset_commit.cc).
+Status check_group_request(const BrokerState& state, const std::string& group_id);
 
 // One handler per API of the registry (sluice/proto/api_registry.h), each in
 // src/handlers/, named handle_<id>. Returns the response; a null Response::body

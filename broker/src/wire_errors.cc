@@ -1,6 +1,7 @@
 #include "wire_errors.h"
 
 #include "sluice/broker/broker_errc.h"
+#include "sluice/broker/group_errc.h"
 #include "sluice/storage/storage_errc.h"
 
 namespace sluice::broker {
@@ -52,6 +53,20 @@ wire::ErrorCode broker_to_wire(BrokerErrc code) {
   return wire::UNKNOWN_SERVER_ERROR;
 }
 
+wire::ErrorCode group_to_wire(GroupErrc code) {
+  switch (code) {
+    case GroupErrc::unknown_member_id: return wire::UNKNOWN_MEMBER_ID;
+    case GroupErrc::stale_member_epoch: return wire::STALE_MEMBER_EPOCH;
+    case GroupErrc::fenced_member_epoch: return wire::FENCED_MEMBER_EPOCH;
+    case GroupErrc::invalid_group_id: return wire::INVALID_GROUP_ID;
+    case GroupErrc::offset_metadata_too_large: return wire::OFFSET_METADATA_TOO_LARGE;
+    case GroupErrc::group_id_not_found: return wire::GROUP_ID_NOT_FOUND;
+    case GroupErrc::non_empty_group: return wire::NON_EMPTY_GROUP;
+    case GroupErrc::coordinator_load_in_progress: return wire::COORDINATOR_LOAD_IN_PROGRESS;
+  }
+  return wire::UNKNOWN_SERVER_ERROR;
+}
+
 }  // namespace
 
 wire::ErrorCode to_wire_code(std::error_code code) {
@@ -59,6 +74,7 @@ wire::ErrorCode to_wire_code(std::error_code code) {
   if (category == common_category()) return common_to_wire(static_cast<Errc>(code.value()));
   if (category == storage::storage_category()) return storage_to_wire(static_cast<StorageErrc>(code.value()));
   if (category == broker_category()) return broker_to_wire(static_cast<BrokerErrc>(code.value()));
+  if (category == group_category()) return group_to_wire(static_cast<GroupErrc>(code.value()));
   return wire::UNKNOWN_SERVER_ERROR;
 }
 

@@ -138,6 +138,10 @@ Result<std::vector<Result<ListedOffset>>> Admin::list_offsets(const std::vector<
   return client::list_offsets(*impl_->net, queries, impl_->timeout());
 }
 
+Result<std::map<TopicPartition, OffsetAndMetadata>> Admin::list_consumer_group_offsets(const std::string& group) {
+  return fetch_committed_offsets(*impl_->net, group, {}, impl_->timeout());
+}
+
 const AdminConfig& Admin::config() const { return impl_->config; }
 
 }  // namespace sluice::client

@@ -41,6 +41,7 @@ bool is_retriable(ErrorCode code) {
     case ErrorCode::request_timed_out:
     case ErrorCode::storage_error:
     case ErrorCode::broker_shutting_down:
+    case ErrorCode::coordinator_load_in_progress:
     case ErrorCode::disconnected: return true;
     case ErrorCode::none:
     case ErrorCode::unknown_server_error:
@@ -60,6 +61,13 @@ bool is_retriable(ErrorCode code) {
     case ErrorCode::invalid_producer_epoch:
     case ErrorCode::unsupported_compression_type:
     case ErrorCode::invalid_record:
+    case ErrorCode::unknown_member_id:
+    case ErrorCode::stale_member_epoch:
+    case ErrorCode::fenced_member_epoch:
+    case ErrorCode::invalid_group_id:
+    case ErrorCode::offset_metadata_too_large:
+    case ErrorCode::group_id_not_found:
+    case ErrorCode::non_empty_group:
     case ErrorCode::buffer_full:
     case ErrorCode::record_too_large:
     case ErrorCode::delivery_timeout:

@@ -32,8 +32,16 @@ SLUICE_CHECK_WIRE_CODE(invalid_producer_epoch, INVALID_PRODUCER_EPOCH)
 SLUICE_CHECK_WIRE_CODE(unsupported_compression_type, UNSUPPORTED_COMPRESSION_TYPE)
 SLUICE_CHECK_WIRE_CODE(invalid_record, INVALID_RECORD)
 SLUICE_CHECK_WIRE_CODE(not_leader_or_follower, NOT_LEADER_OR_FOLLOWER)
+SLUICE_CHECK_WIRE_CODE(unknown_member_id, UNKNOWN_MEMBER_ID)
+SLUICE_CHECK_WIRE_CODE(stale_member_epoch, STALE_MEMBER_EPOCH)
+SLUICE_CHECK_WIRE_CODE(fenced_member_epoch, FENCED_MEMBER_EPOCH)
+SLUICE_CHECK_WIRE_CODE(invalid_group_id, INVALID_GROUP_ID)
+SLUICE_CHECK_WIRE_CODE(offset_metadata_too_large, OFFSET_METADATA_TOO_LARGE)
+SLUICE_CHECK_WIRE_CODE(group_id_not_found, GROUP_ID_NOT_FOUND)
+SLUICE_CHECK_WIRE_CODE(non_empty_group, NON_EMPTY_GROUP)
+SLUICE_CHECK_WIRE_CODE(coordinator_load_in_progress, COORDINATOR_LOAD_IN_PROGRESS)
 #undef SLUICE_CHECK_WIRE_CODE
-static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::not_leader_or_follower),
+static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::coordinator_load_in_progress),
               "a wire code without its client::ErrorCode");
 
 std::string wire_code_name(int32_t code) { return error_code_name(static_cast<ErrorCode>(code)); }

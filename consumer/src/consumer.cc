@@ -10,6 +10,7 @@
 #include "sluice/client/network_client.h"
 
 #include "fetcher.h"
+#include "offset_commits.h"
 #include "subscription_state.h"
 
 namespace sluice::consumer {
@@ -26,10 +27,15 @@ struct Consumer::Impl {
   const client::SteadyClock& clock;  // poll()'s timeout is measured on it
   SubscriptionState subscriptions;
   Fetcher fetcher;
+  OffsetCommits commits;
   bool closed = false;
 
   Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n, const client::SteadyClock& k)
-      : config(std::move(c)), net(std::move(n)), clock(k), fetcher(*net, config, subscriptions) {}
+      : config(std::move(c)),
+        net(std::move(n)),
+        clock(k),
+        fetcher(*net, config, subscriptions),
+        commits(*net, subscriptions, config.group_id, milliseconds(config.request_timeout_ms)) {}
 
   // Waits out `deadline` by the clock: nothing can arrive before it.
   void wait_until(client::SteadyTime deadline) const {
@@ -64,9 +70,15 @@ struct Consumer::Impl {
     return {};
   }
 
-  // Gives every partition without a position one, per auto_offset_reset.
+  // Gives every partition without a position one: its group's committed offset,
+  // else per auto_offset_reset.
   Status resolve_positions() {
     std::vector<TopicPartition> missing = subscriptions.missing_positions();
+    if (missing.empty()) return {};
+    auto committed = commits.starting_offsets(missing);
+    if (!committed) return tl::unexpected(committed.error());
+    for (const auto& [tp, offset] : *committed) subscriptions.seek(tp, offset);
+    std::erase_if(missing, [&](const TopicPartition& tp) { return committed->contains(tp); });
     if (missing.empty()) return {};
     if (config.auto_offset_reset == OffsetReset::none) {
       return tl::unexpected(client::client_error(
@@ -194,6 +206,17 @@ Status Consumer::resume(const std::vector<TopicPartition>& partitions) {
 std::vector<TopicPartition> Consumer::paused() const { return impl_->subscriptions.paused(); }
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(milliseconds timeout) { return impl_->poll(timeout); }
+
+Status Consumer::commit_sync() { return impl_->commits.commit_positions(); }
+
+Status Consumer::commit_sync(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets) {
+  return impl_->commits.commit(offsets);
+}
+
+Result<std::map<TopicPartition, client::OffsetAndMetadata>> Consumer::committed(
+    const std::vector<TopicPartition>& partitions) {
+  return impl_->commits.committed(partitions);
+}
 
 const ConsumerConfig& Consumer::config() const { return impl_->config; }
 

@@ -12,6 +12,7 @@ Status validate(const ConsumerConfig& c) {
   if (c.max_partition_fetch_bytes <= 0) return bad("max_partition_fetch_bytes must be positive");
   if (c.fetch_max_bytes <= 0) return bad("fetch_max_bytes must be positive");
   if (c.max_poll_records <= 0) return bad("max_poll_records must be positive");
+  if (c.group_id.size() > 255) return bad("group_id must be at most 255 characters");
   if (c.request_timeout_ms <= 0) return bad("request_timeout_ms must be positive");
   return {};
 }

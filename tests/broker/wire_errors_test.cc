@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sluice/broker/broker_errc.h"
+#include "sluice/broker/group_errc.h"
 #include "sluice/storage/storage_errc.h"
 
 namespace sluice::broker {
@@ -54,6 +55,16 @@ const std::vector<Case> kBroker = {
     {BrokerErrc::invalid_partitions, wire::INVALID_PARTITIONS},
     {BrokerErrc::invalid_config, wire::INVALID_CONFIG},
 };
+const std::vector<Case> kGroup = {
+    {GroupErrc::unknown_member_id, wire::UNKNOWN_MEMBER_ID},
+    {GroupErrc::stale_member_epoch, wire::STALE_MEMBER_EPOCH},
+    {GroupErrc::fenced_member_epoch, wire::FENCED_MEMBER_EPOCH},
+    {GroupErrc::invalid_group_id, wire::INVALID_GROUP_ID},
+    {GroupErrc::offset_metadata_too_large, wire::OFFSET_METADATA_TOO_LARGE},
+    {GroupErrc::group_id_not_found, wire::GROUP_ID_NOT_FOUND},
+    {GroupErrc::non_empty_group, wire::NON_EMPTY_GROUP},
+    {GroupErrc::coordinator_load_in_progress, wire::COORDINATOR_LOAD_IN_PROGRESS},
+};
 
 void expect_table(const std::vector<Case>& cases, int first, int last) {
   ASSERT_EQ(cases.size(), static_cast<size_t>(last - first + 1)) << "the table covers every code of the enum";
@@ -76,8 +87,13 @@ TEST(WireErrors, EachBrokerCodeMapsToTheWireCodeThatMeansIt) {
                static_cast<int>(BrokerErrc::invalid_config));
 }
 
+TEST(WireErrors, EachGroupCodeMapsToTheWireCodeThatMeansIt) {
+  expect_table(kGroup, static_cast<int>(GroupErrc::unknown_member_id),
+               static_cast<int>(GroupErrc::coordinator_load_in_progress));
+}
+
 TEST(WireErrors, OnlyAnUnknownTopicIsReportedAsOne) {
-  for (const auto* table : {&kCommon, &kStorage, &kBroker}) {
+  for (const auto* table : {&kCommon, &kStorage, &kBroker, &kGroup}) {
     for (const Case& c : *table) {
       if (c.code == BrokerErrc::unknown_topic_or_partition) continue;
       EXPECT_NE(to_wire_code(c.code), wire::UNKNOWN_TOPIC_OR_PARTITION) << c.code.message();

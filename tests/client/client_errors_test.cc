@@ -15,9 +15,10 @@ namespace {
 
 TEST(ClientErrors, EachWireCodeHasItsRetriability) {
   // Transient conditions: stale metadata, a partition that moved or closed,
-  // timeouts, storage trouble and a broker on its way down.
+  // timeouts, storage trouble, a broker on its way down and a coordinator still loading.
   const std::set<int32_t> retriable = {wire::UNKNOWN_TOPIC_OR_PARTITION, wire::NOT_LEADER_OR_FOLLOWER,
-                                       wire::REQUEST_TIMED_OUT, wire::STORAGE_ERROR, wire::BROKER_SHUTTING_DOWN};
+                                       wire::REQUEST_TIMED_OUT,          wire::STORAGE_ERROR,
+                                       wire::BROKER_SHUTTING_DOWN,       wire::COORDINATOR_LOAD_IN_PROGRESS};
   for (int32_t code = wire::ErrorCode_MIN; code <= wire::ErrorCode_MAX; ++code) {
     ASSERT_TRUE(wire::ErrorCode_IsValid(code)) << "wire codes are dense: " << code;
     std::string name = wire::ErrorCode_Name(static_cast<wire::ErrorCode>(code));

@@ -34,6 +34,13 @@ struct BrokerConfig {
   // A connection (native or HTTP) with no request in flight for this long is closed (Kafka's default).
   int64_t connections_max_idle_ms = 600'000;
   std::string log_level = "info";
+  // Committed offsets (Kafka's names and defaults): partitions of __consumer_offsets
+  // (fixed once the topic exists), how long a group's offsets outlive its newest
+  // commit, how often that is checked, and the largest metadata string of a commit.
+  int32_t offsets_topic_num_partitions = 50;
+  int64_t offsets_retention_minutes = 7 * 24 * 60;
+  int64_t offsets_retention_check_interval_ms = 600'000;
+  int32_t offset_metadata_max_bytes = 4096;
   TopicConfig topic_defaults;
 };
 

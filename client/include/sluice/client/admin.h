@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/client/group_offsets.h"
 #include "sluice/client/list_offsets.h"
 #include "sluice/client/metadata.h"
 #include "sluice/client/steady_clock.h"
@@ -71,6 +72,10 @@ class Admin {
   // Earliest, latest or first offset at/after a timestamp (-1 if none).
   Result<ListedOffset> list_offsets(const std::string& topic, int32_t partition, OffsetSpec spec);
   Result<std::vector<Result<ListedOffset>>> list_offsets(const std::vector<OffsetQuery>& queries);
+
+  // Every partition group `group` has committed, with its offset and metadata
+  // (empty for a group that has committed nothing). INVALID_GROUP_ID for a bad id.
+  Result<std::map<TopicPartition, OffsetAndMetadata>> list_consumer_group_offsets(const std::string& group);
 
   const AdminConfig& config() const;
 

@@ -18,7 +18,10 @@
 // keep flowing while the caller processes the last ones.
 // Pause: a paused partition keeps its position but is not fetched, and poll()
 // returns none of its records (those already fetched wait) until it is resumed.
-// Group membership (subscribe) and commits come later.
+// Commits (with a group_id): commit_sync() stores each assigned partition's
+// position for the group, outside any membership (Kafka's manual assignment with
+// a group.id); a partition without a position starts at the committed offset.
+// Group membership (subscribe) comes later.
 //
 // Thread-safety: not thread-safe, like Kafka's consumer: use it from one thread
 // at a time.
@@ -26,9 +29,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
+#include "sluice/client/group_offsets.h"
 #include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
@@ -85,6 +90,16 @@ class Consumer {
   // With every partition paused it waits out the timeout (as Kafka's does) and
   // returns no records.
   Result<std::vector<ConsumerRecord>> poll(std::chrono::milliseconds timeout);
+
+  // Commits the position of every assigned partition (what poll() has returned up
+  // to) for config().group_id, and waits until the broker has it durably. Errors:
+  // no group_id (Errc::invalid_argument), a partition's refusal (its code, e.g.
+  // UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE; the others commit),
+  // DISCONNECTED / REQUEST_TIMED_OUT.
+  Status commit_sync();
+  Status commit_sync(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets);
+  // The group's committed offsets of `partitions` (offset -1 where there is none).
+  Result<std::map<TopicPartition, client::OffsetAndMetadata>> committed(const std::vector<TopicPartition>& partitions);
 
   // Stops the io thread; the consumer is unusable afterwards. Idempotent.
   void close();

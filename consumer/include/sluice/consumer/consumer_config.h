@@ -17,6 +17,10 @@ enum class OffsetReset { earliest, latest, none };
 struct ConsumerConfig {
   std::string bootstrap;  // "host:port" of the broker
   std::string client_id = "sluice-consumer";
+  // With a group id, commit_sync() stores offsets for the group and a partition
+  // without a position starts at the group's committed offset (auto_offset_reset
+  // only when there is none). Empty: no commits.
+  std::string group_id;
   OffsetReset auto_offset_reset = OffsetReset::latest;
 
   // A fetch waits on the broker until fetch_min_bytes are available or

@@ -1,0 +1,113 @@
+// Committed offsets of consumer groups, kept where Kafka keeps them: as records of
+// the internal topic __consumer_offsets (offset_record.h), written through the
+// broker's Partition service, with the latest offset of every key in memory.
+//
+// A group's records all go to one partition of the topic, chosen by a stable hash
+// of the group id (partition_for), so they stay in commit order. Appends to one
+// partition are serialized here; the durability wait runs outside that lock so
+// concurrent commits share one fdatasync. A commit returns only once durable.
+//
+// Thread-safety: every method is thread-safe. load(), commit() and expire() block
+// on storage: REQUIRES they run off the I/O thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sluice/broker/topic_table.h"
+#include "sluice/common/clock.h"
+#include "sluice/common/error.h"
+
+#include "offset_record.h"
+
+namespace sluice::broker::group {
+
+inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
+inline constexpr size_t kMaxGroupIdLength = 255;
+
+struct OffsetStoreConfig {
+  int32_t num_partitions = 50;                    // offsets.topic.num.partitions
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // offsets.retention.minutes
+  size_t metadata_max_bytes = 4096;               // offset.metadata.max.bytes
+};
+
+// One partition's commit in a request.
+struct OffsetCommit {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string metadata;
+};
+
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  CommittedOffset committed;
+};
+
+// Kafka's choice of partition for a group: abs(Java String.hashCode(group)) % n.
+int32_t offsets_partition_for(std::string_view group, int32_t num_partitions);
+
+// invalid_group_id unless 1-255 characters.
+Status validate_group_id(std::string_view group);
+
+class OffsetStore {
+ public:
+  // REQUIRES: `topics` and `clock` outlive the store.
+  OffsetStore(TopicTable& topics, Clock& clock, OffsetStoreConfig config);
+
+  // Loads the latest offset of every key from __consumer_offsets, if it exists
+  // (tombstones delete; the topic is created by the first commit). A record that
+  // does not decode is skipped with a warning naming its partition and offset.
+  Status load();
+  bool loaded() const { return loaded_.load(std::memory_order_acquire); }
+
+  // unknown_topic_or_partition, invalid_argument (a negative offset) or
+  // offset_metadata_too_large: why this one commit cannot be stored.
+  Status validate(const OffsetCommit& commit) const;
+  // Appends `commits` (each valid) of `group` as one batch and waits until it is durable.
+  Status commit(const std::string& group, std::span<const OffsetCommit> commits);
+
+  // The group's committed offsets, by topic and partition.
+  std::vector<TopicPartitionOffset> fetch_all(const std::string& group) const;
+  // Offset -1 when nothing is committed.
+  CommittedOffset fetch(const std::string& group, const std::string& topic, int32_t partition) const;
+
+  // Deletes, with tombstones, every offset of each group whose newest commit is
+  // older than the retention on the clock. Returns how many offsets were deleted.
+  Result<size_t> expire();
+
+  const OffsetStoreConfig& config() const { return config_; }
+
+ private:
+  struct Entry {
+    CommittedOffset committed;
+    int64_t log_offset = -1;  // of the record that set it: a later record wins, whatever order waits finish in
+  };
+  using GroupOffsets = std::map<std::pair<std::string, int32_t>, Entry>;
+
+  // Appends one batch of records (value null: tombstone) to the group's partition, then waits for durability.
+  Status append(const std::string& group, std::span<const OffsetRecord> records);
+  void apply(const OffsetRecord& record, int64_t log_offset);
+  Status load_partition(Partition& partition);
+  // __consumer_offsets, created with config_.num_partitions on first use.
+  Result<std::shared_ptr<Topic>> offsets_topic();
+
+  TopicTable& topics_;
+  Clock& clock_;
+  const OffsetStoreConfig config_;
+  std::mutex topic_mu_;
+  std::shared_ptr<Topic> topic_;                      // under topic_mu_; null until the topic exists
+  std::vector<std::unique_ptr<std::mutex>> writers_;  // one per partition of the topic; set with topic_
+  std::atomic<bool> loaded_{false};
+  mutable std::mutex mu_;
+  std::map<std::string, GroupOffsets> groups_;  // under mu_
+};
+
+}  // namespace sluice::broker::group

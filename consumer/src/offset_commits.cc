@@ -1,0 +1,48 @@
+#include "offset_commits.h"
+
+namespace sluice::consumer {
+
+Status OffsetCommits::require_group() const {
+  if (has_group()) return {};
+  return make_error(Errc::invalid_argument, "commits need a group_id in the consumer config");
+}
+
+Status OffsetCommits::commit_positions() {
+  std::map<TopicPartition, OffsetAndMetadata> offsets;
+  for (const auto& [tp, state] : subscriptions_.partitions()) {
+    if (state.position) offsets[tp] = OffsetAndMetadata{*state.position, ""};
+  }
+  return commit(offsets);
+}
+
+Status OffsetCommits::commit(const std::map<TopicPartition, OffsetAndMetadata>& offsets) {
+  if (auto s = require_group(); !s) return s;
+  if (offsets.empty()) return {};
+  auto results = client::commit_offsets(net_, group_id_, offsets, timeout_);
+  if (!results) return tl::unexpected(results.error());
+  for (const auto& [tp, status] : *results) {
+    if (!status)
+      return tl::unexpected(Error{status.error().code, status.error().message + " (" + tp.to_string() + ")"});
+  }
+  return {};
+}
+
+Result<std::map<TopicPartition, OffsetAndMetadata>> OffsetCommits::committed(
+    const std::vector<TopicPartition>& partitions) {
+  if (auto s = require_group(); !s) return tl::unexpected(s.error());
+  return client::fetch_committed_offsets(net_, group_id_, partitions, timeout_);
+}
+
+Result<std::map<TopicPartition, int64_t>> OffsetCommits::starting_offsets(
+    const std::vector<TopicPartition>& partitions) {
+  std::map<TopicPartition, int64_t> out;
+  if (!has_group() || partitions.empty()) return out;
+  auto committed = client::fetch_committed_offsets(net_, group_id_, partitions, timeout_);
+  if (!committed) return tl::unexpected(committed.error());
+  for (const auto& [tp, om] : *committed) {
+    if (om.offset >= 0) out[tp] = om.offset;
+  }
+  return out;
+}
+
+}  // namespace sluice::consumer

@@ -1,0 +1,49 @@
+// The consumer's committed offsets: what commit_sync() sends (the positions poll()
+// has reached, or offsets the caller gives) and where a partition without a
+// position starts (its group's committed offset, if any).
+// Thread-safety: none; owned by the consumer and used from its caller's thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sluice/client/group_offsets.h"
+#include "sluice/client/network_client.h"
+#include "sluice/common/error.h"
+
+#include "subscription_state.h"
+
+namespace sluice::consumer {
+
+using client::OffsetAndMetadata;
+
+class OffsetCommits {
+ public:
+  // REQUIRES: `net` and `subscriptions` outlive this.
+  OffsetCommits(client::NetworkClient& net, const SubscriptionState& subscriptions, std::string group_id,
+                std::chrono::milliseconds timeout)
+      : net_(net), subscriptions_(subscriptions), group_id_(std::move(group_id)), timeout_(timeout) {}
+
+  bool has_group() const { return !group_id_.empty(); }
+
+  // Commits the position of every assigned partition that has one.
+  Status commit_positions();
+  // The first partition's error (naming it) if any failed; the others are committed.
+  Status commit(const std::map<TopicPartition, OffsetAndMetadata>& offsets);
+  Result<std::map<TopicPartition, OffsetAndMetadata>> committed(const std::vector<TopicPartition>& partitions);
+
+  // The committed offset of each of `partitions` that has one (others are left out).
+  Result<std::map<TopicPartition, int64_t>> starting_offsets(const std::vector<TopicPartition>& partitions);
+
+ private:
+  Status require_group() const;
+
+  client::NetworkClient& net_;
+  const SubscriptionState& subscriptions_;
+  const std::string group_id_;
+  const std::chrono::milliseconds timeout_;
+};
+
+}  // namespace sluice::consumer
