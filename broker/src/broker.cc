@@ -137,6 +137,9 @@ struct Broker::Impl {
   std::atomic<int> running_sessions{0};
   std::thread io_thread;
 
+  // The coordinator's timer belongs to `io`, which is destroyed before `state`.
+  ~Impl() { state.groups.reset(); }
+
   std::mutex done_mu;
   std::condition_variable done_cv;
   bool done = false;
@@ -309,6 +312,8 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
       group::OffsetStoreConfig{config.offsets_topic_num_partitions, config.offsets_retention_minutes * 60'000,
                                static_cast<size_t>(config.offset_metadata_max_bytes)});
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
+  impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
+                                                                 environment.steady_clock, group::GroupConfig{});
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);
