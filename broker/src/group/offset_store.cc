@@ -146,11 +146,32 @@ Status OffsetStore::commit(const std::string& group, std::span<const OffsetCommi
   for (const OffsetCommit& c : commits) {
     records.push_back({OffsetKey{group, c.topic, c.partition}, CommittedOffset{c.offset, c.metadata, now}});
   }
-  return append(group, records);
+  bool counted = false;
+  auto appended = append(group, records, [&] {
+    std::lock_guard lock(mu_);
+    ++in_flight_[group];
+    counted = true;
+    return true;
+  });
+  if (counted) {
+    std::lock_guard lock(mu_);
+    if (--in_flight_[group] == 0) in_flight_.erase(group);
+  }
+  if (!appended) return tl::unexpected(appended.error());
+  return {};
 }
 
-Status OffsetStore::append(const std::string& group, std::span<const OffsetRecord> records) {
-  if (records.empty()) return {};
+int64_t OffsetStore::newest_commit_ms(const std::string& group) const {
+  int64_t newest = INT64_MIN;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return newest;
+  for (const auto& [key, entry] : it->second) newest = std::max(newest, entry.committed.commit_timestamp_ms);
+  return newest;
+}
+
+Result<bool> OffsetStore::append(const std::string& group, std::span<const OffsetRecord> records,
+                                 const std::function<bool()>& still_wanted) {
+  if (records.empty()) return true;
   if (!loaded()) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
   auto topic = offsets_topic();
   if (!topic) return tl::unexpected(topic.error());
@@ -172,14 +193,15 @@ Status OffsetStore::append(const std::string& group, std::span<const OffsetRecor
   AppendedRun run;
   {
     std::lock_guard writer(*writers_[index]);
+    if (!still_wanted()) return false;
     run = partition.append(MutableByteSpan(*batch), [&base](Offset b) { base = b; });
   }
-  if (!run.status) return run.status;
+  if (!run.status) return tl::unexpected(run.status.error());
   if (partition.syncs_before_ack(Acks::all)) {
-    if (auto s = partition.wait_durable(*run.next_offset); !s) return s;
+    if (auto s = partition.wait_durable(*run.next_offset); !s) return tl::unexpected(s.error());
   }
   for (size_t i = 0; i < records.size(); ++i) apply(records[i], base->value() + static_cast<int64_t>(i));
-  return {};
+  return true;
 }
 
 void OffsetStore::apply(const OffsetRecord& record, int64_t log_offset) {
@@ -219,16 +241,21 @@ Result<size_t> OffsetStore::expire() {
   {
     std::lock_guard lock(mu_);
     for (const auto& [group, offsets] : groups_) {
-      int64_t newest = INT64_MIN;
-      for (const auto& [key, entry] : offsets) newest = std::max(newest, entry.committed.commit_timestamp_ms);
-      if (newest >= cutoff) continue;
+      if (newest_commit_ms(group) >= cutoff) continue;
       auto& tombstones = expired[group];
       for (const auto& [key, entry] : offsets) tombstones.push_back({OffsetKey{group, key.first, key.second}, {}});
     }
   }
   size_t deleted = 0;
   for (const auto& [group, tombstones] : expired) {
-    if (auto s = append(group, tombstones); !s) return tl::unexpected(s.error());
+    // Checked again under the partition's writer lock: a commit appended since the
+    // snapshot (in flight, or applied with a recent timestamp) keeps the group.
+    auto appended = append(group, tombstones, [&, &group = group] {
+      std::lock_guard lock(mu_);
+      return !in_flight_.contains(group) && newest_commit_ms(group) < cutoff;
+    });
+    if (!appended) return tl::unexpected(appended.error());
+    if (!*appended) continue;
     deleted += tombstones.size();
     log::info("group", "offsets_expired", {{"group", group}, {"offsets", static_cast<int64_t>(tombstones.size())}});
   }

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,8 +93,13 @@ class OffsetStore {
   };
   using GroupOffsets = std::map<std::pair<std::string, int32_t>, Entry>;
 
-  // Appends one batch of records (value null: tombstone) to the group's partition, then waits for durability.
-  Status append(const std::string& group, std::span<const OffsetRecord> records);
+  // Appends one batch of records (value null: tombstone) to the group's partition,
+  // then waits for durability. `still_wanted` runs under the partition's writer
+  // lock just before the append; false: nothing is appended and this returns false.
+  Result<bool> append(const std::string& group, std::span<const OffsetRecord> records,
+                      const std::function<bool()>& still_wanted);
+  // The group's newest commit timestamp (INT64_MIN without offsets). REQUIRES: mu_ held.
+  int64_t newest_commit_ms(const std::string& group) const;
   void apply(const OffsetRecord& record, int64_t log_offset);
   Status load_partition(Partition& partition);
   // __consumer_offsets, created with config_.num_partitions on first use.
@@ -108,6 +114,9 @@ class OffsetStore {
   std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;
   std::map<std::string, GroupOffsets> groups_;  // under mu_
+  // Commits appended or about to be, not yet applied, per group: expiry leaves
+  // those groups alone. Under mu_, raised under the partition's writer lock.
+  std::map<std::string, int> in_flight_;
 };
 
 }  // namespace sluice::broker::group
