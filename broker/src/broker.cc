@@ -123,6 +123,13 @@ int soft_open_files_limit() {
   return static_cast<int>(limit.rlim_cur);
 }
 
+group::GroupConfig group_config(const BrokerConfig& config) {
+  group::GroupConfig out;
+  out.session_timeout = std::chrono::milliseconds(config.group_consumer_session_timeout_ms);
+  out.heartbeat_interval = std::chrono::milliseconds(config.group_consumer_heartbeat_interval_ms);
+  return out;
+}
+
 }  // namespace
 
 struct Broker::Impl {
@@ -313,7 +320,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
                                static_cast<size_t>(config.offset_metadata_max_bytes)});
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
   impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
-                                                                 environment.steady_clock, group::GroupConfig{});
+                                                                 environment.steady_clock, group_config(config));
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);

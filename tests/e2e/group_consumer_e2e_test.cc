@@ -171,7 +171,8 @@ class GroupConsumerE2e : public ::testing::Test {
   }
 
   std::string dir_ = temp_dir("sluice-group-consumer-e2e");
-  BrokerProcess broker_{SLUICED_PATH, dir_};
+  // Members learn of changes on their next heartbeat: 200 ms keeps hand-overs under a second.
+  BrokerProcess broker_{SLUICED_PATH, dir_, {"--group-consumer-heartbeat-interval-ms", "200"}};
   std::optional<RawClient> raw_;
 };
 
@@ -184,7 +185,7 @@ TEST_F(GroupConsumerE2e, TwoMembersEachGetTwoPartitionsAndTogetherReadEveryRecor
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
   Member b(broker_.address(), "g", {"stream"});
   // Incremental: a revokes two on its next heartbeat, then b gets them on its own.
-  ASSERT_TRUE(b.listener().wait_for(2, seconds(20)));
+  ASSERT_TRUE(b.listener().wait_for(2, seconds(5)));
   ASSERT_TRUE(a.listener().wait_for(2, seconds(1)));
   produce_all("stream");
   ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
@@ -215,8 +216,8 @@ TEST_F(GroupConsumerE2e, AMemberThatClosesHandsItsPartitionsToTheOtherWhichResum
   ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
   const auto closed_at = Clock::now();
   a.close();  // commits what it read and leaves at once
-  // b learns on its next heartbeat: the broker's interval (5 s) bounds the wait.
-  ASSERT_TRUE(b.listener().wait_for(4, seconds(7)));
+  // b learns on its next heartbeat, within the broker's interval (200 ms).
+  ASSERT_TRUE(b.listener().wait_for(4, seconds(1)));
   const auto took = Clock::now() - closed_at;
   produce_all("stream");
   ASSERT_TRUE(wait_for_records({&b}, kRecords, seconds(20)));
@@ -246,7 +247,7 @@ TEST_F(GroupConsumerE2e, APatternSubscriptionPicksUpATopicCreatedAfterTheMemberJ
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
   create("strand");
   // The new topic's partitions come with the next heartbeat after it exists.
-  ASSERT_TRUE(a.listener().wait_for(8, seconds(7)));
+  ASSERT_TRUE(a.listener().wait_for(8, seconds(2)));
   produce_all("strand");
   ASSERT_TRUE(wait_for_records({&a}, kRecords, seconds(20)));
   a.close();

@@ -85,7 +85,10 @@ class GroupHeartbeatE2e : public ::testing::Test {
   }
 
   std::string dir_ = temp_dir("sluice-group-e2e");
-  BrokerProcess broker_{SLUICED_PATH, dir_};
+  BrokerProcess broker_{
+      SLUICED_PATH,
+      dir_,
+      {"--group-consumer-session-timeout-ms", "3000", "--group-consumer-heartbeat-interval-ms", "100"}};
   std::optional<RawClient> client_;
 };
 
@@ -144,6 +147,40 @@ TEST_F(GroupHeartbeatE2e, AnUnknownMemberAndAStaleEpochGetTheirErrors) {
 
   auto no_subscription = heartbeat("", 0, Owned{});
   EXPECT_EQ(no_subscription.error().code(), wire::INVALID_REQUEST) << no_subscription.error().message();
+}
+
+TEST_F(GroupHeartbeatE2e, AMemberSilentForTheSessionTimeoutLosesItsPartitionsToTheOther) {
+  auto a = heartbeat("", 0, Owned{}, true);
+  ASSERT_EQ(count(assignment_of(a)), 4u);
+  auto b = heartbeat("", 0, Owned{}, true);
+  ASSERT_EQ(b.error().code(), wire::NONE);
+  EXPECT_EQ(b.heartbeat_interval_ms(), 100);
+  // a never heartbeats again and never revokes: only its session's end frees the partitions.
+  const auto joined = std::chrono::steady_clock::now();
+  int32_t epoch = b.member_epoch();
+  size_t got = 0;
+  while (got < 4 && std::chrono::steady_clock::now() - joined < std::chrono::seconds(10)) {
+    auto next = heartbeat(b.member_id(), epoch, std::nullopt);
+    ASSERT_EQ(next.error().code(), wire::NONE) << next.error().message();
+    epoch = next.member_epoch();
+    if (next.has_assignment()) got = count(assignment_of(next));
+  }
+  EXPECT_EQ(got, 4u);
+  EXPECT_GE(std::chrono::steady_clock::now() - joined, std::chrono::milliseconds(2500));
+  EXPECT_EQ(heartbeat(a.member_id(), a.member_epoch(), Owned{}).error().code(), wire::UNKNOWN_MEMBER_ID);
+}
+
+TEST_F(GroupHeartbeatE2e, TheTimerEndsASessionWithNoOtherHeartbeat) {
+  auto a = heartbeat("", 0, Owned{}, true);
+  ASSERT_EQ(a.error().code(), wire::NONE);
+  const auto joined = std::chrono::steady_clock::now();
+  // Commits do not run expiry: only the coordinator's timer can remove a.
+  wire::ErrorCode code = wire::NONE;
+  while (code == wire::NONE && std::chrono::steady_clock::now() - joined < std::chrono::seconds(10)) {
+    code = commit(a.member_id(), a.member_epoch());
+  }
+  EXPECT_EQ(code, wire::UNKNOWN_MEMBER_ID);
+  EXPECT_GE(std::chrono::steady_clock::now() - joined, std::chrono::milliseconds(2500));
 }
 
 TEST_F(GroupHeartbeatE2e, ACommitOutsideAnyGroupStillWorks) { EXPECT_EQ(commit("", -1), wire::NONE); }
