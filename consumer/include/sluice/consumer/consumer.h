@@ -52,6 +52,8 @@ namespace sluice::consumer {
 
 // A subscription by pattern: an ECMAScript regular expression that must match a whole
 // topic name; topics created later that match join the subscription.
+// subscribe({"orders"}) is ambiguous with it: spell a one-topic list as
+// std::vector<std::string>{"orders"}.
 struct TopicPattern {
   std::string regex;
 };
