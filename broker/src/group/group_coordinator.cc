@@ -34,20 +34,20 @@ TopicPartitions client_topics(const TopicTable& table) {
 
 GroupCoordinator::GroupCoordinator(asio::any_io_executor executor, const TopicTable& topics, const SteadyClock& clock,
                                    GroupConfig config)
-    : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {
-  // A clock moved by other means (tests) wakes the timer so it re-reads now().
-  advance_ = clock_.on_advance([this] { asio::post(executor_, [this] { expire_now(); }); });
-}
+    : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
 
-GroupCoordinator::~GroupCoordinator() {
-  clock_.cancel_on_advance(advance_);
-  stop();
-}
+GroupCoordinator::~GroupCoordinator() { stop(); }
 
 void GroupCoordinator::stop() {
   std::lock_guard lock(mu_);
   stopped_ = true;
   timer_.cancel();
+  unwatch_clock();
+}
+
+void GroupCoordinator::unwatch_clock() {
+  if (advance_ != 0) clock_.cancel_on_advance(advance_);
+  advance_ = 0;
 }
 
 Result<HeartbeatResponse> GroupCoordinator::heartbeat(const std::string& group_id, const HeartbeatRequest& request) {
@@ -78,7 +78,11 @@ void GroupCoordinator::expire_now() {
     if (next && (!earliest || *next < *earliest)) earliest = next;
   }
   armed_.reset();
-  if (earliest) arm(*earliest);
+  if (earliest) {
+    arm(*earliest);
+  } else {
+    unwatch_clock();
+  }
 }
 
 void GroupCoordinator::schedule(std::optional<Clock::time_point> deadline) {
@@ -88,6 +92,9 @@ void GroupCoordinator::schedule(std::optional<Clock::time_point> deadline) {
 
 void GroupCoordinator::arm(Clock::time_point deadline) {
   armed_ = deadline;
+  // Only while a deadline is armed: a clock moved by other means (tests) wakes the
+  // timer so it re-reads now(). The callback only posts, so it never needs mu_.
+  if (advance_ == 0) advance_ = clock_.on_advance([this] { asio::post(executor_, [this] { expire_now(); }); });
   // asio timers are not thread-safe: the timer is only touched under mu_.
   timer_.expires_at(timer_expiry(clock_, deadline));
   timer_.async_wait([this](const std::error_code& ec) {

@@ -47,18 +47,19 @@ class GroupCoordinator {
   // REQUIRES: mu_ held. Sets the timer if `deadline` is earlier than the one it waits for.
   void schedule(std::optional<Clock::time_point> deadline);
   void arm(Clock::time_point deadline);
+  void unwatch_clock();
 
   asio::any_io_executor executor_;
   const TopicTable& topics_;
   const SteadyClock& clock_;
   GroupConfig config_;
-  SteadyClock::Subscription advance_ = 0;
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_;
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
   bool stopped_ = false;
+  SteadyClock::Subscription advance_ = 0;  // while armed_
 };
 
 }  // namespace sluice::broker::group
