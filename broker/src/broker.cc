@@ -123,6 +123,13 @@ int soft_open_files_limit() {
   return static_cast<int>(limit.rlim_cur);
 }
 
+group::GroupConfig group_config(const BrokerConfig& config) {
+  group::GroupConfig out;
+  out.session_timeout = std::chrono::milliseconds(config.group_consumer_session_timeout_ms);
+  out.heartbeat_interval = std::chrono::milliseconds(config.group_consumer_heartbeat_interval_ms);
+  return out;
+}
+
 }  // namespace
 
 struct Broker::Impl {
@@ -136,6 +143,9 @@ struct Broker::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<int> running_sessions{0};
   std::thread io_thread;
+
+  // The coordinator's timer belongs to `io`, which is destroyed before `state`.
+  ~Impl() { state.groups.reset(); }
 
   std::mutex done_mu;
   std::condition_variable done_cv;
@@ -309,6 +319,8 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
       group::OffsetStoreConfig{config.offsets_topic_num_partitions, config.offsets_retention_minutes * 60'000,
                                static_cast<size_t>(config.offset_metadata_max_bytes)});
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
+  impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
+                                                                 environment.steady_clock, group_config(config));
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);

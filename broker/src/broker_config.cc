@@ -48,6 +48,11 @@ Status validate_broker_config(const BrokerConfig& c) {
   if (c.offsets_retention_minutes < 1 || c.offsets_retention_check_interval_ms < 1) {
     return make_error(Errc::invalid_argument, "offsets-retention-minutes and -check-interval-ms: must be at least 1");
   }
+  if (c.group_consumer_heartbeat_interval_ms < 1 ||
+      c.group_consumer_heartbeat_interval_ms >= c.group_consumer_session_timeout_ms) {
+    return make_error(Errc::invalid_argument,
+                      "group-consumer-heartbeat-interval-ms: must be at least 1 and below the session timeout");
+  }
   if (c.offset_metadata_max_bytes < 0) {
     return make_error(Errc::invalid_argument, "offset-metadata-max-bytes: must not be negative");
   }
@@ -105,6 +110,12 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--offset-metadata-max-bytes", c.offset_metadata_max_bytes,
                  "Largest metadata string of a committed offset (offset.metadata.max.bytes)")
       ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--group-consumer-session-timeout-ms", c.group_consumer_session_timeout_ms,
+                 "A group member that does not heartbeat for this long is removed (group.consumer.session.timeout.ms)")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("--group-consumer-heartbeat-interval-ms", c.group_consumer_heartbeat_interval_ms,
+                 "How often group members heartbeat (group.consumer.heartbeat.interval.ms)")
+      ->check(CLI::Range(1, INT32_MAX));
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--default-durability", durability, "Topic default: fsync, interval or none")

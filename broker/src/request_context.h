@@ -20,6 +20,7 @@
 #include "sluice/proto/api_registry.h"
 #include "sluice/proto/frame.h"
 
+#include "group/group_coordinator.h"
 #include "group/offset_store.h"
 #include "producer_id_allocator.h"
 #include "sluice.pb.h"
@@ -33,6 +34,8 @@ struct BrokerState {
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
   std::unique_ptr<group::OffsetStore> offsets;  // loaded at start, before the listener opens
+  // Members and epochs, in memory only (group_coordinator.h); released before the I/O context.
+  std::unique_ptr<group::GroupCoordinator> groups;
   Metrics metrics;
   // Long-poll and idle deadlines are measured on it (BrokerEnvironment::steady_clock).
   const SteadyClock* steady_clock = &SystemSteadyClock::instance();

@@ -12,10 +12,11 @@ bool failed(const wire::Error& error) { return error.code() != wire::NONE; }
 
 Result<std::map<TopicPartition, Status>> commit_offsets(NetworkClient& net, const std::string& group,
                                                         const std::map<TopicPartition, OffsetAndMetadata>& offsets,
-                                                        std::chrono::milliseconds timeout) {
+                                                        std::chrono::milliseconds timeout, const CommitMember& member) {
   wire::OffsetCommitRequest req;
   req.set_group_id(group);
-  req.set_member_epoch(-1);
+  req.set_member_id(member.member_id);
+  req.set_member_epoch(member.member_epoch);
   for (const auto& [tp, om] : offsets) {
     auto* p = req.add_partitions();
     p->set_topic(tp.topic);

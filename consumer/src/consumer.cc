@@ -10,6 +10,7 @@
 #include "sluice/client/network_client.h"
 
 #include "fetcher.h"
+#include "group_membership.h"
 #include "offset_commits.h"
 #include "subscription_state.h"
 
@@ -28,6 +29,7 @@ struct Consumer::Impl {
   SubscriptionState subscriptions;
   Fetcher fetcher;
   OffsetCommits commits;
+  GroupMembership membership;
   bool closed = false;
 
   Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n, const client::SteadyClock& k)
@@ -35,7 +37,8 @@ struct Consumer::Impl {
         net(std::move(n)),
         clock(k),
         fetcher(*net, config, subscriptions),
-        commits(*net, subscriptions, config.group_id, milliseconds(config.request_timeout_ms)) {}
+        commits(*net, subscriptions, config.group_id, milliseconds(config.request_timeout_ms)),
+        membership(*net, config, subscriptions, commits) {}
 
   // Waits out `deadline` by the clock: nothing can arrive before it.
   void wait_until(client::SteadyTime deadline) const {
@@ -91,10 +94,25 @@ struct Consumer::Impl {
 
   Result<std::vector<ConsumerRecord>> poll(milliseconds timeout) {
     if (closed) return tl::unexpected(client::client_error(client::ErrorCode::closed, "consumer closed"));
-    if (subscriptions.empty()) return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
+    const bool member = membership.active();
+    if (!member && subscriptions.empty()) {
+      return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
+    }
+    if (member) membership.on_poll(clock.now());
     const auto deadline = clock.now() + std::max(timeout, milliseconds(0));
     const auto max_records = static_cast<size_t>(config.max_poll_records);
     for (;;) {
+      // Waits end at the next heartbeat, so a member heartbeats while poll() waits.
+      auto wait_deadline = deadline;
+      if (member) {
+        if (auto s = membership.maintain(clock.now()); !s) return tl::unexpected(s.error());
+        wait_deadline = std::min(deadline, membership.next_deadline());
+        if (subscriptions.empty()) {
+          if (clock.now() >= deadline) return std::vector<ConsumerRecord>{};
+          wait_until(wait_deadline);
+          continue;
+        }
+      }
       if (auto s = resolve_positions(); !s) return tl::unexpected(s.error());
       if (fetcher.has_buffered()) {
         auto out = fetcher.drain(max_records);
@@ -103,12 +121,13 @@ struct Consumer::Impl {
       }
       fetcher.send_fetches();
       if (!fetcher.in_flight()) {
-        wait_until(deadline);  // every partition is paused
-        return std::vector<ConsumerRecord>{};
+        wait_until(wait_deadline);  // every partition is paused
+        if (clock.now() >= deadline) return std::vector<ConsumerRecord>{};
+        continue;
       }
-      auto completed = fetcher.complete_fetch(clock, deadline);
+      auto completed = fetcher.complete_fetch(clock, wait_deadline);
       if (!completed) return tl::unexpected(completed.error());
-      if (!*completed) return std::vector<ConsumerRecord>{};
+      if (!*completed && clock.now() >= deadline) return std::vector<ConsumerRecord>{};
       if (!fetcher.has_buffered() && clock.now() >= deadline) return std::vector<ConsumerRecord>{};
     }
   }
@@ -147,12 +166,42 @@ Consumer::~Consumer() { close(); }
 
 void Consumer::close() {
   if (!impl_ || impl_->closed) return;
+  impl_->membership.leave();
   impl_->closed = true;
   impl_->net->shutdown();
   impl_->fetcher.abandon_in_flight();
 }
 
-void Consumer::assign(const std::vector<TopicPartition>& partitions) { impl_->subscriptions.assign(partitions); }
+void Consumer::assign(const std::vector<TopicPartition>& partitions) {
+  if (impl_->membership.active()) throw std::logic_error("assign() while subscribed: unsubscribe() first");
+  impl_->subscriptions.assign(partitions);
+}
+
+namespace {
+Status check_subscribe(const ConsumerConfig& config, const SubscriptionState& subscriptions, bool subscribed) {
+  if (config.group_id.empty()) return make_error(Errc::invalid_argument, "subscribe() needs a group_id");
+  if (!subscribed && !subscriptions.empty()) {
+    return make_error(Errc::invalid_argument, "subscribe() with partitions assigned by assign(): assign({}) first");
+  }
+  return {};
+}
+}  // namespace
+
+Status Consumer::subscribe(const std::vector<std::string>& topics, RebalanceListener* listener) {
+  if (auto s = check_subscribe(impl_->config, impl_->subscriptions, impl_->membership.active()); !s) return s;
+  if (topics.empty()) return make_error(Errc::invalid_argument, "subscribe() to no topics: unsubscribe() instead");
+  impl_->membership.subscribe({topics, ""}, listener, impl_->clock.now());
+  return {};
+}
+
+Status Consumer::subscribe(const TopicPattern& pattern, RebalanceListener* listener) {
+  if (auto s = check_subscribe(impl_->config, impl_->subscriptions, impl_->membership.active()); !s) return s;
+  if (pattern.regex.empty()) return make_error(Errc::invalid_argument, "subscribe() to an empty pattern");
+  impl_->membership.subscribe({{}, pattern.regex}, listener, impl_->clock.now());
+  return {};
+}
+
+void Consumer::unsubscribe() { impl_->membership.leave(); }
 
 std::vector<TopicPartition> Consumer::assignment() const { return impl_->subscriptions.assignment(); }
 

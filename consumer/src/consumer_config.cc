@@ -13,6 +13,10 @@ Status validate(const ConsumerConfig& c) {
   if (c.fetch_max_bytes <= 0) return bad("fetch_max_bytes must be positive");
   if (c.max_poll_records <= 0) return bad("max_poll_records must be positive");
   if (c.group_id.size() > 255) return bad("group_id must be at most 255 characters");
+  if (c.session_timeout_ms <= 0) return bad("session_timeout_ms must be positive");
+  if (c.heartbeat_interval_ms <= 0) return bad("heartbeat_interval_ms must be positive");
+  if (c.max_poll_interval_ms <= 0) return bad("max_poll_interval_ms must be positive");
+  if (c.auto_commit_interval_ms <= 0) return bad("auto_commit_interval_ms must be positive");
   if (c.request_timeout_ms <= 0) return bad("request_timeout_ms must be positive");
   return {};
 }

@@ -11,6 +11,17 @@ namespace {
 const client::ConfigProperty<ConsumerConfig> kConsumerProperties[] = {
     {"bootstrap.servers", [](ConsumerConfig& c, std::string_view v) -> Status { return c.bootstrap = v, Status{}; }},
     {"client.id", [](ConsumerConfig& c, std::string_view v) -> Status { return c.client_id = v, Status{}; }},
+    {"group.id", [](ConsumerConfig& c, std::string_view v) -> Status { return c.group_id = v, Status{}; }},
+    {"group.instance.id",
+     [](ConsumerConfig& c, std::string_view v) -> Status { return c.group_instance_id = v, Status{}; }},
+    SLUICE_INT_PROPERTY("session.timeout.ms", session_timeout_ms),
+    SLUICE_INT_PROPERTY("heartbeat.interval.ms", heartbeat_interval_ms),
+    SLUICE_INT_PROPERTY("max.poll.interval.ms", max_poll_interval_ms),
+    {"enable.auto.commit",
+     [](ConsumerConfig& c, std::string_view v) {
+       return client::set_bool_field(c.enable_auto_commit, "enable.auto.commit", v);
+     }},
+    SLUICE_INT_PROPERTY("auto.commit.interval.ms", auto_commit_interval_ms),
     {"auto.offset.reset",
      [](ConsumerConfig& c, std::string_view v) -> Status {
        if (v == "earliest") return c.auto_offset_reset = OffsetReset::earliest, Status{};

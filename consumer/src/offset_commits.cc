@@ -18,7 +18,7 @@ Status OffsetCommits::commit_positions() {
 Status OffsetCommits::commit(const std::map<TopicPartition, OffsetAndMetadata>& offsets) {
   if (auto s = require_group(); !s) return s;
   if (offsets.empty()) return {};
-  auto results = client::commit_offsets(net_, group_id_, offsets, timeout_);
+  auto results = client::commit_offsets(net_, group_id_, offsets, timeout_, member_);
   if (!results) return tl::unexpected(results.error());
   for (const auto& [tp, status] : *results) {
     if (!status)

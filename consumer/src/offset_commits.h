@@ -27,6 +27,8 @@ class OffsetCommits {
       : net_(net), subscriptions_(subscriptions), group_id_(std::move(group_id)), timeout_(timeout) {}
 
   bool has_group() const { return !group_id_.empty(); }
+  // Commits carry this identity from now on (group membership); the default is none.
+  void set_member(client::CommitMember member) { member_ = std::move(member); }
 
   // Commits the position of every assigned partition that has one.
   Status commit_positions();
@@ -44,6 +46,7 @@ class OffsetCommits {
   const SubscriptionState& subscriptions_;
   const std::string group_id_;
   const std::chrono::milliseconds timeout_;
+  client::CommitMember member_;
 };
 
 }  // namespace sluice::consumer

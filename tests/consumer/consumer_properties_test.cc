@@ -26,6 +26,13 @@ TEST(ConsumerProperties, EachKafkaNameSetsItsField) {
       {"max.poll.records", "10", [](auto& c) { return c.max_poll_records == 10; }},
       {"request.timeout.ms", "2000", [](auto& c) { return c.request_timeout_ms == 2000; }},
       {"check.crcs", "false", [](auto& c) { return !c.check_crcs; }},
+      {"group.id", "billing", [](auto& c) { return c.group_id == "billing"; }},
+      {"group.instance.id", "host-1", [](auto& c) { return c.group_instance_id == "host-1"; }},
+      {"session.timeout.ms", "6000", [](auto& c) { return c.session_timeout_ms == 6000; }},
+      {"heartbeat.interval.ms", "500", [](auto& c) { return c.heartbeat_interval_ms == 500; }},
+      {"max.poll.interval.ms", "60000", [](auto& c) { return c.max_poll_interval_ms == 60000; }},
+      {"enable.auto.commit", "false", [](auto& c) { return !c.enable_auto_commit; }},
+      {"auto.commit.interval.ms", "100", [](auto& c) { return c.auto_commit_interval_ms == 100; }},
   };
   for (const Case& c : cases) {
     ConsumerConfig config;

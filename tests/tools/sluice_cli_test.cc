@@ -106,6 +106,20 @@ TEST_F(SluiceCliTest, UnknownTopicConfigIsRejectedByTheBroker) {
   EXPECT_NE(malformed.err.find("not key=value"), std::string::npos) << malformed.err;
 }
 
+TEST_F(SluiceCliTest, ConsumeWithAGroupCommitsWhatItPrintedAndTheNextRunResumesThere) {
+  create_topic("events", 1);
+  ASSERT_EQ(produce({"events"}, "a\nb\nc\nd\n").exit_code, 0);
+  auto first = sluice({"consume", "events", "--group", "g", "--from-beginning", "--max-records", "2"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(lines_of(first.out), (std::vector<std::string>{"a", "b"}));
+  // Only the two printed records were committed, though poll() returned all four.
+  auto second = sluice({"consume", "events", "--group", "g", "--max-records", "2"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(lines_of(second.out), (std::vector<std::string>{"c", "d"}));
+  auto mixed = sluice({"consume", "events", "--group", "g", "--partition", "0"});
+  EXPECT_EQ(mixed.exit_code, 2) << mixed.err;
+}
+
 TEST_F(SluiceCliTest, ProduceKeysAndHeadersThenConsumeFromBeginning) {
   create_topic("events", 1);
   auto produced = produce({"events", "--key-separator", ":", "--header", "source=cli", "--header", "trace"},

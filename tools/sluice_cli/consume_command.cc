@@ -1,9 +1,12 @@
 // sluice consume TOPIC: prints records to stdout, one per line, until
-// --max-records were printed or no record came for --timeout-ms.
+// --max-records were printed or no record came for --timeout-ms. With --group G it
+// reads as a member of G (the group assigns the partitions) and commits exactly
+// what it printed.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -35,7 +38,11 @@ struct ConsumeOptions {
   int64_t timeout_ms = 5'000;
   std::string format = "%v";
   std::vector<std::string> properties;  // -X key=value, by Kafka name
+  std::string group;
 };
+
+// The offsets after the last record printed per partition: what a member commits.
+using Printed = std::map<TopicPartition, client::OffsetAndMetadata>;
 
 // The partitions to read, with each one's start position pinned now (so records
 // produced after the command started are never skipped).
@@ -80,12 +87,21 @@ int consume(const CliContext& context, const ConsumeOptions& options) {
   bool explicit_start = options.from_beginning || options.offset || options.timestamp;
   config.auto_offset_reset = explicit_start ? consumer::OffsetReset::earliest : consumer::OffsetReset::latest;
   if (options.max_records) config.max_poll_records = static_cast<int32_t>(std::min<int64_t>(*options.max_records, 500));
+  if (!options.group.empty()) {
+    config.group_id = options.group;
+    config.enable_auto_commit = false;  // commits what was printed, not what poll() returned
+    config.auto_offset_reset = options.from_beginning ? consumer::OffsetReset::earliest : consumer::OffsetReset::latest;
+  }
   if (auto s = apply_properties(options.properties, config, &consumer::set_property); !s) {
     return fail(s.error().message, kUsage);
   }
   auto consumer = Consumer::create(config);
   if (!consumer) return fail(what, consumer.error(), context.brokers);
-  if (auto s = position_partitions(*consumer, options, *topic); !s) return fail(what, s.error(), context.brokers);
+  if (options.group.empty()) {
+    if (auto s = position_partitions(*consumer, options, *topic); !s) return fail(what, s.error(), context.brokers);
+  } else if (auto s = consumer->subscribe(std::vector<std::string>{options.topic}); !s) {
+    return fail(what, s.error(), context.brokers);
+  }
 
   using Clock = std::chrono::steady_clock;
   const auto idle_timeout = std::chrono::milliseconds(options.timeout_ms);
@@ -108,13 +124,18 @@ int consume(const CliContext& context, const ConsumeOptions& options) {
       last_error.reset();
       last_progress = Clock::now();
       out.clear();
+      Printed printed;
       for (const auto& record : *records) {
         if (options.max_records && count == *options.max_records) break;
         format->append(out, record);
+        printed[{record.topic, record.partition}] = {record.offset + 1, ""};
         ++count;
       }
       std::fwrite(out.data(), 1, out.size(), stdout);
       std::fflush(stdout);
+      if (!options.group.empty()) {
+        if (auto s = consumer->commit_sync(printed); !s) return fail(what + ": commit", s.error(), context.brokers);
+      }
     }
     if (!forever && Clock::now() - last_progress >= idle_timeout) {
       if (last_error) return fail(what, *last_error, context.brokers);
@@ -150,7 +171,13 @@ void add_consume_command(CLI::App& app, CliContext& context) {
                         ->check(CLI::NonNegativeNumber);
   beginning->excludes(offset, timestamp);
   offset->excludes(timestamp);
-  cmd->add_option("-p,--partition", options->partition, "Read only this partition")->check(CLI::NonNegativeNumber);
+  auto* partition =
+      cmd->add_option("-p,--partition", options->partition, "Read only this partition")->check(CLI::NonNegativeNumber);
+  auto* group = cmd->add_option("-g,--group", options->group,
+                                "Read as a member of this consumer group (it assigns the partitions; a partition\n"
+                                "starts at the group's committed offset, else at the end or --from-beginning)\n"
+                                "and commit what was printed");
+  group->excludes(offset, timestamp, partition);
   cmd->add_option("-X,--property", options->properties,
                   "Consumer setting by its Kafka name, key=value, repeatable; applied after the other options "
                   "(-X fetch.max.wait.ms=100)")

@@ -61,7 +61,7 @@ Status validate_group_id(std::string_view group);
 class OffsetStore {
  public:
   // REQUIRES: `topics` and `clock` outlive the store.
-  OffsetStore(TopicTable& topics, Clock& clock, OffsetStoreConfig config);
+  OffsetStore(TopicTable& topics, sluice::Clock& clock, OffsetStoreConfig config);
 
   // Loads the latest offset of every key from __consumer_offsets, if it exists
   // (tombstones delete; the topic is created by the first commit). A record that
@@ -106,7 +106,7 @@ class OffsetStore {
   Result<std::shared_ptr<Topic>> offsets_topic();
 
   TopicTable& topics_;
-  Clock& clock_;
+  sluice::Clock& clock_;
   const OffsetStoreConfig config_;
   std::mutex topic_mu_;
   std::shared_ptr<Topic> topic_;                      // under topic_mu_; null until the topic exists

@@ -1,4 +1,5 @@
-#include "../group/commit_membership.h"
+#include "sluice/broker/group_errc.h"
+
 #include "../group/offset_store.h"
 #include "../request_context.h"
 #include "../wire_errors.h"
@@ -19,7 +20,7 @@ asio::awaitable<Response> handle_offset_commit(BrokerState& state, Request reque
   if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
   auto body = std::make_unique<wire::OffsetCommitResponse>();
   Status whole = check_group_request(state, req.group_id());
-  if (whole) whole = group::check_commit_member(req.group_id(), req.member_id(), req.member_epoch());
+  if (whole) whole = state.groups->validate_commit(req.group_id(), req.member_id(), req.member_epoch());
 
   std::vector<group::OffsetCommit> commits;
   std::vector<wire::OffsetCommitResponse::PartitionResult*> committed;

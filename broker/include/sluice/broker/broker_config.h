@@ -41,6 +41,10 @@ struct BrokerConfig {
   int64_t offsets_retention_minutes = 7 * 24 * 60;
   int64_t offsets_retention_check_interval_ms = 600'000;
   int32_t offset_metadata_max_bytes = 4096;
+  // Consumer group liveness (Kafka's group.consumer.*): a member silent for the session
+  // timeout is removed; the heartbeat interval is dictated to every member.
+  int32_t group_consumer_session_timeout_ms = 45'000;
+  int32_t group_consumer_heartbeat_interval_ms = 5'000;
   TopicConfig topic_defaults;
 };
 

@@ -22,11 +22,18 @@ struct OffsetAndMetadata {
   bool operator==(const OffsetAndMetadata&) const = default;
 };
 
+// A group member's identity on a commit; the default is a consumer outside the group.
+struct CommitMember {
+  std::string member_id;
+  int32_t member_epoch = -1;
+};
+
 // Commits each partition's offset; the outer error is a failed request, the map
 // holds each partition's own outcome (one may fail while the others commit).
 Result<std::map<TopicPartition, Status>> commit_offsets(NetworkClient& net, const std::string& group,
                                                         const std::map<TopicPartition, OffsetAndMetadata>& offsets,
-                                                        std::chrono::milliseconds timeout);
+                                                        std::chrono::milliseconds timeout,
+                                                        const CommitMember& member = {});
 
 // The committed offsets of `partitions` (offset -1 where there is none), or with
 // no partitions every partition the group has committed.

@@ -21,7 +21,13 @@
 // Commits (with a group_id): commit_sync() stores each assigned partition's
 // position for the group, outside any membership (Kafka's manual assignment with
 // a group.id); a partition without a position starts at the committed offset.
-// Group membership (subscribe) comes later.
+// Group membership (subscribe): the group's coordinator assigns the partitions;
+// poll() heartbeats, applies assignment changes (calling the RebalanceListener) and,
+// with enable_auto_commit, commits what poll() returned. close() commits and leaves
+// at once, so the partitions move without waiting for the session timeout.
+//
+//   consumer.subscribe({"orders"}, &listener);
+//   for (;;) for (auto& r : consumer.poll(500ms).value_or({})) handle(r);
 //
 // Thread-safety: not thread-safe, like Kafka's consumer: use it from one thread
 // at a time.
@@ -31,6 +37,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sluice/client/group_offsets.h"
@@ -39,8 +46,17 @@
 #include "sluice/common/error.h"
 #include "sluice/consumer/consumer_config.h"
 #include "sluice/consumer/consumer_record.h"
+#include "sluice/consumer/rebalance_listener.h"
 
 namespace sluice::consumer {
+
+// A subscription by pattern: an ECMAScript regular expression that must match a whole
+// topic name; topics created later that match join the subscription.
+// subscribe({"orders"}) is ambiguous with it: spell a one-topic list as
+// std::vector<std::string>{"orders"}.
+struct TopicPattern {
+  std::string regex;
+};
 
 class Consumer {
  public:
@@ -57,7 +73,18 @@ class Consumer {
 
   // Replaces the assignment. Partitions that stay assigned keep their position;
   // new ones start without one (auto_offset_reset decides on first poll).
+  // Throws std::logic_error while subscribed (as Kafka's): unsubscribe() first.
   void assign(const std::vector<TopicPartition>& partitions);
+
+  // Joins config().group_id's group (or changes the subscription) from the next
+  // poll() on. `listener` may be null and must outlive the subscription. Errors
+  // (Errc::invalid_argument): no group_id, nothing to subscribe to, or partitions
+  // assigned with assign() (assign({}) first).
+  Status subscribe(const std::vector<std::string>& topics, RebalanceListener* listener = nullptr);
+  Status subscribe(const TopicPattern& pattern, RebalanceListener* listener = nullptr);
+  // Commits (auto-commit), revokes and leaves the group at once. Does nothing when
+  // not subscribed.
+  void unsubscribe();
   std::vector<TopicPartition> assignment() const;
 
   // REQUIRES: tp is assigned (else Errc::invalid_argument). offset >= 0.

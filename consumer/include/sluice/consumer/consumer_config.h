@@ -21,6 +21,21 @@ struct ConsumerConfig {
   // without a position starts at the group's committed offset (auto_offset_reset
   // only when there is none). Empty: no commits.
   std::string group_id;
+  // Static membership: a member that comes back with the same id within the session
+  // timeout keeps its partitions. Empty: dynamic member.
+  std::string group_instance_id;
+  // The broker's group session timeout decides when a silent member is removed; this
+  // one is not yet sent (the coordinator uses its own, 45 s as Kafka's default).
+  int32_t session_timeout_ms = 45'000;
+  // Until the broker's first heartbeat answer, whose interval then wins.
+  int32_t heartbeat_interval_ms = 3'000;
+  // A subscribed member whose poll() calls are further apart leaves the group (its
+  // partitions are lost) and rejoins on the next poll().
+  int32_t max_poll_interval_ms = 300'000;
+  // Subscribed members only: commits what poll() returned every auto_commit_interval_ms,
+  // before partitions are revoked, and on close().
+  bool enable_auto_commit = true;
+  int32_t auto_commit_interval_ms = 5'000;
   OffsetReset auto_offset_reset = OffsetReset::latest;
 
   // A fetch waits on the broker until fetch_min_bytes are available or

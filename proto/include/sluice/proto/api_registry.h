@@ -34,7 +34,8 @@
   X(api_versions,     API_VERSIONS,     ApiVersions,     7, 0, 0)    \
   X(init_producer_id, INIT_PRODUCER_ID, InitProducerId,  8, 0, 0)    \
   X(offset_commit,    OFFSET_COMMIT,    OffsetCommit,    9, 0, 0)    \
-  X(offset_fetch,     OFFSET_FETCH,     OffsetFetch,    10, 0, 0)
+  X(offset_fetch,     OFFSET_FETCH,     OffsetFetch,    10, 0, 0)    \
+  X(consumer_group_heartbeat, CONSUMER_GROUP_HEARTBEAT, ConsumerGroupHeartbeat, 11, 0, 0)
 // clang-format on
 
 namespace sluice::wire {

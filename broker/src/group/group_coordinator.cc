@@ -1,0 +1,105 @@
+#include "group_coordinator.h"
+
+#include <random>
+
+#include <asio/post.hpp>
+
+#include "commit_membership.h"
+
+namespace sluice::broker::group {
+
+namespace {
+
+// Random 128-bit ids in hex, as Kafka's Uuid member ids: unique without coordination.
+std::string random_member_id() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t bits = engine();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = kHex[bits & 0xF];
+  }
+  return id;
+}
+
+TopicPartitions client_topics(const TopicTable& table) {
+  TopicPartitions topics;
+  for (const auto& topic : table.list(TopicTable::Internal::exclude)) {
+    topics[topic->name] = static_cast<int32_t>(topic->partitions.size());
+  }
+  return topics;
+}
+
+}  // namespace
+
+GroupCoordinator::GroupCoordinator(asio::any_io_executor executor, const TopicTable& topics, const SteadyClock& clock,
+                                   GroupConfig config)
+    : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
+
+GroupCoordinator::~GroupCoordinator() { stop(); }
+
+void GroupCoordinator::stop() {
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  timer_.cancel();
+  unwatch_clock();
+}
+
+void GroupCoordinator::unwatch_clock() {
+  if (advance_ != 0) clock_.cancel_on_advance(advance_);
+  advance_ = 0;
+}
+
+Result<HeartbeatResponse> GroupCoordinator::heartbeat(const std::string& group_id, const HeartbeatRequest& request) {
+  const TopicPartitions topics = client_topics(topics_);
+  std::lock_guard lock(mu_);
+  auto& group = groups_[group_id];
+  if (!group) group = std::make_unique<ConsumerGroup>(group_id, config_, random_member_id);
+  auto response = group->heartbeat(request, topics, clock_.now());
+  schedule(group->expire(clock_.now()));
+  return response;
+}
+
+Status GroupCoordinator::validate_commit(const std::string& group_id, const std::string& member_id,
+                                         int32_t member_epoch) const {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return check_commit_member(group_id, member_id, member_epoch);
+  return it->second->validate_commit(member_id, member_epoch);
+}
+
+void GroupCoordinator::expire_now() {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  const Clock::time_point now = clock_.now();
+  std::optional<Clock::time_point> earliest;
+  for (auto& [id, group] : groups_) {
+    auto next = group->expire(now);
+    if (next && (!earliest || *next < *earliest)) earliest = next;
+  }
+  armed_.reset();
+  if (earliest) {
+    arm(*earliest);
+  } else {
+    unwatch_clock();
+  }
+}
+
+void GroupCoordinator::schedule(std::optional<Clock::time_point> deadline) {
+  if (stopped_ || !deadline || (armed_ && *armed_ <= *deadline)) return;
+  arm(*deadline);
+}
+
+void GroupCoordinator::arm(Clock::time_point deadline) {
+  armed_ = deadline;
+  // Only while a deadline is armed: a clock moved by other means (tests) wakes the
+  // timer so it re-reads now(). The callback only posts, so it never needs mu_.
+  if (advance_ == 0) advance_ = clock_.on_advance([this] { asio::post(executor_, [this] { expire_now(); }); });
+  // asio timers are not thread-safe: the timer is only touched under mu_.
+  timer_.expires_at(timer_expiry(clock_, deadline));
+  timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) expire_now();
+  });
+}
+
+}  // namespace sluice::broker::group

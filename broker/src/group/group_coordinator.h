@@ -1,0 +1,65 @@
+// The broker's consumer groups: one ConsumerGroup per group id, created by its first
+// heartbeat, every call serialized by one mutex, and one timer set to the earliest
+// deadline any group's expire() returned (measured on the broker's steady clock).
+// Membership is in memory only: a broker restart forgets every member, whose next
+// heartbeat gets unknown_member_id and who then rejoins with epoch 0. Committed
+// offsets are durable on their own (OffsetStore).
+// Thread-safety: every public call is safe from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "sluice/broker/topic_table.h"
+#include "sluice/common/error.h"
+#include "sluice/common/steady_clock.h"
+
+#include "consumer_group.h"
+
+namespace sluice::broker::group {
+
+class GroupCoordinator {
+ public:
+  GroupCoordinator(asio::any_io_executor executor, const TopicTable& topics, const SteadyClock& clock,
+                   GroupConfig config);
+  ~GroupCoordinator();
+  GroupCoordinator(const GroupCoordinator&) = delete;
+  GroupCoordinator& operator=(const GroupCoordinator&) = delete;
+
+  // ConsumerGroup::heartbeat against the TopicTable's client topics as they are now.
+  Result<HeartbeatResponse> heartbeat(const std::string& group_id, const HeartbeatRequest& request);
+
+  // An unknown group accepts only a consumer outside any group (member id "", epoch -1).
+  Status validate_commit(const std::string& group_id, const std::string& member_id, int32_t member_epoch) const;
+
+  // Cancels the timer; after it returns no expiry runs. Called on the executor's thread
+  // or once it stopped.
+  void stop();
+
+ private:
+  void expire_now();
+  // REQUIRES: mu_ held. Sets the timer if `deadline` is earlier than the one it waits for.
+  void schedule(std::optional<Clock::time_point> deadline);
+  void arm(Clock::time_point deadline);
+  void unwatch_clock();
+
+  asio::any_io_executor executor_;
+  const TopicTable& topics_;
+  const SteadyClock& clock_;
+  GroupConfig config_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_;
+  asio::steady_timer timer_;
+  std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
+  bool stopped_ = false;
+  SteadyClock::Subscription advance_ = 0;  // while armed_
+};
+
+}  // namespace sluice::broker::group

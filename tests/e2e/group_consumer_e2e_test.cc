@@ -1,0 +1,258 @@
+// Subscribed consumers over the real sluiced: members of one group share a topic's
+// partitions and read every record once, a member's close() hands its partitions to
+// the other, which resumes at the committed offsets; two groups each read everything;
+// a pattern subscription picks up a topic created after the member joined.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "sluice/consumer/consumer.h"
+
+#include "../broker/raw_client.h"
+#include "broker_process.h"
+#include "e2e_helpers.h"
+
+namespace sluice {
+namespace {
+
+using client::TopicPartition;
+using consumer::Consumer;
+using testing::BrokerProcess;
+using testing::RawClient;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int kPartitions = 4;
+constexpr int kBatchesPerPartition = 3;  // 4 records each
+constexpr size_t kRecords = kPartitions * kBatchesPerPartition * 4;
+
+// Counts each member's partitions as the listener reports them, and lets a test wait
+// for a count.
+class CountingListener : public consumer::RebalanceListener {
+ public:
+  void on_partitions_assigned(const std::vector<TopicPartition>& partitions) override {
+    std::lock_guard lock(mu_);
+    owned_ += static_cast<int>(partitions.size());
+    cv_.notify_all();
+  }
+  void on_partitions_revoked(const std::vector<TopicPartition>& partitions) override {
+    std::lock_guard lock(mu_);
+    owned_ -= static_cast<int>(partitions.size());
+    cv_.notify_all();
+  }
+  void on_partitions_lost(const std::vector<TopicPartition>& partitions) override { on_partitions_revoked(partitions); }
+  bool wait_for(int owned, milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return owned_ == owned; });
+  }
+  int owned() {
+    std::lock_guard lock(mu_);
+    return owned_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int owned_ = 0;
+};
+
+// A member polling on its own thread, recording every record it got.
+class Member {
+ public:
+  Member(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,
+         std::string regex = "")
+      : consumer_({.bootstrap = bootstrap,
+                   .group_id = group,
+                   .auto_commit_interval_ms = 200,
+                   .auto_offset_reset = consumer::OffsetReset::earliest}) {
+    Status s = regex.empty() ? consumer_.subscribe(topics, &listener_)
+                             : consumer_.subscribe(consumer::TopicPattern{regex}, &listener_);
+    EXPECT_TRUE(s) << s.error().to_string();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Member() { close(); }
+
+  void close() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    thread_.join();
+    consumer_.close();
+  }
+  CountingListener& listener() { return listener_; }
+  std::vector<std::pair<TopicPartition, int64_t>> records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  bool read_unowned() const { return read_unowned_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      auto polled = consumer_.poll(milliseconds(100));
+      if (!polled) continue;
+      auto owned = consumer_.assignment();
+      std::lock_guard lock(mu_);
+      for (const auto& r : *polled) {
+        TopicPartition tp{r.topic, r.partition};
+        if (std::find(owned.begin(), owned.end(), tp) == owned.end()) read_unowned_ = true;
+        records_.emplace_back(tp, r.offset);
+      }
+    }
+  }
+
+  CountingListener listener_;
+  Consumer consumer_;
+  std::mutex mu_;
+  std::vector<std::pair<TopicPartition, int64_t>> records_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> read_unowned_{false};
+  std::thread thread_;
+};
+
+std::optional<wire::ProduceResponse> produce_to(RawClient& c, const std::string& topic, int32_t partition,
+                                                const Bytes& batch) {
+  wire::ProduceRequest req;
+  req.set_acks(1);
+  auto* p = req.add_partitions();
+  p->set_topic(topic);
+  p->set_partition(partition);
+  p->set_records_size(static_cast<uint32_t>(batch.size()));
+  return c.call<wire::ProduceResponse>(wire::PRODUCE, req, batch);
+}
+
+class GroupConsumerE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(broker_.start());
+    raw_.emplace(broker_.address());
+    create("stream");
+  }
+  void TearDown() override {
+    broker_.stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void create(const std::string& topic) {
+    wire::CreateTopicsRequest req;
+    auto* t = req.add_topics();
+    t->set_name(topic);
+    t->set_partitions(kPartitions);
+    auto resp = raw_->call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+    ASSERT_TRUE(resp);
+    ASSERT_EQ(resp->results(0).error().code(), wire::NONE);
+  }
+
+  void produce_all(const std::string& topic) {
+    for (int p = 0; p < kPartitions; ++p) {
+      for (int b = 0; b < kBatchesPerPartition; ++b) {
+        auto resp = produce_to(*raw_, topic, p, batch_for(p * 100 + b));
+        ASSERT_TRUE(resp);
+        ASSERT_EQ(resp->results(0).error().code(), wire::NONE);
+      }
+    }
+  }
+
+  // Waits until the members together hold `n` records; false on timeout.
+  static bool wait_for_records(std::vector<Member*> members, size_t n, milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      size_t total = 0;
+      for (Member* m : members) total += m->records().size();
+      if (total >= n) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
+  std::string dir_ = temp_dir("sluice-group-consumer-e2e");
+  // Members learn of changes on their next heartbeat: 200 ms keeps hand-overs under a second.
+  BrokerProcess broker_{SLUICED_PATH, dir_, {"--group-consumer-heartbeat-interval-ms", "200"}};
+  std::optional<RawClient> raw_;
+};
+
+std::set<std::pair<TopicPartition, int64_t>> distinct(const std::vector<std::pair<TopicPartition, int64_t>>& records) {
+  return {records.begin(), records.end()};
+}
+
+TEST_F(GroupConsumerE2e, TwoMembersEachGetTwoPartitionsAndTogetherReadEveryRecordOnce) {
+  Member a(broker_.address(), "g", {"stream"});
+  ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
+  Member b(broker_.address(), "g", {"stream"});
+  // Incremental: a revokes two on its next heartbeat, then b gets them on its own.
+  ASSERT_TRUE(b.listener().wait_for(2, seconds(5)));
+  ASSERT_TRUE(a.listener().wait_for(2, seconds(1)));
+  produce_all("stream");
+  ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
+  a.close();
+  b.close();
+
+  auto ra = a.records(), rb = b.records();
+  EXPECT_EQ(ra.size() + rb.size(), kRecords);
+  auto all = distinct(ra);
+  for (const auto& r : rb) all.insert(r);
+  EXPECT_EQ(all.size(), kRecords);
+  EXPECT_FALSE(a.read_unowned());
+  EXPECT_FALSE(b.read_unowned());
+  std::set<TopicPartition> pa, pb;
+  for (const auto& [tp, offset] : ra) pa.insert(tp);
+  for (const auto& [tp, offset] : rb) pb.insert(tp);
+  EXPECT_EQ(pa.size(), 2u);
+  EXPECT_EQ(pb.size(), 2u);
+  for (const auto& tp : pa) EXPECT_FALSE(pb.contains(tp)) << tp.to_string();
+}
+
+TEST_F(GroupConsumerE2e, AMemberThatClosesHandsItsPartitionsToTheOtherWhichResumesAtTheCommits) {
+  Member a(broker_.address(), "g", {"stream"});
+  ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
+  Member b(broker_.address(), "g", {"stream"});
+  ASSERT_TRUE(b.listener().wait_for(2, seconds(20)));
+  produce_all("stream");
+  ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
+  const auto closed_at = Clock::now();
+  a.close();  // commits what it read and leaves at once
+  // b learns on its next heartbeat, within the broker's interval (200 ms).
+  ASSERT_TRUE(b.listener().wait_for(4, seconds(1)));
+  const auto took = Clock::now() - closed_at;
+  produce_all("stream");
+  ASSERT_TRUE(wait_for_records({&b}, kRecords, seconds(20)));
+  b.close();
+  // Everything b read after taking a's partitions is new: it started at a's commits.
+  auto rb = b.records();
+  EXPECT_EQ(rb.size(), kRecords / 2 + kRecords) << "took " << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_EQ(distinct(rb).size(), rb.size());
+}
+
+TEST_F(GroupConsumerE2e, TwoGroupsOnOneTopicEachReceiveEveryRecord) {
+  Member a(broker_.address(), "g1", {"stream"});
+  Member b(broker_.address(), "g2", {"stream"});
+  ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
+  ASSERT_TRUE(b.listener().wait_for(4, seconds(10)));
+  produce_all("stream");
+  ASSERT_TRUE(wait_for_records({&a}, kRecords, seconds(20)));
+  ASSERT_TRUE(wait_for_records({&b}, kRecords, seconds(20)));
+  a.close();
+  b.close();
+  EXPECT_EQ(distinct(a.records()), distinct(b.records()));
+  EXPECT_EQ(distinct(a.records()).size(), kRecords);
+}
+
+TEST_F(GroupConsumerE2e, APatternSubscriptionPicksUpATopicCreatedAfterTheMemberJoined) {
+  Member a(broker_.address(), "g", {}, "str.*");
+  ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
+  create("strand");
+  // The new topic's partitions come with the next heartbeat after it exists.
+  ASSERT_TRUE(a.listener().wait_for(8, seconds(2)));
+  produce_all("strand");
+  ASSERT_TRUE(wait_for_records({&a}, kRecords, seconds(20)));
+  a.close();
+  for (const auto& [tp, offset] : a.records()) EXPECT_EQ(tp.topic, "strand");
+}
+
+}  // namespace
+}  // namespace sluice
