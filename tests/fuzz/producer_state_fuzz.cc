@@ -34,7 +34,7 @@ std::vector<int64_t> answers(const ProducerStateTable& table) {
       h.last_offset_delta = 4;
       auto r = table.check(h);
       if (!r) {
-        out.push_back(-1 - static_cast<int64_t>(r.error().code));
+        out.push_back(-1 - static_cast<int64_t>(r.error().code.value()));
       } else {
         out.push_back(r->has_value() ? (*r)->first_offset.value() : -100);
       }
