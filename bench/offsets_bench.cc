@@ -71,8 +71,8 @@ int main(int argc, char** argv) {
   double total_ms = ms_since(begin);
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[static_cast<size_t>(p * (latencies.size() - 1))]; };
-  std::printf("commit (1 client, 1 partition, fsync): %d commits, p50 %.3f ms, p99 %.3f ms, %.0f commits/s\n",
-              commits, pct(0.50), pct(0.99), commits / (total_ms / 1000));
+  std::printf("commit (1 client, 1 partition, fsync): %d commits, p50 %.3f ms, p99 %.3f ms, %.0f commits/s\n", commits,
+              pct(0.50), pct(0.99), commits / (total_ms / 1000));
 
   begin = Steady::now();
   for (int g = 0; g < groups; ++g) {
