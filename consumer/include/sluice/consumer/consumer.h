@@ -26,7 +26,7 @@
 // with enable_auto_commit, commits what poll() returned. close() commits and leaves
 // at once, so the partitions move without waiting for the session timeout.
 //
-//   consumer.subscribe({"orders"}, &listener);
+//   consumer.subscribe(std::vector<std::string>{"orders"}, &listener);
 //   for (;;) for (auto& r : consumer.poll(500ms).value_or({})) handle(r);
 //
 // Thread-safety: not thread-safe, like Kafka's consumer: use it from one thread
