@@ -142,7 +142,8 @@ Result<Consumer> Consumer::create(ConsumerConfig config) {
 Result<Consumer> Consumer::create(ConsumerConfig config, const client::SteadyClock& clock) {
   if (auto s = validate(config); !s) return tl::unexpected(s.error());
   uint32_t max_frame = static_cast<uint32_t>(std::max<int64_t>(64 << 20, int64_t{config.fetch_max_bytes} + (1 << 20)));
-  auto net = client::NetworkClient::create(client::NetworkOptions{config.bootstrap, config.client_id, max_frame});
+  auto net = client::NetworkClient::create(client::NetworkOptions{
+      .bootstrap = config.bootstrap, .client_id = config.client_id, .max_frame_bytes = max_frame, .clock = &clock});
   if (!net) return tl::unexpected(net.error());
   return Consumer(std::make_unique<Impl>(std::move(config), std::move(*net), clock));
 }

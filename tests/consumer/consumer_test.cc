@@ -340,7 +340,10 @@ TEST(ConsumerClock, PollReturnsNothingWhenItsTimeoutPassesByItsClock) {
     return FakeBroker::Reply::silence();  // a long poll that never ends
   });
   testing::ManualSteadyClock clock;
-  auto c = Consumer::create({.bootstrap = broker.bootstrap(), .auto_offset_reset = OffsetReset::earliest}, clock);
+  // The fetch's own timeout (request.timeout.ms) lies beyond the poll's, on the same clock.
+  auto c = Consumer::create(
+      {.bootstrap = broker.bootstrap(), .auto_offset_reset = OffsetReset::earliest, .request_timeout_ms = 3'600'000},
+      clock);
   ASSERT_TRUE(c) << c.error().to_string();
   c->assign({kP0});
   std::promise<Result<std::vector<ConsumerRecord>>> polled;
@@ -352,6 +355,37 @@ TEST(ConsumerClock, PollReturnsNothingWhenItsTimeoutPassesByItsClock) {
   poller.join();
   ASSERT_TRUE(records) << records.error().to_string();
   EXPECT_TRUE(records->empty());
+}
+
+TEST(ConsumerClock, AFetchTimesOutByTheConsumersClock) {
+  FakeFetchLog log;
+  log.add_partition(kP0);
+  std::promise<void> fetch_received;
+  bool first_fetch = true;
+  FakeBroker broker([&](const FakeBroker::Request& r) {
+    if (r.header.api() != wire::FETCH) return log.handle(r);
+    if (first_fetch) fetch_received.set_value();
+    first_fetch = false;
+    return FakeBroker::Reply::silence();
+  });
+  testing::ManualSteadyClock clock;
+  auto c = Consumer::create({.bootstrap = broker.bootstrap(),
+                             .auto_offset_reset = OffsetReset::earliest,
+                             .fetch_max_wait_ms = 500,
+                             .request_timeout_ms = 3'600'000},
+                            clock);
+  ASSERT_TRUE(c) << c.error().to_string();
+  c->assign({kP0});
+  std::promise<Result<std::vector<ConsumerRecord>>> polled;
+  std::thread poller([&] { polled.set_value(c->poll(std::chrono::hours(2))); });
+  fetch_received.get_future().wait();
+  // Past request.timeout.ms + fetch.max.wait.ms, virtually: the connection gives up on the
+  // fetch now; one timing it on the real clock would hold it for an hour.
+  clock.advance(std::chrono::milliseconds(3'600'500));
+  auto records = polled.get_future().get();
+  poller.join();
+  ASSERT_FALSE(records);
+  EXPECT_EQ(client::error_code(records.error()), client::ErrorCode::request_timed_out) << records.error().to_string();
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ class CountingListener : public consumer::RebalanceListener {
 class Member {
  public:
   Member(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,
-         std::string regex = "")
+         const std::string& regex = "")
       : consumer_({.bootstrap = bootstrap,
                    .group_id = group,
                    .auto_commit_interval_ms = 200,
@@ -159,7 +159,7 @@ class GroupConsumerE2e : public ::testing::Test {
   }
 
   // Waits until the members together hold `n` records; false on timeout.
-  static bool wait_for_records(std::vector<Member*> members, size_t n, milliseconds timeout) {
+  static bool wait_for_records(const std::vector<Member*>& members, size_t n, milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
       size_t total = 0;

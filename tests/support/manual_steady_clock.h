@@ -32,10 +32,10 @@ class ManualSteadyClock final : public SteadyClock {
   }
 
   bool jumps() const override { return true; }
-  Subscription on_advance(AdvanceCallback callback) const override {
+  Subscription on_advance(const AdvanceCallback& callback) const override {
     std::lock_guard lock(mu_);
     const Subscription id = next_id_++;
-    callbacks_.emplace(id, std::move(callback));
+    callbacks_.emplace(id, callback);
     changed_.notify_all();
     return id;
   }

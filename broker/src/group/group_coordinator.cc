@@ -32,18 +32,13 @@ TopicPartitions client_topics(const TopicTable& table) {
 
 }  // namespace
 
-GroupCoordinator::GroupCoordinator(asio::any_io_executor executor, const TopicTable& topics, const SteadyClock& clock,
+GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics, const SteadyClock& clock,
                                    GroupConfig config)
     : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
 
-GroupCoordinator::~GroupCoordinator() { stop(); }
-
-void GroupCoordinator::stop() {
-  std::lock_guard lock(mu_);
-  stopped_ = true;
-  timer_.cancel();
-  unwatch_clock();
-}
+// No lock: nothing else runs by now. The timer's destructor cancels its wait (the
+// handler sees operation_aborted and does nothing); the clock subscription must go.
+GroupCoordinator::~GroupCoordinator() { unwatch_clock(); }
 
 void GroupCoordinator::unwatch_clock() {
   if (advance_ != 0) clock_.cancel_on_advance(advance_);
@@ -70,7 +65,6 @@ Status GroupCoordinator::validate_commit(const std::string& group_id, const std:
 
 void GroupCoordinator::expire_now() {
   std::lock_guard lock(mu_);
-  if (stopped_) return;
   const Clock::time_point now = clock_.now();
   std::optional<Clock::time_point> earliest;
   for (auto& [id, group] : groups_) {
@@ -86,7 +80,7 @@ void GroupCoordinator::expire_now() {
 }
 
 void GroupCoordinator::schedule(std::optional<Clock::time_point> deadline) {
-  if (stopped_ || !deadline || (armed_ && *armed_ <= *deadline)) return;
+  if (!deadline || (armed_ && *armed_ <= *deadline)) return;
   arm(*deadline);
 }
 

@@ -26,8 +26,9 @@ namespace sluice::broker::group {
 
 class GroupCoordinator {
  public:
-  GroupCoordinator(asio::any_io_executor executor, const TopicTable& topics, const SteadyClock& clock,
+  GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics, const SteadyClock& clock,
                    GroupConfig config);
+  // REQUIRES: the executor stopped (the broker destroys it after its io_context ran out).
   ~GroupCoordinator();
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
@@ -37,10 +38,6 @@ class GroupCoordinator {
 
   // An unknown group accepts only a consumer outside any group (member id "", epoch -1).
   Status validate_commit(const std::string& group_id, const std::string& member_id, int32_t member_epoch) const;
-
-  // Cancels the timer; after it returns no expiry runs. Called on the executor's thread
-  // or once it stopped.
-  void stop();
 
  private:
   void expire_now();
@@ -58,7 +55,6 @@ class GroupCoordinator {
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_;
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
-  bool stopped_ = false;
   SteadyClock::Subscription advance_ = 0;  // while armed_
 };
 

@@ -41,7 +41,7 @@ class SteadyClock {
   // Whether this clock jumps (and calls back through on_advance). Per-wait
   // callers check it first, so the real clock costs them no callback object.
   virtual bool jumps() const { return false; }
-  virtual Subscription on_advance(AdvanceCallback /*callback*/) const { return 0; }
+  virtual Subscription on_advance(const AdvanceCallback& /*callback*/) const { return 0; }
   // After it returns the callback is not running and will not run again.
   virtual void cancel_on_advance(Subscription /*subscription*/) const {}
 
