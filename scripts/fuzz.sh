@@ -5,7 +5,7 @@
 # Exits non-zero if any target finds a crash, UB, leak, timeout or out-of-memory; the
 # reproducer and the log are kept under build/fuzz/runs/.
 #
-#   scripts/fuzz.sh                       # 60 s in total, split over the targets
+#   scripts/fuzz.sh                       # 60 s of fuzzing in total, split over the targets, one per core at a time
 #   FUZZ_SECONDS=600 scripts/fuzz.sh      # longer run
 #   FUZZ_ARGS="-max_len=65536" scripts/fuzz.sh   # extra libFuzzer flags
 #   build/fuzz/tests/fuzz/record_batch_fuzz <crash-file>   # replay a reproducer
@@ -45,10 +45,10 @@ mkdir -p "$run_dir"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-failed=()
-summary=()
-total_execs=0
-for bin in "${targets[@]}"; do
+# One libFuzzer process per core at a time (each is single-threaded); results are
+# collected once every target ran.
+run_target() {
+  local bin=$1 name corpus_name work rc=0
   name="$(basename "$bin")"
   corpus_name="${name%_fuzz}"
   work="$run_dir/$name"
@@ -57,11 +57,24 @@ for bin in "${targets[@]}"; do
     cp -R "tests/fuzz/corpus/$corpus_name/." "$work/corpus/"
   fi
   echo "fuzz: running $name for ${per_target}s (log: $work/fuzz.log)"
-  set +e
   "$bin" -max_total_time="$per_target" -timeout=25 -print_final_stats=1 \
-    -artifact_prefix="$work/artifacts/" "${extra_args[@]}" "$work/corpus" > "$work/fuzz.log" 2>&1
-  rc=$?
-  set -e
+    -artifact_prefix="$work/artifacts/" "${extra_args[@]}" "$work/corpus" > "$work/fuzz.log" 2>&1 || rc=$?
+  echo "$rc" > "$work/exit_code"
+}
+parallel=$(nproc)
+for bin in "${targets[@]}"; do
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  run_target "$bin" &
+done
+wait
+
+failed=()
+summary=()
+total_execs=0
+for bin in "${targets[@]}"; do
+  name="$(basename "$bin")"
+  work="$run_dir/$name"
+  rc="$(cat "$work/exit_code" 2>/dev/null || echo 127)"
   execs="$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$work/fuzz.log" | tail -n 1)"
   execs="${execs:-0}"
   total_execs=$(( total_execs + execs ))

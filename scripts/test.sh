@@ -9,7 +9,7 @@ cd "$root"
 
 scripts/install-deps.sh
 
-step() { printf '\n=== %s ===\n' "$*"; }
+step() { printf '\n=== %s (%d s in) ===\n' "$*" "$SECONDS"; }
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 # Runs ctest, keeping its output to count the results at the end.
