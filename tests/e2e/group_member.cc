@@ -1,6 +1,7 @@
 // A consumer group member as its own process, for the multi-process group tests:
 //
-//   group_member --bootstrap HOST:PORT --group G --topic T [--topic T2...] --out FILE [-X key=value...]
+//   group_member --bootstrap HOST:PORT --group G --topic T [--topic T2...] --out FILE
+//                [--process-ms N] [-X key=value...]
 //
 // It subscribes to the topics, polls, and appends one line per event to FILE, each
 // starting with CLOCK_MONOTONIC in ns (one clock for every process on the machine):
@@ -12,7 +13,9 @@
 //   <ns> closed
 // After each poll it "processes" the records (writes and flushes their lines), then
 // commits synchronously, so after a kill -9 the uncommitted records are exactly the
-// record lines after the last "committed". Auto-commit is off and auto.offset.reset
+// record lines after the last "committed". --process-ms makes the processing of each
+// poll's records take that long (between their lines and the commit), so a test can
+// kill a member that processed records it has not committed. Auto-commit is off and auto.offset.reset
 // is earliest unless -X says otherwise. SIGTERM or SIGINT: close() (revokes, leaves) and exit 0.
 #include <signal.h>
 #include <time.h>
@@ -21,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sluice/consumer/consumer.h"
@@ -74,7 +78,7 @@ class LoggingListener : public sluice::consumer::RebalanceListener {
 int usage(const char* why) {
   std::fprintf(stderr,
                "group_member: %s\nusage: group_member --bootstrap HOST:PORT --group G --topic T... --out FILE "
-               "[-X key=value...]\n",
+               "[--process-ms N] [-X key=value...]\n",
                why);
   return 2;
 }
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
   config.auto_offset_reset = sluice::consumer::OffsetReset::earliest;
   std::vector<std::string> topics;
   std::string out_path;
+  int process_ms = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return usage(("a value must follow " + arg).c_str());
@@ -100,6 +105,8 @@ int main(int argc, char** argv) {
       topics.push_back(value);
     } else if (arg == "--out") {
       out_path = value;
+    } else if (arg == "--process-ms") {
+      process_ms = std::stoi(value);
     } else if (arg == "-X") {
       const auto eq = value.find('=');
       if (eq == std::string::npos) return usage(("-X " + value + " is not key=value").c_str());
@@ -134,6 +141,7 @@ int main(int argc, char** argv) {
       log.line("record " + r.topic + " " + std::to_string(r.partition) + " " + std::to_string(r.offset));
     }
     log.flush();  // processed before it is committed
+    if (process_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(process_ms));  // the work itself
     if (auto s = consumer->commit_sync(); s) {
       log.line("committed");
     } else {

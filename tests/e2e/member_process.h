@@ -88,10 +88,15 @@ class MemberProcess {
  public:
   // Starts `binary` (group_member) at once; its stderr goes to <events_path>.stderr.
   MemberProcess(const std::string& binary, const std::string& bootstrap, const std::string& group,
-                const std::string& topic, std::string events_path, const std::vector<std::string>& settings = {})
+                const std::string& topic, std::string events_path, const std::vector<std::string>& settings = {},
+                int process_ms = 0)
       : events_path_(std::move(events_path)) {
     std::vector<std::string> args = {binary,    "--bootstrap", bootstrap, "--group",   group,
                                      "--topic", topic,         "--out",   events_path_};
+    if (process_ms > 0) {
+      args.push_back("--process-ms");
+      args.push_back(std::to_string(process_ms));
+    }
     for (const auto& s : settings) {
       args.push_back("-X");
       args.push_back(s);
