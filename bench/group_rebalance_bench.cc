@@ -65,7 +65,7 @@ class Member : public consumer::RebalanceListener {
     (void)consumer_.subscribe(std::vector<std::string>{kTopic}, this);
     thread_ = std::thread([this] { run(); });
   }
-  ~Member() { close(); }
+  ~Member() override { close(); }
 
   // Stops polling, then returns when close() was called (it leaves the group).
   Steady::time_point close() {
@@ -198,6 +198,7 @@ int main(int argc, char** argv) {
   }
   Load load(bootstrap, partitions, rate);
   std::vector<std::unique_ptr<Member>> group;
+  group.reserve(members + 1);
   for (int i = 0; i < members; ++i) group.push_back(std::make_unique<Member>(bootstrap, "m" + std::to_string(i)));
   if (!eventually([&] { return balanced(group, partitions); }, bound)) {
     std::fprintf(stderr, "the first %d members never balanced\n", members);
@@ -207,6 +208,7 @@ int main(int argc, char** argv) {
   // (i) one more member.
   std::this_thread::sleep_for(std::chrono::seconds(2));  // a steady baseline to compare with
   std::vector<std::set<TopicPartition>> before;
+  before.reserve(group.size());
   for (const auto& m : group) before.push_back(m->owned());
   const auto join = Steady::now();
   group.push_back(std::make_unique<Member>(bootstrap, "m" + std::to_string(members)));
