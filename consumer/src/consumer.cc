@@ -94,11 +94,11 @@ struct Consumer::Impl {
 
   Result<std::vector<ConsumerRecord>> poll(milliseconds timeout) {
     if (closed) return tl::unexpected(client::client_error(client::ErrorCode::closed, "consumer closed"));
+    commits.run_callbacks();
     const bool member = membership.active();
     if (!member && subscriptions.empty()) {
       return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
     }
-    commits.run_callbacks();
     if (member) membership.on_poll(clock.now());
     const auto deadline = clock.now() + std::max(timeout, milliseconds(0));
     const auto max_records = static_cast<size_t>(config.max_poll_records);
