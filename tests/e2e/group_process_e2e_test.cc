@@ -7,7 +7,7 @@
 // the duplicates are the killed member's uncommitted tail; a joining member does not
 // stop the partitions that stay; a static member restarted within the session
 // timeout gets its partitions back and nothing else moves; a whole-group restart
-// resumes at the committed offsets.
+// resumes at the committed offsets; two groups on one topic each process everything.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -469,6 +469,24 @@ TEST_F(GroupProcessE2e, AWholeGroupRestartResumesAtTheCommittedOffsets) {
   std::vector<MemberRun> all = first;
   all.insert(all.end(), second.begin(), second.end());
   expect_exclusive_ownership(all);
+}
+
+TEST_F(GroupProcessE2e, TwoGroupsOnOneTopicEachProcessEveryRecord) {
+  KeyedProducer producer(broker_.address());
+  for (const char* name : {"g1a", "g1b"}) start_member(name, "g1");
+  start_member("g2a", "g2");
+  ASSERT_TRUE(wait_balanced({"g1a", "g1b"}, kPartitions / 2));
+  ASSERT_TRUE(wait_balanced({"g2a"}, kPartitions));
+  ASSERT_TRUE(wait_logged({"g1a", "g1b", "g2a"}, monotonic_ns()));
+  producer.stop();
+  ASSERT_EQ(producer.failed(), 0u);
+  const Offsets produced = producer.acked();
+  ASSERT_TRUE(wait_processed({"g1a", "g1b"}, produced));
+  ASSERT_TRUE(wait_processed({"g2a"}, produced));
+  for (const char* n : {"g1a", "g1b", "g2a"}) EXPECT_EQ(member(n).stop(), 0);
+  // Within g1 the two members share the partitions; g2 is not affected by g1.
+  expect_exclusive_ownership({{"g1a", member("g1a").events()}, {"g1b", member("g1b").events()}});
+  expect_exclusive_ownership({{"g2a", member("g2a").events()}});
 }
 
 }  // namespace
