@@ -94,6 +94,7 @@ struct Consumer::Impl {
 
   Result<std::vector<ConsumerRecord>> poll(milliseconds timeout) {
     if (closed) return tl::unexpected(client::client_error(client::ErrorCode::closed, "consumer closed"));
+    commits.run_callbacks();
     const bool member = membership.active();
     if (!member && subscriptions.empty()) {
       return make_error(Errc::invalid_argument, "poll() with no partitions assigned");
@@ -167,6 +168,7 @@ Consumer::~Consumer() { close(); }
 
 void Consumer::close() {
   if (!impl_ || impl_->closed) return;
+  impl_->commits.flush();
   impl_->membership.leave();
   impl_->closed = true;
   impl_->net->shutdown();
@@ -257,10 +259,29 @@ std::vector<TopicPartition> Consumer::paused() const { return impl_->subscriptio
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(milliseconds timeout) { return impl_->poll(timeout); }
 
-Status Consumer::commit_sync() { return impl_->commits.commit_positions(); }
+Status Consumer::commit_sync() { return commit_sync(impl_->commits.positions()); }
 
 Status Consumer::commit_sync(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets) {
-  return impl_->commits.commit(offsets);
+  Status status = impl_->commits.commit(offsets);
+  impl_->commits.run_callbacks();  // the queued commits completed before this one
+  return status;
+}
+
+void Consumer::commit_async(CommitCallback callback) {
+  impl_->commits.commit_async(impl_->commits.positions(), std::move(callback));
+}
+
+void Consumer::commit_async(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets,
+                            CommitCallback callback) {
+  impl_->commits.commit_async(offsets, std::move(callback));
+}
+
+std::optional<int64_t> Consumer::lag(const TopicPartition& tp) const {
+  const auto* state = impl_->subscriptions.find(tp);
+  if (!state || !state->position) return std::nullopt;
+  auto high_watermark = impl_->fetcher.high_watermark(tp);
+  if (!high_watermark) return std::nullopt;
+  return std::max<int64_t>(0, *high_watermark - *state->position);
 }
 
 Result<std::map<TopicPartition, client::OffsetAndMetadata>> Consumer::committed(

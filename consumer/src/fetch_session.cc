@@ -76,6 +76,7 @@ Result<std::vector<PartitionFetch>> FetchSession::take() {
       }
     } else {
       f.next_offset = next_offset_after(bytes, f.target.offset);
+      f.high_watermark = p.high_watermark();
     }
     out.push_back(std::move(f));
   }

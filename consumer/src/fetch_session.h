@@ -35,6 +35,7 @@ struct PartitionFetch {
   Result<ByteSpan> bytes;
   // Past the last whole batch by its header (no CRC check), or target.offset.
   int64_t next_offset = 0;
+  int64_t high_watermark = -1;  // -1 when the partition failed
 };
 
 class FetchSession {

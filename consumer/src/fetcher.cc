@@ -105,6 +105,7 @@ Status Fetcher::apply(std::vector<PartitionFetch>& results, const std::shared_pt
       b.fetch_offset = decoded_to;
       b.fetch_epoch = next_fetch_epoch_++;
     }
+    b.high_watermark = f.high_watermark;
     if (!decoded) {
       if (!first_error) first_error = decoded.error();
       continue;
@@ -133,6 +134,12 @@ Result<bool> Fetcher::complete_fetch(const client::SteadyClock& clock, client::S
   send_fetches();  // the broker reads the next range while this one is decoded
   if (auto s = apply(*results, completed->response()); !s) return tl::unexpected(s.error());
   return true;
+}
+
+std::optional<int64_t> Fetcher::high_watermark(const TopicPartition& tp) const {
+  if (!subscriptions_.is_assigned(tp)) return std::nullopt;
+  auto it = buffers_.find(tp);
+  return it == buffers_.end() ? std::nullopt : it->second.high_watermark;
 }
 
 bool Fetcher::has_buffered() {

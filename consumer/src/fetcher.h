@@ -62,14 +62,18 @@ class Fetcher {
   // positions past them.
   std::vector<ConsumerRecord> drain(size_t max_records);
 
+  // The high watermark of the last fetch response that served tp, while it is assigned.
+  std::optional<int64_t> high_watermark(const TopicPartition& tp) const;
+
   // Drops the fetch in flight (its response is discarded when it arrives).
   void abandon_in_flight() { in_flight_.reset(); }
 
  private:
   struct PartitionBuffer {
-    uint64_t position_epoch = 0;  // the subscription epoch this state follows
-    uint64_t fetch_epoch = 0;     // carried by fetches; changes drop what is in flight
-    int64_t fetch_offset = 0;     // next offset to fetch (past the buffered records)
+    uint64_t position_epoch = 0;            // the subscription epoch this state follows
+    uint64_t fetch_epoch = 0;               // carried by fetches; changes drop what is in flight
+    int64_t fetch_offset = 0;               // next offset to fetch (past the buffered records)
+    std::optional<int64_t> high_watermark;  // from the last fetch that served the partition
     // Decoded and not yet returned: records[next..]. A vector that takes over
     // the decoder's, and one reservation for poll()'s result, keep the heap
     // from growing and shrinking on every fetch (with a deque, each poll of 1 MiB

@@ -1,24 +1,53 @@
 #include "offset_commits.h"
 
+#include "commit_queue.h"
+
 namespace sluice::consumer {
+
+OffsetCommits::OffsetCommits(client::NetworkClient& net, const SubscriptionState& subscriptions, std::string group_id,
+                             std::chrono::milliseconds timeout)
+    : net_(net),
+      subscriptions_(subscriptions),
+      group_id_(std::move(group_id)),
+      timeout_(timeout),
+      queue_(std::make_unique<CommitQueue>(*this)) {}
+
+OffsetCommits::~OffsetCommits() = default;
 
 Status OffsetCommits::require_group() const {
   if (has_group()) return {};
   return make_error(Errc::invalid_argument, "commits need a group_id in the consumer config");
 }
 
-Status OffsetCommits::commit_positions() {
+std::map<TopicPartition, OffsetAndMetadata> OffsetCommits::positions() const {
   std::map<TopicPartition, OffsetAndMetadata> offsets;
   for (const auto& [tp, state] : subscriptions_.partitions()) {
     if (state.position) offsets[tp] = OffsetAndMetadata{*state.position, ""};
   }
-  return commit(offsets);
+  return offsets;
 }
 
 Status OffsetCommits::commit(const std::map<TopicPartition, OffsetAndMetadata>& offsets) {
+  queue_->wait_idle();  // an older asynchronous commit must not land after this one
+  return commit_as(member_, offsets);
+}
+
+void OffsetCommits::commit_async(std::map<TopicPartition, OffsetAndMetadata> offsets, CommitCallback callback) {
+  queue_->submit(std::move(offsets), member_, std::move(callback));
+}
+
+void OffsetCommits::run_callbacks() { queue_->run_callbacks(); }
+
+void OffsetCommits::flush() {
+  queue_->wait_idle();
+  queue_->run_callbacks();
+}
+
+Status OffsetCommits::commit_as(const client::CommitMember& member,
+                                const std::map<TopicPartition, OffsetAndMetadata>& offsets) const {
   if (auto s = require_group(); !s) return s;
   if (offsets.empty()) return {};
-  auto results = client::commit_offsets(net_, group_id_, offsets, timeout_, member_);
+  auto results = client::commit_offsets(net_, group_id_, offsets, timeout_, member);
   if (!results) return tl::unexpected(results.error());
   for (const auto& [tp, status] : *results) {
     if (!status)

@@ -6,12 +6,14 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sluice/client/group_offsets.h"
 #include "sluice/client/network_client.h"
 #include "sluice/common/error.h"
+#include "sluice/consumer/commit_callback.h"
 
 #include "subscription_state.h"
 
@@ -19,21 +21,37 @@ namespace sluice::consumer {
 
 using client::OffsetAndMetadata;
 
+class CommitQueue;
+
 class OffsetCommits {
  public:
   // REQUIRES: `net` and `subscriptions` outlive this.
   OffsetCommits(client::NetworkClient& net, const SubscriptionState& subscriptions, std::string group_id,
-                std::chrono::milliseconds timeout)
-      : net_(net), subscriptions_(subscriptions), group_id_(std::move(group_id)), timeout_(timeout) {}
+                std::chrono::milliseconds timeout);
+  ~OffsetCommits();
+  OffsetCommits(const OffsetCommits&) = delete;
+  OffsetCommits& operator=(const OffsetCommits&) = delete;
 
   bool has_group() const { return !group_id_.empty(); }
   // Commits carry this identity from now on (group membership); the default is none.
   void set_member(client::CommitMember member) { member_ = std::move(member); }
 
-  // Commits the position of every assigned partition that has one.
-  Status commit_positions();
   // The first partition's error (naming it) if any failed; the others are committed.
   Status commit(const std::map<TopicPartition, OffsetAndMetadata>& offsets);
+  // The same, as `member`, without waiting for queued commits.
+  Status commit_as(const client::CommitMember& member,
+                   const std::map<TopicPartition, OffsetAndMetadata>& offsets) const;
+
+  // Queues the commit (as the current member); `callback` runs from a later
+  // run_callbacks(). Errors reach the callback: no group_id, a refused partition, a failed request.
+  void commit_async(std::map<TopicPartition, OffsetAndMetadata> offsets, CommitCallback callback);
+  // The positions of every assigned partition that has one.
+  std::map<TopicPartition, OffsetAndMetadata> positions() const;
+  // Calls the callbacks of completed asynchronous commits, oldest first.
+  void run_callbacks();
+  // Waits for every queued commit, then calls the callbacks.
+  void flush();
+
   Result<std::map<TopicPartition, OffsetAndMetadata>> committed(const std::vector<TopicPartition>& partitions);
 
   // The committed offset of each of `partitions` that has one (others are left out).
@@ -47,6 +65,7 @@ class OffsetCommits {
   const std::string group_id_;
   const std::chrono::milliseconds timeout_;
   client::CommitMember member_;
+  std::unique_ptr<CommitQueue> queue_;
 };
 
 }  // namespace sluice::consumer

@@ -18,7 +18,7 @@
 // keep flowing while the caller processes the last ones.
 // Pause: a paused partition keeps its position but is not fetched, and poll()
 // returns none of its records (those already fetched wait) until it is resumed.
-// Commits (with a group_id): commit_sync() stores each assigned partition's
+// Commits (with a group_id): commit_sync() (or commit_async()) stores each assigned partition's
 // position for the group, outside any membership (Kafka's manual assignment with
 // a group.id); a partition without a position starts at the committed offset.
 // Group membership (subscribe): the group's coordinator assigns the partitions;
@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@
 #include "sluice/client/steady_clock.h"
 #include "sluice/client/types.h"
 #include "sluice/common/error.h"
+#include "sluice/consumer/commit_callback.h"
 #include "sluice/consumer/consumer_config.h"
 #include "sluice/consumer/consumer_record.h"
 #include "sluice/consumer/rebalance_listener.h"
@@ -125,10 +127,24 @@ class Consumer {
   // DISCONNECTED / REQUEST_TIMED_OUT.
   Status commit_sync();
   Status commit_sync(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets);
+  // Commits without waiting: the positions of every assigned partition (as
+  // commit_sync()), or `offsets`. Commits reach the broker in the order they were
+  // made (commit_sync() and the group's own commits wait for the queued ones), and
+  // each `callback` (may be empty) runs from a later poll(), commit_sync() or
+  // close() on the caller's thread, oldest first, with the offsets and the outcome
+  // (the errors of commit_sync()). close() waits for the queued commits.
+  void commit_async(CommitCallback callback = {});
+  void commit_async(const std::map<TopicPartition, client::OffsetAndMetadata>& offsets, CommitCallback callback);
   // The group's committed offsets of `partitions` (offset -1 where there is none).
   Result<std::map<TopicPartition, client::OffsetAndMetadata>> committed(const std::vector<TopicPartition>& partitions);
 
-  // Stops the io thread; the consumer is unusable afterwards. Idempotent.
+  // Records behind the log end of an assigned partition (Kafka's currentLag): the
+  // high watermark of the last fetch response for it minus the position. nullopt
+  // when tp is not assigned, has no position, or no fetch of it has answered yet.
+  std::optional<int64_t> lag(const TopicPartition& tp) const;
+
+  // Waits for queued asynchronous commits and runs their callbacks, leaves the
+  // group (as unsubscribe()) and stops the io thread; the consumer is unusable afterwards. Idempotent.
   void close();
 
   const ConsumerConfig& config() const;
