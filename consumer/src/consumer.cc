@@ -25,6 +25,11 @@ using std::chrono::milliseconds;
 struct Consumer::Impl {
   ConsumerConfig config;
   std::unique_ptr<client::NetworkClient> net;
+  // Heartbeats, commits and the leave on a connection of their own, as Kafka's
+  // coordinator connection: the broker answers a connection's requests in order,
+  // so behind a long-poll fetch they would wait up to fetch_max_wait_ms. Null
+  // without a group id.
+  std::unique_ptr<client::NetworkClient> group_net;
   const client::SteadyClock& clock;  // poll()'s timeout is measured on it
   SubscriptionState subscriptions;
   Fetcher fetcher;
@@ -32,13 +37,17 @@ struct Consumer::Impl {
   GroupMembership membership;
   bool closed = false;
 
-  Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n, const client::SteadyClock& k)
+  Impl(ConsumerConfig c, std::unique_ptr<client::NetworkClient> n, std::unique_ptr<client::NetworkClient> g,
+       const client::SteadyClock& k)
       : config(std::move(c)),
         net(std::move(n)),
+        group_net(std::move(g)),
         clock(k),
         fetcher(*net, config, subscriptions),
-        commits(*net, subscriptions, config.group_id, milliseconds(config.request_timeout_ms)),
-        membership(*net, config, subscriptions, commits) {}
+        commits(group_client(), subscriptions, config.group_id, milliseconds(config.request_timeout_ms)),
+        membership(group_client(), config, subscriptions, commits) {}
+
+  client::NetworkClient& group_client() const { return group_net ? *group_net : *net; }
 
   // Waits out `deadline` by the clock: nothing can arrive before it.
   void wait_until(client::SteadyTime deadline) const {
@@ -146,7 +155,14 @@ Result<Consumer> Consumer::create(ConsumerConfig config, const client::SteadyClo
   auto net = client::NetworkClient::create(client::NetworkOptions{
       .bootstrap = config.bootstrap, .client_id = config.client_id, .max_frame_bytes = max_frame, .clock = &clock});
   if (!net) return tl::unexpected(net.error());
-  return Consumer(std::make_unique<Impl>(std::move(config), std::move(*net), clock));
+  std::unique_ptr<client::NetworkClient> group_net;
+  if (!config.group_id.empty()) {
+    auto g = client::NetworkClient::create(
+        client::NetworkOptions{.bootstrap = config.bootstrap, .client_id = config.client_id, .clock = &clock});
+    if (!g) return tl::unexpected(g.error());
+    group_net = std::move(*g);
+  }
+  return Consumer(std::make_unique<Impl>(std::move(config), std::move(*net), std::move(group_net), clock));
 }
 
 Consumer::Consumer(ConsumerConfig config) {
@@ -172,6 +188,7 @@ void Consumer::close() {
   impl_->membership.leave();
   impl_->closed = true;
   impl_->net->shutdown();
+  if (impl_->group_net) impl_->group_net->shutdown();
   impl_->fetcher.abandon_in_flight();
 }
 
