@@ -273,6 +273,10 @@ struct Broker::Impl {
     acceptor.close(ec);
     http_acceptor.close(ec);
     sessions.shutdown_reads();
+    state.stopping = true;
+    for (const auto& topic : state.topics->list(TopicTable::Internal::include)) {
+      for (const auto& partition : topic->partitions) partition->wake_waiters();
+    }
     if (running_sessions == 0) finish_stop();
   }
 

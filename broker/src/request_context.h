@@ -2,6 +2,7 @@
 // response it fills in.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct BrokerState {
   Metrics metrics;
   // Long-poll and idle deadlines are measured on it (BrokerEnvironment::steady_clock).
   const SteadyClock* steady_clock = &SystemSteadyClock::instance();
+  // Set once when the broker begins to stop; then every partition's waiters are woken,
+  // so a long poll answers with what it has instead of holding the stop for max_wait_ms.
+  std::atomic<bool> stopping{false};
   std::unique_ptr<WriteHealth> write_health;  // set at start, for the data directory
   // Blocking storage work (appends that wait for fsync) runs here, never on an I/O thread.
   // Threads mostly wait in fdatasync (group commit), so there are more than cores.

@@ -113,5 +113,17 @@ TEST(BrokerSteadyClockIdle, IdleConnectionClosesOnceTheClockPassesTheIdleTimeout
   EXPECT_TRUE(c.closed_by_peer()) << "the broker closed the idle connection (EOF within the receive timeout)";
 }
 
+// The clock stands still: only the stop can end the parked poll. A stop that waited for
+// it would never return here (it would hold a real broker's stop for max_wait_ms).
+TEST_F(BrokerSteadyClock, AStoppingBrokerAnswersAParkedLongPollAtOnce) {
+  LongPoll poll;
+  start(poll);
+  broker.restart();
+  auto response = poll.response.get();
+  ASSERT_TRUE(response) << "the parked fetch is answered before the connection closes";
+  EXPECT_EQ(response->partitions(0).records_size(), 0u);
+  EXPECT_EQ(response->partitions(0).error().code(), wire::NONE);
+}
+
 }  // namespace
 }  // namespace sluice::broker

@@ -177,5 +177,26 @@ TEST_F(OffsetsE2e, RefusedPartitionsGetClearErrorsAndTheOthersCommit) {
   EXPECT_EQ(fetch_once(c, "orders", 0).partition.error().code(), wire::NONE) << "the broker keeps serving";
 }
 
+// The broker answers one connection's requests in order: a commit sent on the fetch's
+// connection would wait out the parked long poll (20 s here). The consumer commits on
+// a connection of its own.
+TEST_F(OffsetsE2e, ACommitDoesNotWaitBehindALongPollFetch) {
+  consumer::Consumer c({.bootstrap = broker_.address(),
+                        .group_id = "g-long-poll",
+                        .auto_offset_reset = consumer::OffsetReset::latest,
+                        .fetch_max_wait_ms = 20'000});
+  c.assign({kOrders0});
+  auto first = c.poll(std::chrono::milliseconds(200));  // at the log end: the fetch parks on the broker
+  ASSERT_TRUE(first) << first.error().to_string();
+  ASSERT_TRUE(first->empty());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.commit_sync({{kOrders0, OffsetAndMetadata{5, ""}}}));
+  // A failure bound at half the parked fetch's wait, not a latency target.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  auto committed = c.committed({kOrders0});
+  ASSERT_TRUE(committed) << committed.error().to_string();
+  EXPECT_EQ(committed->at(kOrders0).offset, 5);
+}
+
 }  // namespace
 }  // namespace sluice

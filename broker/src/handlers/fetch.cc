@@ -112,7 +112,7 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
       waits.emplace_back(t.partition, t.partition->on_next_append(wake));
     }
     size_t bytes = read_once(req, targets, *body, response.file_regions, records, response.error);
-    bool done = bytes >= min_bytes || response.error || clock.now() >= deadline;
+    bool done = bytes >= min_bytes || response.error || clock.now() >= deadline || state.stopping.load();
     if (!done) {
       std::error_code ec;
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -109,6 +109,8 @@ class Partition {
   // Long-poll support: `fn` runs once, on the appending thread, after the next append.
   uint64_t on_next_append(std::function<void()> fn);
   void cancel_wait(uint64_t id);
+  // Runs every waiting `fn` now, as an append would (the broker stopping).
+  void wake_waiters() { notify_appended(); }
 
  private:
   void notify_appended();
