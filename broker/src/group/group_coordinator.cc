@@ -32,10 +32,31 @@ TopicPartitions client_topics(const TopicTable& table) {
   return topics;
 }
 
+// non_empty_group, saying what `action` needs, unless the group has no members.
+Status require_empty(const ConsumerGroup& group, const std::string& action) {
+  if (group.members().empty()) return {};
+  return make_error(GroupErrc::non_empty_group, "group " + group.group_id() + " has " +
+                                                    std::to_string(group.members().size()) + " members: " + action +
+                                                    " only when it has none");
+}
+
+GroupDescription snapshot(const ConsumerGroup& group, uint64_t rebalances) {
+  GroupDescription out{
+      group.group_id(), group.state(), group.group_epoch(), group.assignment_epoch(), group.assignor_name(), {},
+      rebalances};
+  for (const auto& [id, member] : group.members()) {
+    auto target = group.target().find(id);
+    out.members.push_back({member.member_id, member.instance_id, member.client_id, member.host,
+                           member.subscribed_topics, member.regex, member.member_epoch, member.assigned,
+                           target == group.target().end() ? TopicAssignment{} : target->second});
+  }
+  return out;
+}
+
 }  // namespace
 
-GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics,
-                                   const SteadyClock& clock, GroupConfig config)
+GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics, const SteadyClock& clock,
+                                   GroupConfig config)
     : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
 
 // No lock: nothing else runs by now. The timer's destructor cancels its wait (the
@@ -64,25 +85,12 @@ Status GroupCoordinator::validate_commit(const std::string& group_id, const std:
   std::lock_guard lock(mu_);
   auto it = groups_.find(group_id);
   if (it == groups_.end()) return check_commit_member(group_id, member_id, member_epoch);
+  // A commit from outside the group (an admin's alter offsets) while members consume.
+  if (member_id.empty() && member_epoch < 0) {
+    if (auto s = require_empty(*it->second, "offsets can be altered"); !s) return s;
+  }
   return it->second->validate_commit(member_id, member_epoch);
 }
-
-namespace {
-
-GroupDescription snapshot(const ConsumerGroup& group, uint64_t rebalances) {
-  GroupDescription out{
-      group.group_id(), group.state(), group.group_epoch(), group.assignment_epoch(), group.assignor_name(), {},
-      rebalances};
-  for (const auto& [id, member] : group.members()) {
-    auto target = group.target().find(id);
-    out.members.push_back({member.member_id, member.instance_id, member.client_id, member.host,
-                           member.subscribed_topics, member.regex, member.member_epoch, member.assigned,
-                           target == group.target().end() ? TopicAssignment{} : target->second});
-  }
-  return out;
-}
-
-}  // namespace
 
 std::vector<GroupDescription> GroupCoordinator::describe_all() const {
   std::lock_guard lock(mu_);
@@ -107,11 +115,7 @@ Result<bool> GroupCoordinator::forget_empty(const std::string& group_id) {
   std::lock_guard lock(mu_);
   auto it = groups_.find(group_id);
   if (it == groups_.end()) return false;
-  if (!it->second->members().empty()) {
-    return make_error(GroupErrc::non_empty_group, "group " + group_id + " has " +
-                                                      std::to_string(it->second->members().size()) +
-                                                      " members: only a group without members can be deleted");
-  }
+  if (auto s = require_empty(*it->second, "it can be deleted"); !s) return tl::unexpected(s.error());
   groups_.erase(it);
   rebalances_.erase(group_id);
   return true;
