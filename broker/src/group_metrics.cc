@@ -1,5 +1,6 @@
 #include "group_metrics.h"
 
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -54,6 +55,7 @@ std::string render_group_metrics(const BrokerState& state) {
     out << "sluice_consumer_group_rebalances_total{group=\"" << label(id) << "\"} " << (g ? g->rebalances : 0) << "\n";
   }
   std::ostringstream seconds;
+  seconds << std::fixed << std::setprecision(3);  // milliseconds, never an exponent
   header(out, "sluice_consumer_group_lag_records", "gauge",
          "Log end offset minus the group's committed offset, per partition with a commit.");
   header(seconds, "sluice_consumer_group_lag_seconds", "gauge",

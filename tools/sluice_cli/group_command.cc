@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <type_traits>
 
 #include "sluice/client/admin.h"
 #include "sluice/client/client_errors.h"
@@ -72,9 +73,11 @@ void append_json_number(std::string& out, const char* name, const std::optional<
     out += "null";
     return;
   }
-  std::ostringstream number;
-  number << *value;
-  out += number.str();
+  if constexpr (std::is_floating_point_v<T>) {
+    out += or_dash(std::optional<double>(*value));  // milliseconds: 3 decimals, never an exponent
+  } else {
+    out += std::to_string(*value);
+  }
 }
 
 std::string to_json(const std::vector<client::GroupPartitionOffsets>& partitions) {
