@@ -17,7 +17,6 @@
 namespace sluice::testing {
 namespace {
 
-using client::TopicPartition;
 using std::chrono::milliseconds;
 
 broker::BrokerConfig fast_heartbeats() {

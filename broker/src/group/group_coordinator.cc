@@ -55,8 +55,8 @@ GroupDescription snapshot(const ConsumerGroup& group, uint64_t rebalances) {
 
 }  // namespace
 
-GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics, const SteadyClock& clock,
-                                   GroupConfig config)
+GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics,
+                                   const SteadyClock& clock, GroupConfig config)
     : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
 
 // No lock: nothing else runs by now. The timer's destructor cancels its wait (the

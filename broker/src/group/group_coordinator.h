@@ -65,7 +65,7 @@ class GroupCoordinator {
   std::map<std::string, uint64_t> rebalances_;  // per group: heartbeats that moved its assignment epoch
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
-  SteadyClock::Subscription advance_ = 0;  // while armed_
+  SteadyClock::Subscription advance_ = 0;   // while armed_
 };
 
 }  // namespace sluice::broker::group
