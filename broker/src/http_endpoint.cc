@@ -8,6 +8,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "group_metrics.h"
+
 namespace sluice::broker {
 namespace {
 
@@ -16,6 +18,36 @@ constexpr size_t kMaxRequestBytes = 8192;
 std::string http_response(int status, const char* reason, const std::string& content_type, const std::string& body) {
   return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + content_type +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// Group lag reads a batch per lagging partition: off the I/O thread.
+asio::awaitable<std::string> render_metrics(BrokerState& state) {
+  std::string body;
+  co_await run_on(state.storage_pool.get_executor(), [&] {
+    body = state.metrics.render(*state.topics) + render_group_metrics(state);
+    return Response{};
+  });
+  co_return body;
+}
+
+// The response to the request in `request`; null: it could not be read.
+asio::awaitable<std::string> reply_to(BrokerState& state, asio::streambuf* request) {
+  if (request == nullptr) co_return http_response(400, "Bad Request", "text/plain", "bad request\n");
+  std::istream in(request);
+  std::string method, path;
+  in >> method >> path;
+  if (method != "GET") co_return http_response(405, "Method Not Allowed", "text/plain", "only GET\n");
+  if (path == "/metrics")
+    co_return http_response(200, "OK", "text/plain; version=0.0.4", co_await render_metrics(state));
+  if (path == "/healthz") {
+    // 503 while writes would fail (reads are still served): a load balancer or
+    // an operator should know before a producer does.
+    if (auto problem = state.write_health->problem()) {
+      co_return http_response(503, "Service Unavailable", "text/plain", "not writable: " + *problem + "\n");
+    }
+    co_return http_response(200, "OK", "text/plain", "ok\n");
+  }
+  co_return http_response(404, "Not Found", "text/plain", "not found: try /metrics or /healthz\n");
 }
 
 }  // namespace
@@ -33,29 +65,7 @@ asio::awaitable<void> serve_http(BrokerState& state, asio::ip::tcp::socket socke
     state.metrics.idle_connection_closed("http");
     co_return;  // the socket closes as it goes out of scope
   }
-  std::string reply;
-  if (ec) {
-    reply = http_response(400, "Bad Request", "text/plain", "bad request\n");
-  } else {
-    std::istream in(&buffer);
-    std::string method, path;
-    in >> method >> path;
-    if (method != "GET") {
-      reply = http_response(405, "Method Not Allowed", "text/plain", "only GET\n");
-    } else if (path == "/metrics") {
-      reply = http_response(200, "OK", "text/plain; version=0.0.4", state.metrics.render(*state.topics));
-    } else if (path == "/healthz") {
-      // 503 while writes would fail (reads are still served): a load balancer or
-      // an operator should know before a producer does.
-      if (auto problem = state.write_health->problem()) {
-        reply = http_response(503, "Service Unavailable", "text/plain", "not writable: " + *problem + "\n");
-      } else {
-        reply = http_response(200, "OK", "text/plain", "ok\n");
-      }
-    } else {
-      reply = http_response(404, "Not Found", "text/plain", "not found: try /metrics or /healthz\n");
-    }
-  }
+  std::string reply = co_await reply_to(state, ec ? nullptr : &buffer);
   co_await asio::async_write(socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
 }

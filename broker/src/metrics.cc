@@ -8,15 +8,37 @@
 
 namespace sluice::broker {
 
-void Metrics::request_done(const wire::ApiSpec* api, double seconds, Outcome outcome) {
-  ApiStats* s = &apis_[api ? static_cast<size_t>(api - wire::kApis) : kApiSlots - 1];
-  s->count.fetch_add(1, std::memory_order_relaxed);
-  if (outcome == Outcome::error) s->errors.fetch_add(1, std::memory_order_relaxed);
-  s->sum_ns.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
+void Metrics::record(ApiStats& stats, double seconds, Outcome outcome) {
+  stats.count.fetch_add(1, std::memory_order_relaxed);
+  if (outcome == Outcome::error) stats.errors.fetch_add(1, std::memory_order_relaxed);
+  stats.sum_ns.fetch_add(static_cast<uint64_t>(std::max(seconds, 0.0) * 1e9), std::memory_order_relaxed);
   auto bucket = std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds);
   if (bucket != kBuckets.end()) {
-    s->buckets[static_cast<size_t>(bucket - kBuckets.begin())].fetch_add(1, std::memory_order_relaxed);
+    stats.buckets[static_cast<size_t>(bucket - kBuckets.begin())].fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void Metrics::request_done(const wire::ApiSpec* api, double seconds, Outcome outcome) {
+  record(apis_[api ? static_cast<size_t>(api - wire::kApis) : kApiSlots - 1], seconds, outcome);
+}
+
+void Metrics::offset_commit_done(double seconds) { record(offset_commits_, seconds, Outcome::ok); }
+
+void Metrics::render_histogram(std::ostream& out, std::string_view name, const std::string& labels,
+                               const ApiStats& stats) {
+  // Read the count first: requests finishing meanwhile may raise a bucket past it,
+  // never leave the +Inf bucket below a finite one.
+  uint64_t count = stats.count.load(std::memory_order_relaxed);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += stats.buckets[i].load(std::memory_order_relaxed);
+    out << name << "_bucket{" << labels << "le=\"" << kBuckets[i] << "\"} " << std::min(cumulative, count) << "\n";
+  }
+  out << name << "_bucket{" << labels << "le=\"+Inf\"} " << count << "\n";
+  std::string bare = labels.empty() ? "" : "{" + labels.substr(0, labels.size() - 1) + "}";
+  out << name << "_sum" << bare << " " << static_cast<double>(stats.sum_ns.load(std::memory_order_relaxed)) / 1e9
+      << "\n";
+  out << name << "_count" << bare << " " << count << "\n";
 }
 
 void Metrics::accept_failed(const std::string& listener) {
@@ -96,20 +118,14 @@ std::string Metrics::render(const TopicTable& table) const {
   out << "# HELP sluice_request_latency_seconds Request handling time, by API.\n"
       << "# TYPE sluice_request_latency_seconds histogram\n";
   for (const auto& [name, s] : apis) {
-    // Read the count first: requests finishing meanwhile may raise a bucket past it,
-    // never leave the +Inf bucket below a finite one.
-    uint64_t count = s->count.load(std::memory_order_relaxed);
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      cumulative += s->buckets[i].load(std::memory_order_relaxed);
-      out << "sluice_request_latency_seconds_bucket{api=\"" << name << "\",le=\"" << kBuckets[i] << "\"} "
-          << std::min(cumulative, count) << "\n";
-    }
-    out << "sluice_request_latency_seconds_bucket{api=\"" << name << "\",le=\"+Inf\"} " << count << "\n";
-    out << "sluice_request_latency_seconds_sum{api=\"" << name << "\"} "
-        << static_cast<double>(s->sum_ns.load(std::memory_order_relaxed)) / 1e9 << "\n";
-    out << "sluice_request_latency_seconds_count{api=\"" << name << "\"} " << count << "\n";
+    render_histogram(out, "sluice_request_latency_seconds", "api=\"" + std::string(name) + "\",", *s);
   }
+  out << "# HELP sluice_offset_commits_total OffsetCommit requests handled.\n"
+      << "# TYPE sluice_offset_commits_total counter\nsluice_offset_commits_total "
+      << offset_commits_.count.load(std::memory_order_relaxed) << "\n";
+  out << "# HELP sluice_offset_commit_latency_seconds OffsetCommit handling time, durability wait included.\n"
+      << "# TYPE sluice_offset_commit_latency_seconds histogram\n";
+  render_histogram(out, "sluice_offset_commit_latency_seconds", "", offset_commits_);
   out << "# HELP sluice_partition_log_end_offset Next offset to be assigned.\n"
       << "# TYPE sluice_partition_log_end_offset gauge\n";
   std::ostringstream start;

@@ -61,6 +61,8 @@ struct Request {
   MutableByteSpan records;  // inside the request's buffer; handlers may rewrite it
   // Appends of one connection run here, in request order, even with requests pipelined.
   asio::strand<asio::thread_pool::executor_type>& appends;
+  // The client's IP address ("" if unknown): a group member's host. Outlives the request.
+  std::string_view client_host = {};
 };
 
 struct Response {

@@ -116,9 +116,11 @@ asio::awaitable<void> wait_until(const SteadyClock& clock, asio::steady_timer& t
 
 asio::awaitable<void> handle(BrokerState& state, std::shared_ptr<InFlight> request, Pipeline& pipeline,
                              asio::strand<asio::thread_pool::executor_type>& appends, wire::FrameView view,
-                             wire::RequestHeader header, ApiHandler handler) {
+                             wire::RequestHeader header, ApiHandler handler, const std::string& peer) {
   auto records_offset = static_cast<size_t>(view.records.data() - request->frame.data());
-  Request r{header, view.body, MutableByteSpan(request->frame.data() + records_offset, view.records.size()), appends};
+  // `peer` ("address:port") outlives every request: the session waits for them all before it returns.
+  Request r{header, view.body, MutableByteSpan(request->frame.data() + records_offset, view.records.size()), appends,
+            std::string_view(peer).substr(0, peer.rfind(':'))};
   request->response = co_await handler(state, r);
   if (!request->response.body) {
     set_error(request->header.mutable_error(), wire::INVALID_REQUEST,
@@ -266,7 +268,7 @@ asio::awaitable<void> run_session(BrokerState& state, SessionRegistry& registry,
       pipeline.wake_writer.cancel();
       continue;
     }
-    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header, api->handler),
+    asio::co_spawn(executor, handle(state, request, pipeline, appends, *view, header, api->handler, peer),
                    [request, &pipeline](const std::exception_ptr& e) {
                      if (!e) return;
                      std::string what = "unknown exception";

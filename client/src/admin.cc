@@ -7,16 +7,10 @@
 #include "sluice/client/network_client.h"
 #include "sluice/client/wire_error.h"
 
+#include "admin_impl.h"
 #include "sluice.pb.h"
 
 namespace sluice::client {
-
-struct Admin::Impl {
-  AdminConfig config;
-  std::unique_ptr<NetworkClient> net;
-
-  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(config.request_timeout_ms); }
-};
 
 namespace {
 

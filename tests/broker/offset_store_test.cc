@@ -1,16 +1,19 @@
 // The committed-offsets store on a real TopicTable: commits survive a reopen (the
 // store rebuilds from __consumer_offsets), later records win, tombstones delete,
-// a record that does not decode is skipped, and offsets expire on the clock.
+// a record that does not decode is skipped, and offsets expire on the clock; a
+// group's deletion and its lag per partition.
 #include "group/offset_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "sluice/broker/broker_errc.h"
 #include "sluice/broker/group_errc.h"
 #include "sluice/storage/batch_builder.h"
 
 #include "../e2e/e2e_helpers.h"
+#include "group/group_lag.h"
 
 namespace sluice::broker::group {
 namespace {
@@ -151,6 +154,86 @@ TEST_F(OffsetStoreTest, OffsetsOfAGroupExpireWhenItsNewestCommitIsOlderThanReten
   clock_.advance_ms(7 * kDayMs);
   ASSERT_TRUE(store_->expire());
   EXPECT_TRUE(store_->fetch_all("recent").empty());
+}
+
+// Admin additions: the groups with offsets, a group's deletion by tombstones, and the
+// lag per partition computed from the offsets and the log.
+class GroupLagTest : public OffsetStoreTest {
+ protected:
+  // Appends one batch of `count` records to orders-`partition`, created at first_ms, first_ms + 1000, ...
+  void append(int32_t partition, int count, int64_t first_ms) {
+    storage::BatchBuilder builder;
+    for (int i = 0; i < count; ++i) builder.add(first_ms + i * 1000, std::nullopt, as_bytes(std::string("v")));
+    auto batch = builder.build();
+    ASSERT_TRUE(batch);
+    auto run = table_->find("orders")->partitions[static_cast<size_t>(partition)]->append(MutableByteSpan(*batch),
+                                                                                          [](Offset) {});
+    ASSERT_TRUE(run.status) << run.status.error().to_string();
+  }
+};
+
+TEST_F(GroupLagTest, TimestampIsTheRecordsAtTheOffsetNotItsBatchs) {
+  append(0, 4, 10'000);  // offsets 0-3
+  append(0, 2, 50'000);  // offsets 4-5
+  const Partition& p = *table_->find("orders")->partitions[0];
+  EXPECT_EQ(record_timestamp_at(p, Offset(0)).value(), 10'000);
+  EXPECT_EQ(record_timestamp_at(p, Offset(2)).value(), 12'000);
+  EXPECT_EQ(record_timestamp_at(p, Offset(5)).value(), 51'000);
+  EXPECT_EQ(record_timestamp_at(p, Offset(6)).value(), std::nullopt) << "the log end has no record";
+}
+
+TEST_F(GroupLagTest, LagInRecordsAndSecondsPerCommittedOrOwnedPartition) {
+  append(0, 10, 100'000);  // record i created at 100 + i s
+  commit("g", {{"orders", 0, 3, ""}, {"orders", 1, 0, ""}});
+  GroupDescription described{.group_id = "g"};
+  described.members.push_back(
+      {.member_id = "m1", .client_id = "c1", .host = "10.0.0.1", .assigned = {{"orders", {2}}}});
+
+  auto lags = group_lag("g", described, *store_, *table_, 200'000);
+  ASSERT_EQ(lags.size(), 3u);
+  EXPECT_EQ(lags[0].partition, 0);
+  EXPECT_EQ(lags[0].committed_offset, 3);
+  EXPECT_EQ(lags[0].log_end_offset, 10);
+  EXPECT_EQ(lags[0].lag, 7);
+  EXPECT_EQ(lags[0].lag_seconds, 97.0) << "now 200 s - the record at offset 3, created at 103 s";
+  EXPECT_EQ(lags[1].partition, 1);
+  EXPECT_EQ(lags[1].lag, 0);
+  EXPECT_EQ(lags[1].lag_seconds, 0.0) << "caught up on an empty partition";
+  EXPECT_EQ(lags[2].partition, 2);
+  EXPECT_EQ(lags[2].committed_offset, -1);
+  EXPECT_EQ(lags[2].lag, std::nullopt) << "owned, nothing committed: no lag, as kafka-consumer-groups' '-'";
+  EXPECT_EQ(lags[2].lag_seconds, std::nullopt);
+  EXPECT_EQ(lags[2].member_id, "m1");
+  EXPECT_EQ(lags[2].client_id, "c1");
+  EXPECT_EQ(lags[2].host, "10.0.0.1");
+
+  commit("g", {{"orders", 0, 10, ""}});
+  lags = group_lag("g", std::nullopt, *store_, *table_, 200'000);
+  EXPECT_EQ(lags[0].lag, 0);
+  EXPECT_EQ(lags[0].lag_seconds, 0.0);
+}
+
+TEST_F(GroupLagTest, APartitionThatNoLongerExistsHasAnError) {
+  commit("g", {{"orders", 2, 0, ""}});
+  ASSERT_TRUE(table_->remove("orders"));
+  auto lags = group_lag("g", std::nullopt, *store_, *table_, 0);
+  ASSERT_EQ(lags.size(), 1u);
+  ASSERT_FALSE(lags[0].status);
+  EXPECT_EQ(lags[0].status.error().code, BrokerErrc::unknown_topic_or_partition);
+}
+
+TEST_F(GroupLagTest, DeleteGroupTombstonesEveryOffsetDurably) {
+  commit("a", {{"orders", 0, 1, ""}, {"orders", 1, 2, ""}});
+  commit("b", {{"orders", 0, 5, ""}});
+  EXPECT_EQ(store_->groups(), (std::vector<std::string>{"a", "b"}));
+  auto deleted = store_->delete_group("a");
+  ASSERT_TRUE(deleted) << deleted.error().to_string();
+  EXPECT_EQ(*deleted, 2u);
+  EXPECT_TRUE(store_->fetch_all("a").empty());
+  EXPECT_EQ(store_->delete_group("nobody").value(), 0u);
+  reopen();
+  EXPECT_EQ(store_->groups(), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(store_->fetch("b", "orders", 0).offset, 5);
 }
 
 }  // namespace

@@ -21,5 +21,6 @@ void add_topic_command(CLI::App& app, CliContext& context);
 void add_produce_command(CLI::App& app, CliContext& context);
 void add_consume_command(CLI::App& app, CliContext& context);
 void add_offsets_command(CLI::App& app, CliContext& context);
+void add_group_command(CLI::App& app, CliContext& context);
 
 }  // namespace sluice::tools

@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
   add_produce_command(app, context);
   add_consume_command(app, context);
   add_offsets_command(app, context);
+  add_group_command(app, context);
 
   if (auto stop = parse_command_line(app, argc, argv)) return *stop;
   if (!context.action) return fail("no command given; see sluice --help", kUsage);

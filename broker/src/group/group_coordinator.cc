@@ -4,6 +4,8 @@
 
 #include <asio/post.hpp>
 
+#include "sluice/broker/group_errc.h"
+
 #include "commit_membership.h"
 
 namespace sluice::broker::group {
@@ -30,10 +32,31 @@ TopicPartitions client_topics(const TopicTable& table) {
   return topics;
 }
 
+// non_empty_group, saying what `action` needs, unless the group has no members.
+Status require_empty(const ConsumerGroup& group, const std::string& action) {
+  if (group.members().empty()) return {};
+  return make_error(GroupErrc::non_empty_group, "group " + group.group_id() + " has " +
+                                                    std::to_string(group.members().size()) + " members: " + action +
+                                                    " only when it has none");
+}
+
+GroupDescription snapshot(const ConsumerGroup& group, uint64_t rebalances) {
+  GroupDescription out{
+      group.group_id(), group.state(), group.group_epoch(), group.assignment_epoch(), group.assignor_name(), {},
+      rebalances};
+  for (const auto& [id, member] : group.members()) {
+    auto target = group.target().find(id);
+    out.members.push_back({member.member_id, member.instance_id, member.client_id, member.host,
+                           member.subscribed_topics, member.regex, member.member_epoch, member.assigned,
+                           target == group.target().end() ? TopicAssignment{} : target->second});
+  }
+  return out;
+}
+
 }  // namespace
 
-GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics, const SteadyClock& clock,
-                                   GroupConfig config)
+GroupCoordinator::GroupCoordinator(const asio::any_io_executor& executor, const TopicTable& topics,
+                                   const SteadyClock& clock, GroupConfig config)
     : executor_(executor), topics_(topics), clock_(clock), config_(config), timer_(executor) {}
 
 // No lock: nothing else runs by now. The timer's destructor cancels its wait (the
@@ -50,7 +73,9 @@ Result<HeartbeatResponse> GroupCoordinator::heartbeat(const std::string& group_i
   std::lock_guard lock(mu_);
   auto& group = groups_[group_id];
   if (!group) group = std::make_unique<ConsumerGroup>(group_id, config_, random_member_id);
+  const int32_t assignment_epoch = group->assignment_epoch();
   auto response = group->heartbeat(request, topics, clock_.now());
+  if (group->assignment_epoch() != assignment_epoch) ++rebalances_[group_id];
   schedule(group->expire(clock_.now()));
   return response;
 }
@@ -60,7 +85,40 @@ Status GroupCoordinator::validate_commit(const std::string& group_id, const std:
   std::lock_guard lock(mu_);
   auto it = groups_.find(group_id);
   if (it == groups_.end()) return check_commit_member(group_id, member_id, member_epoch);
+  // A commit from outside the group (an admin's alter offsets) while members consume.
+  if (member_id.empty() && member_epoch < 0) {
+    if (auto s = require_empty(*it->second, "offsets can be altered"); !s) return s;
+  }
   return it->second->validate_commit(member_id, member_epoch);
+}
+
+std::vector<GroupDescription> GroupCoordinator::describe_all() const {
+  std::lock_guard lock(mu_);
+  std::vector<GroupDescription> out;
+  out.reserve(groups_.size());
+  for (const auto& [id, group] : groups_) {
+    auto counted = rebalances_.find(id);
+    out.push_back(snapshot(*group, counted == rebalances_.end() ? 0 : counted->second));
+  }
+  return out;
+}
+
+std::optional<GroupDescription> GroupCoordinator::describe(const std::string& group_id) const {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return std::nullopt;
+  auto counted = rebalances_.find(group_id);
+  return snapshot(*it->second, counted == rebalances_.end() ? 0 : counted->second);
+}
+
+Result<bool> GroupCoordinator::forget_empty(const std::string& group_id) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return false;
+  if (auto s = require_empty(*it->second, "it can be deleted"); !s) return tl::unexpected(s.error());
+  groups_.erase(it);
+  rebalances_.erase(group_id);
+  return true;
 }
 
 void GroupCoordinator::expire_now() {

@@ -21,6 +21,7 @@
 #include "sluice/common/steady_clock.h"
 
 #include "consumer_group.h"
+#include "group_description.h"
 
 namespace sluice::broker::group {
 
@@ -39,6 +40,14 @@ class GroupCoordinator {
   // An unknown group accepts only a consumer outside any group (member id "", epoch -1).
   Status validate_commit(const std::string& group_id, const std::string& member_id, int32_t member_epoch) const;
 
+  // A snapshot of every group the coordinator holds, by group id.
+  std::vector<GroupDescription> describe_all() const;
+  // A snapshot of the group, or nullopt if the coordinator does not hold it.
+  std::optional<GroupDescription> describe(const std::string& group_id) const;
+  // Forgets a group that has no members: true if it held the group, false if it did not;
+  // GroupErrc::non_empty_group (the group unchanged) if it has members.
+  Result<bool> forget_empty(const std::string& group_id);
+
  private:
   void expire_now();
   // REQUIRES: mu_ held. Sets the timer if `deadline` is earlier than the one it waits for.
@@ -53,9 +62,10 @@ class GroupCoordinator {
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_;
+  std::map<std::string, uint64_t> rebalances_;  // per group: heartbeats that moved its assignment epoch
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
-  SteadyClock::Subscription advance_ = 0;  // while armed_
+  SteadyClock::Subscription advance_ = 0;   // while armed_
 };
 
 }  // namespace sluice::broker::group

@@ -262,4 +262,23 @@ Result<size_t> OffsetStore::expire() {
   return deleted;
 }
 
+std::vector<std::string> OffsetStore::groups() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(groups_.size());
+  for (const auto& [group, offsets] : groups_) out.push_back(group);
+  return out;
+}
+
+Result<size_t> OffsetStore::delete_group(const std::string& group) {
+  std::vector<OffsetRecord> tombstones;
+  for (const TopicPartitionOffset& tp : fetch_all(group)) tombstones.push_back({{group, tp.topic, tp.partition}, {}});
+  auto appended = append(group, tombstones, [] { return true; });
+  if (!appended) return tl::unexpected(appended.error());
+  if (!tombstones.empty()) {
+    log::info("group", "offsets_deleted", {{"group", group}, {"offsets", static_cast<int64_t>(tombstones.size())}});
+  }
+  return tombstones.size();
+}
+
 }  // namespace sluice::broker::group

@@ -86,6 +86,14 @@ class OffsetStore {
 
   const OffsetStoreConfig& config() const { return config_; }
 
+  // Every group with at least one committed offset, sorted.
+  std::vector<std::string> groups() const;
+  // Deletes every committed offset of `group` with tombstones and waits until they are
+  // durable. Returns how many offsets were deleted (0: the group had none).
+  Result<size_t> delete_group(const std::string& group);
+  // The wall clock commit timestamps are taken on (lag in seconds is measured on it too).
+  sluice::Clock& clock() const { return clock_; }
+
  private:
   struct Entry {
     CommittedOffset committed;

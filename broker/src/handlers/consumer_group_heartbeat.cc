@@ -29,13 +29,14 @@ void to_wire(const group::TopicAssignment& assignment, WireRequest::Assignment* 
   }
 }
 
-group::HeartbeatRequest from_wire(const WireRequest& req, const wire::RequestHeader& header) {
+group::HeartbeatRequest from_wire(const WireRequest& req, const wire::RequestHeader& header, std::string_view host) {
   group::HeartbeatRequest out;
   out.member_id = req.member_id();
   out.member_epoch = req.member_epoch();
   if (req.has_instance_id()) out.instance_id = req.instance_id();
   if (req.rebalance_timeout_ms() >= 0) out.rebalance_timeout_ms = req.rebalance_timeout_ms();
   out.client_id = header.client_id();
+  out.host = host;
   if (req.has_subscribed_topics()) {
     out.subscribed_topics.emplace(req.subscribed_topics().names().begin(), req.subscribed_topics().names().end());
   }
@@ -56,7 +57,7 @@ asio::awaitable<Response> handle_consumer_group_heartbeat(BrokerState& state, Re
   if (auto s = check_group_request(state, req.group_id()); !s) {
     answer = tl::unexpected(s.error());
   } else {
-    answer = state.groups->heartbeat(req.group_id(), from_wire(req, request.header));
+    answer = state.groups->heartbeat(req.group_id(), from_wire(req, request.header, request.client_host));
   }
   if (!answer) {
     set_error(body->mutable_error(), answer.error());

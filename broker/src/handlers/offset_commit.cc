@@ -18,6 +18,7 @@ Status check_group_request(const BrokerState& state, const std::string& group_id
 asio::awaitable<Response> handle_offset_commit(BrokerState& state, Request request) {
   wire::OffsetCommitRequest req;
   if (!wire::parse_message(request.body, req)) co_return Response{nullptr};
+  const SteadyTime started = state.steady_clock->now();
   auto body = std::make_unique<wire::OffsetCommitResponse>();
   Status whole = check_group_request(state, req.group_id());
   if (whole) whole = state.groups->validate_commit(req.group_id(), req.member_id(), req.member_epoch());
@@ -55,6 +56,7 @@ asio::awaitable<Response> handle_offset_commit(BrokerState& state, Request reque
     if (r.error().code() != wire::NONE) response.error = true;
   }
   response.body = std::move(body);
+  state.metrics.offset_commit_done(std::chrono::duration<double>(state.steady_clock->now() - started).count());
   co_return response;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,8 @@ class Metrics {
   // `reason` is "max_connections" or "fd_limit".
   void connection_rejected(const std::string& reason);
   void idle_connection_closed(const std::string& listener);
+  // One OffsetCommit request handled (every outcome), taking `seconds`.
+  void offset_commit_done(double seconds);
 
   std::string render(const TopicTable& topics) const;
 
@@ -58,6 +61,12 @@ class Metrics {
   // apis_[i] counts wire::kApis[i]; the last slot, requests of unknown keys.
   static constexpr size_t kApiSlots = std::size(wire::kApis) + 1;
   std::array<ApiStats, kApiSlots> apis_;
+  ApiStats offset_commits_;
+
+  static void record(ApiStats& stats, double seconds, Outcome outcome);
+  // The _bucket, _sum and _count lines of `name`; `labels` is "" or `key="value",`.
+  static void render_histogram(std::ostream& out, std::string_view name, const std::string& labels,
+                               const ApiStats& stats);
 
   mutable std::mutex mu_;
   // Every label value is listed from the start, so each series exists at 0.

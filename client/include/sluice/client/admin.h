@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/client/group_admin.h"
 #include "sluice/client/group_offsets.h"
 #include "sluice/client/list_offsets.h"
 #include "sluice/client/metadata.h"
@@ -76,6 +77,23 @@ class Admin {
   // Every partition group `group` has committed, with its offset and metadata
   // (empty for a group that has committed nothing). INVALID_GROUP_ID for a bad id.
   Result<std::map<TopicPartition, OffsetAndMetadata>> list_consumer_group_offsets(const std::string& group);
+
+  // Consumer groups (admin_groups.cc). Every group with members or committed offsets, by
+  // id; with `states` only those in one of them ("empty", "assigning", "reconciling", "stable").
+  Result<std::vector<GroupListing>> list_groups(const std::vector<std::string>& states = {});
+  // One result per id, in order: GROUP_ID_NOT_FOUND for a group the broker does not know,
+  // INVALID_GROUP_ID for a bad id. No ids: no groups.
+  Result<std::vector<Result<GroupDescription>>> describe_groups(const std::vector<std::string>& ids);
+  // Deletes groups without members and their committed offsets; NON_EMPTY_GROUP while a
+  // group has members, GROUP_ID_NOT_FOUND for an unknown one.
+  Result<std::vector<GroupStatus>> delete_groups(const std::vector<std::string>& ids);
+  // Sets committed offsets of a group with no members (NON_EMPTY_GROUP otherwise): an
+  // OffsetCommit from outside the group. The map holds each partition's own outcome.
+  Result<std::map<TopicPartition, Status>> alter_group_offsets(const std::string& group,
+                                                               const std::map<TopicPartition, int64_t>& offsets);
+  // Each partition the group has committed or a member owns, with its lag; GROUP_ID_NOT_FOUND
+  // for an unknown group.
+  Result<std::vector<GroupPartitionOffsets>> describe_group_offsets(const std::string& group);
 
   const AdminConfig& config() const;
 

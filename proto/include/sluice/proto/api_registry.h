@@ -35,7 +35,11 @@
   X(init_producer_id, INIT_PRODUCER_ID, InitProducerId,  8, 0, 0)    \
   X(offset_commit,    OFFSET_COMMIT,    OffsetCommit,    9, 0, 0)    \
   X(offset_fetch,     OFFSET_FETCH,     OffsetFetch,    10, 0, 0)    \
-  X(consumer_group_heartbeat, CONSUMER_GROUP_HEARTBEAT, ConsumerGroupHeartbeat, 11, 0, 0)
+  X(consumer_group_heartbeat, CONSUMER_GROUP_HEARTBEAT, ConsumerGroupHeartbeat, 11, 0, 0) \
+  X(list_groups,      LIST_GROUPS,      ListGroups,     12, 0, 0)    \
+  X(describe_groups,  DESCRIBE_GROUPS,  DescribeGroups, 13, 0, 0)    \
+  X(delete_groups,    DELETE_GROUPS,    DeleteGroups,   14, 0, 0)    \
+  X(describe_group_offsets, DESCRIBE_GROUP_OFFSETS, DescribeGroupOffsets, 15, 0, 0)
 // clang-format on
 
 namespace sluice::wire {
