@@ -64,6 +64,7 @@ const std::vector<Case> kGroup = {
     {GroupErrc::group_id_not_found, wire::GROUP_ID_NOT_FOUND},
     {GroupErrc::non_empty_group, wire::NON_EMPTY_GROUP},
     {GroupErrc::coordinator_load_in_progress, wire::COORDINATOR_LOAD_IN_PROGRESS},
+    {GroupErrc::invalid_session_timeout, wire::INVALID_SESSION_TIMEOUT},
 };
 
 void expect_table(const std::vector<Case>& cases, int first, int last) {
@@ -89,7 +90,7 @@ TEST(WireErrors, EachBrokerCodeMapsToTheWireCodeThatMeansIt) {
 
 TEST(WireErrors, EachGroupCodeMapsToTheWireCodeThatMeansIt) {
   expect_table(kGroup, static_cast<int>(GroupErrc::unknown_member_id),
-               static_cast<int>(GroupErrc::coordinator_load_in_progress));
+               static_cast<int>(GroupErrc::invalid_session_timeout));
 }
 
 TEST(WireErrors, OnlyAnUnknownTopicIsReportedAsOne) {

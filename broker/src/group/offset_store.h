@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@
 #include "sluice/broker/topic_table.h"
 #include "sluice/common/clock.h"
 #include "sluice/common/error.h"
+#include "sluice/storage/record_batch.h"
 
+#include "group_record.h"
 #include "offset_record.h"
 
 namespace sluice::broker::group {
@@ -86,6 +89,15 @@ class OffsetStore {
 
   const OffsetStoreConfig& config() const { return config_; }
 
+  // The latest snapshot of every group that load() found (group_record.h), handed over
+  // once: the store keeps no group state of its own.
+  std::map<std::string, GroupSnapshot> take_loaded_groups();
+  // Appends the group's metadata record whose value `latest` returns, called under the
+  // partition's writer lock so records of one group are appended in the order their
+  // values were taken; nullopt appends nothing. Either way returns once everything
+  // appended to that partition so far is durable. Blocks on storage.
+  Status append_group_metadata(const std::string& group, const std::function<std::optional<Bytes>()>& latest);
+
  private:
   struct Entry {
     CommittedOffset committed;
@@ -102,6 +114,7 @@ class OffsetStore {
   int64_t newest_commit_ms(const std::string& group) const;
   void apply(const OffsetRecord& record, int64_t log_offset);
   Status load_partition(Partition& partition);
+  void load_group_record(const Partition& partition, const storage::Record& record);
   // __consumer_offsets, created with config_.num_partitions on first use.
   Result<std::shared_ptr<Topic>> offsets_topic();
 
@@ -117,6 +130,7 @@ class OffsetStore {
   // Commits appended or about to be, not yet applied, per group: expiry leaves
   // those groups alone. Under mu_, raised under the partition's writer lock.
   std::map<std::string, int> in_flight_;
+  std::map<std::string, GroupSnapshot> loaded_groups_;  // filled by load(), under mu_
 };
 
 }  // namespace sluice::broker::group
