@@ -22,13 +22,7 @@ class GroupRestartE2e : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(broker_.start());
     RawClient c(broker_.address());
-    wire::CreateTopicsRequest req;
-    auto* t = req.add_topics();
-    t->set_name("events");
-    t->set_partitions(4);
-    auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
-    ASSERT_TRUE(resp);
-    ASSERT_EQ(resp->results(0).error().code(), wire::NONE);
+    ASSERT_EQ(testing::create_group_topic(c, "events", 4), wire::NONE);
   }
   void TearDown() override {
     broker_.stop();

@@ -11,6 +11,17 @@
 
 namespace sluice::testing {
 
+// Creates `name` with `partitions` partitions; the result's error code.
+inline wire::ErrorCode create_group_topic(RawClient& c, const std::string& name, int32_t partitions) {
+  wire::CreateTopicsRequest::NewTopic topic;
+  topic.set_name(name);
+  topic.set_partitions(partitions);
+  wire::CreateTopicsRequest req;
+  *req.add_topics() = std::move(topic);
+  const auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
+  return resp && resp->results_size() == 1 ? resp->results(0).error().code() : wire::UNKNOWN_SERVER_ERROR;
+}
+
 struct RawMember {
   using Owned = std::map<std::string, std::vector<int32_t>>;
 
