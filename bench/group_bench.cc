@@ -114,8 +114,10 @@ void fill(const std::string& dir, int groups, int members) {
   broker::group::OffsetStore store(**topics, SystemClock::instance(), broker::group::OffsetStoreConfig{});
   if (!store.load()) std::exit(1);
   std::atomic<int> next{0};
+  constexpr int kWriters = 16;
   std::vector<std::thread> writers;
-  for (int t = 0; t < 16; ++t) {
+  writers.reserve(kWriters);
+  for (int t = 0; t < kWriters; ++t) {
     writers.emplace_back([&] {
       for (int g = next++; g < groups; g = next++) {
         const std::string id = "group-" + std::to_string(g);
