@@ -127,6 +127,8 @@ group::GroupConfig group_config(const BrokerConfig& config) {
   group::GroupConfig out;
   out.session_timeout = std::chrono::milliseconds(config.group_consumer_session_timeout_ms);
   out.heartbeat_interval = std::chrono::milliseconds(config.group_consumer_heartbeat_interval_ms);
+  out.min_session_timeout = std::chrono::milliseconds(config.group_min_session_timeout_ms);
+  out.max_session_timeout = std::chrono::milliseconds(config.group_max_session_timeout_ms);
   return out;
 }
 
@@ -325,6 +327,7 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
   impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
                                                                  environment.steady_clock, group_config(config));
+  impl->state.groups->restore(*impl->state.offsets, impl->state.storage_pool.get_executor());
 
   auto bind = [&](asio::ip::tcp::acceptor& acceptor, const std::string& where, const char* name) -> Status {
     auto hp = parse_host_port(where);

@@ -53,6 +53,10 @@ Status validate_broker_config(const BrokerConfig& c) {
     return make_error(Errc::invalid_argument,
                       "group-consumer-heartbeat-interval-ms: must be at least 1 and below the session timeout");
   }
+  if (c.group_min_session_timeout_ms < 1 || c.group_max_session_timeout_ms < c.group_min_session_timeout_ms) {
+    return make_error(Errc::invalid_argument,
+                      "group-min-session-timeout-ms: must be at least 1 and at most group-max-session-timeout-ms");
+  }
   if (c.offset_metadata_max_bytes < 0) {
     return make_error(Errc::invalid_argument, "offset-metadata-max-bytes: must not be negative");
   }
@@ -115,6 +119,12 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
       ->check(CLI::Range(1, INT32_MAX));
   app.add_option("--group-consumer-heartbeat-interval-ms", c.group_consumer_heartbeat_interval_ms,
                  "How often group members heartbeat (group.consumer.heartbeat.interval.ms)")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("--group-min-session-timeout-ms", c.group_min_session_timeout_ms,
+                 "Smallest session timeout a group member may ask for (group.min.session.timeout.ms)")
+      ->check(CLI::Range(1, INT32_MAX));
+  app.add_option("--group-max-session-timeout-ms", c.group_max_session_timeout_ms,
+                 "Largest session timeout a group member may ask for (group.max.session.timeout.ms)")
       ->check(CLI::Range(1, INT32_MAX));
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

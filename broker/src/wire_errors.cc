@@ -63,6 +63,8 @@ wire::ErrorCode group_to_wire(GroupErrc code) {
     case GroupErrc::group_id_not_found: return wire::GROUP_ID_NOT_FOUND;
     case GroupErrc::non_empty_group: return wire::NON_EMPTY_GROUP;
     case GroupErrc::coordinator_load_in_progress: return wire::COORDINATOR_LOAD_IN_PROGRESS;
+    case GroupErrc::invalid_session_timeout: return wire::INVALID_SESSION_TIMEOUT;
+    case GroupErrc::invalid_regular_expression: return wire::INVALID_REGULAR_EXPRESSION;
   }
   return wire::UNKNOWN_SERVER_ERROR;
 }

@@ -68,6 +68,8 @@ bool is_retriable(ErrorCode code) {
     case ErrorCode::offset_metadata_too_large:
     case ErrorCode::group_id_not_found:
     case ErrorCode::non_empty_group:
+    case ErrorCode::invalid_session_timeout:
+    case ErrorCode::invalid_regular_expression:
     case ErrorCode::buffer_full:
     case ErrorCode::record_too_large:
     case ErrorCode::delivery_timeout:

@@ -40,8 +40,10 @@ SLUICE_CHECK_WIRE_CODE(offset_metadata_too_large, OFFSET_METADATA_TOO_LARGE)
 SLUICE_CHECK_WIRE_CODE(group_id_not_found, GROUP_ID_NOT_FOUND)
 SLUICE_CHECK_WIRE_CODE(non_empty_group, NON_EMPTY_GROUP)
 SLUICE_CHECK_WIRE_CODE(coordinator_load_in_progress, COORDINATOR_LOAD_IN_PROGRESS)
+SLUICE_CHECK_WIRE_CODE(invalid_session_timeout, INVALID_SESSION_TIMEOUT)
+SLUICE_CHECK_WIRE_CODE(invalid_regular_expression, INVALID_REGULAR_EXPRESSION)
 #undef SLUICE_CHECK_WIRE_CODE
-static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::coordinator_load_in_progress),
+static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::invalid_regular_expression),
               "a wire code without its client::ErrorCode");
 
 std::string wire_code_name(int32_t code) { return error_code_name(static_cast<ErrorCode>(code)); }

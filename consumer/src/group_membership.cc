@@ -86,6 +86,7 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
     auto* topics = req.mutable_subscribed_topics();
     for (const auto& t : subscription_->topics) topics->add_names(t);
     req.set_subscribed_topic_regex(subscription_->regex);
+    req.set_session_timeout_ms(config_.session_timeout_ms);
   }
   add_owned(owned_, req.mutable_owned());
   next_heartbeat_ = now + interval_;

@@ -64,6 +64,8 @@ const std::vector<Case> kGroup = {
     {GroupErrc::group_id_not_found, wire::GROUP_ID_NOT_FOUND},
     {GroupErrc::non_empty_group, wire::NON_EMPTY_GROUP},
     {GroupErrc::coordinator_load_in_progress, wire::COORDINATOR_LOAD_IN_PROGRESS},
+    {GroupErrc::invalid_session_timeout, wire::INVALID_SESSION_TIMEOUT},
+    {GroupErrc::invalid_regular_expression, wire::INVALID_REGULAR_EXPRESSION},
 };
 
 void expect_table(const std::vector<Case>& cases, int first, int last) {
@@ -89,7 +91,7 @@ TEST(WireErrors, EachBrokerCodeMapsToTheWireCodeThatMeansIt) {
 
 TEST(WireErrors, EachGroupCodeMapsToTheWireCodeThatMeansIt) {
   expect_table(kGroup, static_cast<int>(GroupErrc::unknown_member_id),
-               static_cast<int>(GroupErrc::coordinator_load_in_progress));
+               static_cast<int>(GroupErrc::invalid_regular_expression));
 }
 
 TEST(WireErrors, OnlyAnUnknownTopicIsReportedAsOne) {

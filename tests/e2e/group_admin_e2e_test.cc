@@ -265,6 +265,11 @@ TEST_F(GroupAdminE2e, DeleteAndAlterAreRefusedWhileMembersExistAndDeleteRemovesO
   auto after_restart = admin->list_consumer_group_offsets("busy");
   ASSERT_TRUE(after_restart) << after_restart.error().to_string();
   EXPECT_TRUE(after_restart->empty());
+  // Nor the group: its metadata record was deleted too.
+  auto described_after = admin->describe_groups({"busy"});
+  ASSERT_TRUE(described_after);
+  ASSERT_FALSE(described_after->front());
+  EXPECT_EQ(described_after->front().error().code, ErrorCode::group_id_not_found);
 }
 
 TEST_F(GroupAdminE2e, MetricsShowLagMembersStatesRebalancesAndCommits) {

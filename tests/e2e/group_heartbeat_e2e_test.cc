@@ -149,6 +149,22 @@ TEST_F(GroupHeartbeatE2e, AnUnknownMemberAndAStaleEpochGetTheirErrors) {
   EXPECT_EQ(no_subscription.error().code(), wire::INVALID_REQUEST) << no_subscription.error().message();
 }
 
+TEST_F(GroupHeartbeatE2e, APatternThatIsNotARegularExpressionIsRefusedAndTheGroupKeepsServing) {
+  Heartbeat req;
+  req.set_group_id("g");
+  req.set_member_epoch(0);
+  req.set_rebalance_timeout_ms(-1);
+  req.set_subscribed_topic_regex("events-([");
+  auto refused = client_->call<wire::ConsumerGroupHeartbeatResponse>(wire::CONSUMER_GROUP_HEARTBEAT, req);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->error().code(), wire::INVALID_REGULAR_EXPRESSION) << refused->error().message();
+  EXPECT_NE(refused->error().message().find("events-(["), std::string::npos) << refused->error().message();
+
+  auto a = heartbeat("", 0, Owned{}, true);
+  ASSERT_EQ(a.error().code(), wire::NONE) << a.error().message();
+  EXPECT_EQ(count(assignment_of(a)), 4u) << "the refused join left nothing behind";
+}
+
 TEST_F(GroupHeartbeatE2e, AMemberSilentForTheSessionTimeoutLosesItsPartitionsToTheOther) {
   auto a = heartbeat("", 0, Owned{}, true);
   ASSERT_EQ(count(assignment_of(a)), 4u);

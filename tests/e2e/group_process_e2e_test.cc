@@ -219,8 +219,10 @@ class GroupProcessE2e : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  // Every member asks for kSessionTimeoutMs (the broker's minimum), as a user would with -X.
   MemberProcess& start_member(const std::string& name, const std::string& group = "g",
-                              const std::vector<std::string>& settings = {}, int process_ms = 0) {
+                              std::vector<std::string> settings = {}, int process_ms = 0) {
+    settings.insert(settings.begin(), "session.timeout.ms=" + std::to_string(kSessionTimeoutMs));
     members_[name] = std::make_unique<MemberProcess>(GROUP_MEMBER_PATH, broker_.address(), group, kTopic,
                                                      events_dir_ + "/" + name, settings, process_ms);
     return *members_[name];

@@ -3,41 +3,23 @@
 // error or to a record, never crash or hit undefined behaviour. A decoded record
 // must encode to bytes that decode to the same record.
 //
-// Input: flags:uint8 key_size:uint8 key value. Flag bit 0 set: a null value
-// (tombstone); bit 1 set: a null key.
-
-#include <cstddef>
-#include <cstdint>
+// Input: record_input.h.
 
 #include "group/offset_record.h"
-
-namespace {
-
-using namespace sluice;
-using namespace sluice::broker::group;
-
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
-
-}  // namespace
+#include "record_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
-  const uint8_t flags = data[0];
-  const size_t key_size = std::min<size_t>(data[1], size - 2);
-  ByteSpan rest(reinterpret_cast<const std::byte*>(data + 2), size - 2);
-  std::optional<ByteSpan> key = rest.subspan(0, key_size);
-  std::optional<ByteSpan> value = rest.subspan(key_size);
-  if (flags & 1) value.reset();
-  if (flags & 2) key.reset();
-
-  auto record = decode_offset_record(key, value);
+  using namespace sluice;
+  using namespace sluice::broker::group;
+  using sluice::fuzz::check;
+  const auto input = fuzz::split_record_input(data, size);
+  if (!input) return 0;
+  auto record = decode_offset_record(input->key, input->value);
   if (!record) return 0;
   Bytes k = encode_offset_key(record->key);
   std::optional<Bytes> v;
   if (record->value) v = encode_offset_value(*record->value);
-  auto again = decode_offset_record(ByteSpan(k), v ? std::optional<ByteSpan>(ByteSpan(*v)) : std::nullopt);
+  auto again = decode_offset_record(ByteSpan(k), fuzz::span_of(v));
   check(again.has_value());
   check(again->key == record->key);
   check(again->value.has_value() == record->value.has_value());

@@ -1,6 +1,7 @@
 #include "consumer_group.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "sluice/broker/group_errc.h"
 
@@ -22,6 +23,38 @@ ConsumerGroup::ConsumerGroup(std::string group_id, GroupConfig config, IdGenerat
 
 Result<HeartbeatResponse> ConsumerGroup::heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
                                                    Clock::time_point now) {
+  // A heartbeat changes the group's fields and at most one member (a static takeover
+  // replaces one by another id): comparing those is comparing snapshot()s.
+  const auto member_snapshot = [this](const std::string& id) -> std::optional<MemberSnapshot> {
+    const auto it = members_.find(id);
+    if (it == members_.end()) return std::nullopt;
+    return snapshot_of(it->second);
+  };
+  const auto group_fields = [this] {
+    return std::make_tuple(group_epoch_, assignment_epoch_, assignor_name_, members_.size());
+  };
+  const auto fields_before = group_fields();
+  const std::optional<MemberSnapshot> before = member_snapshot(request.member_id);
+  Result<HeartbeatResponse> response = apply_heartbeat(request, topics, now);
+  if (response && (group_fields() != fields_before || member_snapshot(response->member_id) != before ||
+                   response->member_id != request.member_id)) {
+    ++persistent_version_;
+  }
+  return response;
+}
+
+Result<HeartbeatResponse> ConsumerGroup::apply_heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
+                                                         Clock::time_point now) {
+  if (request.session_timeout_ms) {
+    const std::chrono::milliseconds timeout(*request.session_timeout_ms);
+    if (timeout < config_.min_session_timeout || timeout > config_.max_session_timeout) {
+      return make_error(
+          GroupErrc::invalid_session_timeout,
+          "session timeout " + std::to_string(*request.session_timeout_ms) + " ms is outside the broker's bounds [" +
+              std::to_string(config_.min_session_timeout.count()) + ", " +
+              std::to_string(config_.max_session_timeout.count()) + "] ms (group.min/max.session.timeout.ms)");
+    }
+  }
   if (request.member_epoch == kLeaveEpoch || request.member_epoch == kStaticLeaveEpoch) return leave(request, now);
   // Everything that can refuse the request is checked before the group changes.
   if (request.server_assignor && find_assignor(*request.server_assignor) == nullptr) {
@@ -47,7 +80,8 @@ Result<HeartbeatResponse> ConsumerGroup::heartbeat(const HeartbeatRequest& reque
   if (!request.client_id.empty()) member.client_id = request.client_id;
   if (!request.host.empty()) member.host = request.host;
   if (request.owned) member.reported_owned = normalized(*request.owned);
-  member.session_deadline = now + config_.session_timeout;
+  if (request.session_timeout_ms) member.session_timeout_ms = *request.session_timeout_ms;
+  member.session_deadline = now + std::chrono::milliseconds(member.session_timeout_ms);
   const bool resubscribed = update_subscription(member, request, std::move(pattern), topics);
   if (request.server_assignor && *request.server_assignor != assignor_name_) {
     assignor_name_ = *request.server_assignor;
@@ -70,7 +104,7 @@ Result<HeartbeatResponse> ConsumerGroup::leave(const HeartbeatRequest& request, 
   Member& member = it->second;
   if (request.member_epoch == kStaticLeaveEpoch && member.instance_id) {
     member.static_left = true;
-    member.session_deadline = now + config_.session_timeout;
+    member.session_deadline = now + std::chrono::milliseconds(member.session_timeout_ms);
     return HeartbeatResponse{member.member_id, kStaticLeaveEpoch, config_.heartbeat_interval, std::nullopt};
   }
   remove(request.member_id);
@@ -118,6 +152,7 @@ Result<Member*> ConsumerGroup::join(const HeartbeatRequest& request, Clock::time
   member.member_id = id;
   member.instance_id = request.instance_id;
   member.rebalance_timeout_ms = static_cast<int32_t>(config_.default_rebalance_timeout.count());
+  member.session_timeout_ms = static_cast<int32_t>(config_.session_timeout.count());
   member.session_deadline = now + config_.session_timeout;
   auto [it, inserted] = members_.emplace(id, std::move(member));
   return &it->second;
@@ -242,7 +277,10 @@ std::optional<Clock::time_point> ConsumerGroup::expire(Clock::time_point now) {
     if (member.revocation_deadline) next = std::min(*next, *member.revocation_deadline);
   }
   for (const std::string& id : expired) remove(id);
-  if (!expired.empty()) bump();
+  if (!expired.empty()) {
+    bump();
+    ++persistent_version_;
+  }
   return next;
 }
 
@@ -278,6 +316,79 @@ void ConsumerGroup::claim(const Member& member) {
       for (const int32_t partition : partitions) holders_[{topic, partition}] = member.member_id;
     }
   }
+}
+
+MemberSnapshot ConsumerGroup::snapshot_of(const Member& member) {
+  return MemberSnapshot{member.member_id,
+                        member.instance_id,
+                        member.client_id,
+                        member.host,
+                        member.rebalance_timeout_ms,
+                        member.session_timeout_ms,
+                        member.subscribed_topics,
+                        member.regex,
+                        member.member_epoch,
+                        member.previous_member_epoch,
+                        member.state,
+                        member.assigned,
+                        member.pending_revocation,
+                        member.reported_owned,
+                        member.static_left};
+}
+
+GroupSnapshot ConsumerGroup::snapshot() const {
+  GroupSnapshot out{group_id_, group_epoch_, assignment_epoch_, assignor_name_, target_, target_metadata_, {}};
+  out.members.reserve(members_.size());
+  for (const auto& [id, member] : members_) out.members.push_back(snapshot_of(member));
+  return out;
+}
+
+Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::restore(const GroupSnapshot& snapshot, GroupConfig config,
+                                                              IdGenerator new_member_id, const TopicPartitions& topics,
+                                                              Clock::time_point now) {
+  if (!snapshot.assignor.empty() && find_assignor(snapshot.assignor) == nullptr) {
+    return make_error(Errc::unsupported,
+                      "group " + snapshot.group_id + " uses unknown assignor '" + snapshot.assignor + "'");
+  }
+  auto group = std::make_unique<ConsumerGroup>(snapshot.group_id, config, std::move(new_member_id));
+  group->group_epoch_ = snapshot.group_epoch;
+  group->assignment_epoch_ = snapshot.assignment_epoch;
+  if (!snapshot.assignor.empty()) group->assignor_name_ = snapshot.assignor;
+  group->target_ = snapshot.target;
+  group->target_metadata_ = snapshot.target_metadata;
+  for (const MemberSnapshot& saved : snapshot.members) {
+    Member member;
+    member.member_id = saved.member_id;
+    member.instance_id = saved.instance_id;
+    member.client_id = saved.client_id;
+    member.host = saved.host;
+    member.rebalance_timeout_ms = saved.rebalance_timeout_ms;
+    member.session_timeout_ms =
+        saved.session_timeout_ms > 0 ? saved.session_timeout_ms : static_cast<int32_t>(config.session_timeout.count());
+    member.subscribed_topics = saved.subscribed_topics;
+    member.regex = saved.regex;
+    if (!member.regex.empty()) {
+      auto compiled = compile_subscription(member.regex);
+      if (!compiled) return tl::unexpected(compiled.error());
+      member.compiled = std::move(*compiled);
+    }
+    member.resolved_topics = resolve_subscription(member.subscribed_topics, member.compiled.get(), topics);
+    member.member_epoch = saved.member_epoch;
+    member.previous_member_epoch = saved.previous_member_epoch;
+    member.state = saved.state;
+    member.assigned = saved.assigned;
+    member.pending_revocation = saved.pending_revocation;
+    member.reported_owned = saved.reported_owned;
+    member.static_left = saved.static_left;
+    member.session_deadline = now + std::chrono::milliseconds(member.session_timeout_ms);
+    if (member.state == MemberState::unrevoked_partitions) {
+      member.revocation_deadline = now + std::chrono::milliseconds(member.rebalance_timeout_ms);
+    }
+    group->count_subscriptions(member, +1);
+    group->claim(member);
+    group->members_.emplace(member.member_id, std::move(member));
+  }
+  return group;
 }
 
 }  // namespace sluice::broker::group

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "sluice/common/error.h"
 
 #include "assignor.h"
+#include "group_record.h"
 #include "member.h"
 #include "subscription.h"
 
@@ -26,6 +28,9 @@ struct GroupConfig {
   std::chrono::milliseconds session_timeout{45'000};             // as Kafka's group.consumer.session.timeout.ms
   std::chrono::milliseconds heartbeat_interval{5'000};           // dictated to members
   std::chrono::milliseconds default_rebalance_timeout{300'000};  // when a joining member sends none
+  // Bounds of a member's own session timeout (group.min/max.session.timeout.ms).
+  std::chrono::milliseconds min_session_timeout{6'000};
+  std::chrono::milliseconds max_session_timeout{1'800'000};
 };
 
 enum class GroupState { empty, assigning, reconciling, stable };
@@ -41,6 +46,7 @@ struct HeartbeatRequest {
   std::optional<std::string> regex;                           // nullopt: unchanged; "": none
   std::optional<TopicAssignment> owned;                       // nullopt: unchanged since the last report
   std::optional<std::string> server_assignor;                 // nullopt: the group's
+  std::optional<int32_t> session_timeout_ms;                  // nullopt: unchanged (on join: the group's)
 };
 
 struct HeartbeatResponse {
@@ -57,8 +63,9 @@ class ConsumerGroup {
   ConsumerGroup(std::string group_id, GroupConfig config, IdGenerator new_member_id);
 
   // Errors: GroupErrc::unknown_member_id, GroupErrc::fenced_member_epoch, Errc::invalid_argument
-  // (bad pattern, a join without subscription), Errc::already_exists (an instance id another live
-  // member holds), Errc::unsupported (unknown assignor).
+  // (a join without subscription), GroupErrc::invalid_regular_expression, Errc::already_exists (an
+  // instance id another live member holds), Errc::unsupported (unknown assignor),
+  // GroupErrc::invalid_session_timeout.
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
                                       Clock::time_point now);
 
@@ -78,9 +85,23 @@ class ConsumerGroup {
   const TargetAssignment& target() const { return target_; }
   const std::map<std::string, Member>& members() const { return members_; }
 
+  // The group's persistent state (group_record.h): what a restart must keep.
+  GroupSnapshot snapshot() const;
+  // A group as snapshot() left it, against the broker's topics now: each member's session
+  // (and a revocation in progress) restarts at `now`, its next response carries its
+  // assignment again. Errc::invalid_argument for a member pattern that does not compile.
+  static Result<std::unique_ptr<ConsumerGroup>> restore(const GroupSnapshot& snapshot, GroupConfig config,
+                                                        IdGenerator new_member_id, const TopicPartitions& topics,
+                                                        Clock::time_point now);
+  // Grows whenever heartbeat() or expire() changes what snapshot() returns.
+  uint64_t persistent_version() const { return persistent_version_; }
+
  private:
   using Partition = std::pair<std::string, int32_t>;
 
+  Result<HeartbeatResponse> apply_heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
+                                            Clock::time_point now);
+  static MemberSnapshot snapshot_of(const Member& member);
   Result<Member*> join(const HeartbeatRequest& request, Clock::time_point now);
   Result<Member*> find_current(const HeartbeatRequest& request);
   Result<HeartbeatResponse> leave(const HeartbeatRequest& request, Clock::time_point now);
@@ -109,6 +130,7 @@ class ConsumerGroup {
   std::map<std::string, Member> members_;
   std::map<std::string, int> subscribers_;    // topic -> members whose resolved topics include it
   std::map<Partition, std::string> holders_;  // partition -> the member with it assigned or pending revocation
+  uint64_t persistent_version_ = 0;
 };
 
 }  // namespace sluice::broker::group

@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 
 #include "sluice/broker/group_errc.h"
+#include "sluice/common/log.h"
 
 #include "commit_membership.h"
 
@@ -80,6 +81,66 @@ Result<HeartbeatResponse> GroupCoordinator::heartbeat(const std::string& group_i
   return response;
 }
 
+void GroupCoordinator::restore(OffsetStore& store, const asio::any_io_executor& storage) {
+  const TopicPartitions topics = client_topics(topics_);
+  std::lock_guard lock(mu_);
+  store_ = &store;
+  storage_ = storage;
+  const Clock::time_point now = clock_.now();
+  for (auto& [id, snapshot] : store.take_loaded_groups()) {
+    auto group = ConsumerGroup::restore(snapshot, config_, random_member_id, topics, now);
+    if (!group) {
+      log::warn("group", "group_not_restored", {{"group", id}, {"error", group.error().to_string()}});
+      continue;
+    }
+    const uint64_t version = (*group)->persistent_version();
+    persisted_[id] = Persisted{version, version};
+    schedule((*group)->expire(now));
+    groups_[id] = std::move(*group);
+  }
+}
+
+bool GroupCoordinator::unpersisted(const std::string& group_id) const {
+  std::lock_guard lock(mu_);
+  if (store_ == nullptr) return false;
+  const auto it = groups_.find(group_id);
+  if (it == groups_.end()) return false;
+  const auto done = persisted_.find(group_id);
+  return it->second->persistent_version() != (done == persisted_.end() ? 0 : done->second.durable);
+}
+
+Status GroupCoordinator::persist(const std::string& group_id) {
+  if (store_ == nullptr) return {};
+  uint64_t version = 0;
+  Status appended = store_->append_group_metadata(group_id, [&]() -> std::optional<Bytes> {
+    std::lock_guard lock(mu_);
+    const auto it = groups_.find(group_id);
+    if (it == groups_.end()) return std::nullopt;
+    version = it->second->persistent_version();
+    Persisted& done = persisted_[group_id];
+    if (done.appended == version) return std::nullopt;
+    done.appended = version;
+    return encode_group_value(it->second->snapshot());
+  });
+  std::lock_guard lock(mu_);
+  Persisted& done = persisted_[group_id];
+  if (!appended) {
+    done.appended = done.durable;  // the next heartbeat of the group appends again
+    return appended;
+  }
+  if (done.appended == version) done.durable = version;
+  return {};
+}
+
+void GroupCoordinator::persist_later(const std::string& group_id) {
+  if (!storage_) return;
+  asio::post(*storage_, [this, group_id] {
+    if (auto s = persist(group_id); !s) {
+      log::error("group", "group_persist_failed", {{"group", group_id}, {"error", s.error().to_string()}});
+    }
+  });
+}
+
 Status GroupCoordinator::validate_commit(const std::string& group_id, const std::string& member_id,
                                          int32_t member_epoch) const {
   std::lock_guard lock(mu_);
@@ -118,6 +179,7 @@ Result<bool> GroupCoordinator::forget_empty(const std::string& group_id) {
   if (auto s = require_empty(*it->second, "it can be deleted"); !s) return tl::unexpected(s.error());
   groups_.erase(it);
   rebalances_.erase(group_id);
+  persisted_.erase(group_id);
   return true;
 }
 
@@ -126,8 +188,10 @@ void GroupCoordinator::expire_now() {
   const Clock::time_point now = clock_.now();
   std::optional<Clock::time_point> earliest;
   for (auto& [id, group] : groups_) {
+    const uint64_t version = group->persistent_version();
     auto next = group->expire(now);
     if (next && (!earliest || *next < *earliest)) earliest = next;
+    if (group->persistent_version() != version) persist_later(id);
   }
   armed_.reset();
   if (earliest) {

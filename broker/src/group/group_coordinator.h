@@ -1,9 +1,9 @@
 // The broker's consumer groups: one ConsumerGroup per group id, created by its first
 // heartbeat, every call serialized by one mutex, and one timer set to the earliest
 // deadline any group's expire() returned (measured on the broker's steady clock).
-// Membership is in memory only: a broker restart forgets every member, whose next
-// heartbeat gets unknown_member_id and who then rejoins with epoch 0. Committed
-// offsets are durable on their own (OffsetStore).
+// Once restore() ran, membership is durable: a change to a group's persistent state
+// is written as a snapshot record to __consumer_offsets (persist()) before the
+// heartbeat that made it is answered, and start-up rebuilds the groups from them.
 // Thread-safety: every public call is safe from any thread.
 #pragma once
 
@@ -22,6 +22,7 @@
 
 #include "consumer_group.h"
 #include "group_description.h"
+#include "offset_store.h"
 
 namespace sluice::broker::group {
 
@@ -47,6 +48,15 @@ class GroupCoordinator {
   // Forgets a group that has no members: true if it held the group, false if it did not;
   // GroupErrc::non_empty_group (the group unchanged) if it has members.
   Result<bool> forget_empty(const std::string& group_id);
+  // Rebuilds every group `store` loaded, each member's session restarting now, and from
+  // then on writes snapshots through `store`; expiries are persisted by jobs posted to
+  // `storage`. REQUIRES: before the first heartbeat; `store` outlives the coordinator.
+  void restore(OffsetStore& store, const asio::any_io_executor& storage);
+  // Whether the group's state changed since its last durable snapshot (false before restore()).
+  bool unpersisted(const std::string& group_id) const;
+  // Makes the group's current state durable: appends its snapshot unless that was
+  // appended already, then waits for durability. Blocks on storage: REQUIRES off the I/O thread.
+  Status persist(const std::string& group_id);
 
  private:
   void expire_now();
@@ -66,6 +76,16 @@ class GroupCoordinator {
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
   SteadyClock::Subscription advance_ = 0;   // while armed_
+
+  // Versions (ConsumerGroup::persistent_version) of each group's snapshot appended and made durable.
+  struct Persisted {
+    uint64_t appended = 0;
+    uint64_t durable = 0;
+  };
+  void persist_later(const std::string& group_id);
+  OffsetStore* store_ = nullptr;  // set by restore(); null: nothing is persisted
+  std::optional<asio::any_io_executor> storage_;
+  std::map<std::string, Persisted> persisted_;  // under mu_
 };
 
 }  // namespace sluice::broker::group

@@ -12,6 +12,8 @@ std::string_view group_errc_name(GroupErrc code) {
     case GroupErrc::group_id_not_found: return "group_id_not_found";
     case GroupErrc::non_empty_group: return "non_empty_group";
     case GroupErrc::coordinator_load_in_progress: return "coordinator_load_in_progress";
+    case GroupErrc::invalid_session_timeout: return "invalid_session_timeout";
+    case GroupErrc::invalid_regular_expression: return "invalid_regular_expression";
   }
   return "unknown";
 }

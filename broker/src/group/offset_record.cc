@@ -1,32 +1,16 @@
 #include "offset_record.h"
 
 #include "internal_state.pb.h"
+#include "record_bytes.h"
 
 namespace sluice::broker::group {
-namespace {
-
-Bytes serialize(uint8_t type, const google::protobuf::MessageLite& message) {
-  std::string body = message.SerializeAsString();
-  Bytes out;
-  out.reserve(body.size() + 1);
-  if (type != 0) out.push_back(static_cast<std::byte>(type));
-  auto bytes = as_bytes(body);
-  out.insert(out.end(), bytes.begin(), bytes.end());
-  return out;
-}
-
-bool parse(ByteSpan bytes, google::protobuf::MessageLite& message) {
-  return message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-}
-
-}  // namespace
 
 Bytes encode_offset_key(const OffsetKey& key) {
   state::OffsetCommitKey message;
   message.set_group(key.group);
   message.set_topic(key.topic);
   message.set_partition(key.partition);
-  return serialize(kOffsetCommitRecord, message);
+  return serialize_record_part(kOffsetCommitRecord, message);
 }
 
 Bytes encode_offset_value(const CommittedOffset& value) {
@@ -34,7 +18,7 @@ Bytes encode_offset_value(const CommittedOffset& value) {
   message.set_offset(value.offset);
   message.set_metadata(value.metadata);
   message.set_commit_timestamp_ms(value.commit_timestamp_ms);
-  return serialize(0, message);
+  return serialize_record_part(0, message);
 }
 
 Result<OffsetRecord> decode_offset_record(std::optional<ByteSpan> key, std::optional<ByteSpan> value) {
@@ -44,12 +28,13 @@ Result<OffsetRecord> decode_offset_record(std::optional<ByteSpan> key, std::opti
     return make_error(Errc::unsupported, "record type " + std::to_string(type) + " is not an offset commit");
   }
   state::OffsetCommitKey k;
-  if (!parse(key->subspan(1), k)) return make_error(Errc::corrupt_data, "offset commit key does not decode");
+  if (!parse_record_part(key->subspan(1), k))
+    return make_error(Errc::corrupt_data, "offset commit key does not decode");
   OffsetRecord record{OffsetKey{k.group(), k.topic(), k.partition()}, std::nullopt};
   if (record.key.group.empty()) return make_error(Errc::corrupt_data, "offset commit key without a group");
   if (value) {
     state::OffsetCommitValue v;
-    if (!parse(*value, v)) return make_error(Errc::corrupt_data, "offset commit value does not decode");
+    if (!parse_record_part(*value, v)) return make_error(Errc::corrupt_data, "offset commit value does not decode");
     record.value = CommittedOffset{v.offset(), v.metadata(), v.commit_timestamp_ms()};
   }
   return record;

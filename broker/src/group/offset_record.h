@@ -4,7 +4,7 @@
 //   key   := type:uint8 message     type 1: OffsetCommitKey (internal_state.proto)
 //   value := OffsetCommitValue | null (a tombstone: the offset is deleted)
 //
-// Type 2 is reserved for group metadata (the coordinator's).
+// Type 2 is group metadata (group_record.h).
 // Thread-safety: plain functions.
 #pragma once
 
@@ -19,7 +19,7 @@
 namespace sluice::broker::group {
 
 inline constexpr uint8_t kOffsetCommitRecord = 1;
-inline constexpr uint8_t kGroupMetadataRecord = 2;  // reserved
+inline constexpr uint8_t kGroupMetadataRecord = 2;  // group_record.h
 
 struct OffsetKey {
   std::string group;

@@ -1,6 +1,7 @@
 #include "offset_store.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "sluice/broker/broker_errc.h"
 #include "sluice/broker/group_errc.h"
@@ -54,7 +55,7 @@ Status validate_group_id(std::string_view group) {
   return {};
 }
 
-OffsetStore::OffsetStore(TopicTable& topics, Clock& clock, OffsetStoreConfig config)
+OffsetStore::OffsetStore(TopicTable& topics, sluice::Clock& clock, OffsetStoreConfig config)
     : topics_(topics), clock_(clock), config_(config) {}
 
 Status OffsetStore::load() {
@@ -103,6 +104,10 @@ Status OffsetStore::load_partition(Partition& partition) {
                    {"error", s.error().to_string()}});
       }
       for (const storage::Record& r : records) {
+        if (r.key && !r.key->empty() && static_cast<uint8_t>((*r.key)[0]) == kGroupMetadataRecord) {
+          load_group_record(partition, r);
+          continue;
+        }
         auto record = decode_offset_record(r.key, r.value);
         if (!record) {
           log::warn("group", "offsets_record_skipped",
@@ -279,6 +284,73 @@ Result<size_t> OffsetStore::delete_group(const std::string& group) {
     log::info("group", "offsets_deleted", {{"group", group}, {"offsets", static_cast<int64_t>(tombstones.size())}});
   }
   return tombstones.size();
+}
+
+void OffsetStore::load_group_record(const Partition& partition, const storage::Record& r) {
+  auto record = decode_group_record(r.key, r.value);
+  if (!record) {
+    log::warn("group", "group_record_skipped",
+              {{"partition", static_cast<int64_t>(partition.id().value())},
+               {"offset", r.offset.value()},
+               {"error", record.error().to_string()}});
+    return;
+  }
+  std::lock_guard lock(mu_);
+  if (record->snapshot) {
+    loaded_groups_[record->group_id] = std::move(*record->snapshot);
+  } else {
+    loaded_groups_.erase(record->group_id);
+  }
+}
+
+std::map<std::string, GroupSnapshot> OffsetStore::take_loaded_groups() {
+  std::lock_guard lock(mu_);
+  return std::exchange(loaded_groups_, {});
+}
+
+Status OffsetStore::append_group_metadata(const std::string& group,
+                                          const std::function<std::optional<Bytes>()>& latest) {
+  return append_group_record(group, [&](std::optional<Bytes>& value) {
+    value = latest();
+    return value.has_value();
+  });
+}
+
+Status OffsetStore::delete_group_metadata(const std::string& group) {
+  return append_group_record(group, [](std::optional<Bytes>& value) {
+    value.reset();
+    return true;
+  });
+}
+
+Status OffsetStore::append_group_record(const std::string& group,
+                                        const std::function<bool(std::optional<Bytes>& value)>& take) {
+  if (!loaded()) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
+  auto topic = offsets_topic();
+  if (!topic) return tl::unexpected(topic.error());
+  const auto index =
+      static_cast<size_t>(offsets_partition_for(group, static_cast<int32_t>((*topic)->partitions.size())));
+  Partition& partition = *(*topic)->partitions[index];
+  const Bytes key = encode_group_key(group);
+  Offset durable_to;
+  {
+    std::lock_guard writer(*writers_[index]);
+    std::optional<Bytes> value;
+    if (take(value)) {
+      storage::BatchBuilder builder;
+      builder.add(clock_.now().value(), ByteSpan(key),
+                  value ? std::optional<ByteSpan>(ByteSpan(*value)) : std::optional<ByteSpan>());
+      auto batch = builder.build();
+      if (!batch) return tl::unexpected(batch.error());
+      AppendedRun run = partition.append(MutableByteSpan(*batch), [](Offset) {});
+      if (!run.status) return tl::unexpected(run.status.error());
+      durable_to = *run.next_offset;
+    } else {
+      durable_to = partition.high_watermark();
+    }
+  }
+  if (!partition.syncs_before_ack(Acks::all)) return {};
+  return partition.wait_durable(durable_to);
 }
 
 }  // namespace sluice::broker::group

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@
 #include "sluice/broker/topic_table.h"
 #include "sluice/common/clock.h"
 #include "sluice/common/error.h"
+#include "sluice/storage/record_batch.h"
 
+#include "group_record.h"
 #include "offset_record.h"
 
 namespace sluice::broker::group {
@@ -93,6 +96,17 @@ class OffsetStore {
   Result<size_t> delete_group(const std::string& group);
   // The wall clock commit timestamps are taken on (lag in seconds is measured on it too).
   sluice::Clock& clock() const { return clock_; }
+  // The latest snapshot of every group that load() found (group_record.h), handed over
+  // once: the store keeps no group state of its own.
+  std::map<std::string, GroupSnapshot> take_loaded_groups();
+  // Appends the group's metadata record whose value `latest` returns, called under the
+  // partition's writer lock so records of one group are appended in the order their
+  // values were taken; nullopt appends nothing. Either way returns once everything
+  // appended to that partition so far is durable. Blocks on storage.
+  Status append_group_metadata(const std::string& group, const std::function<std::optional<Bytes>()>& latest);
+  // Appends the tombstone of the group's metadata record (the group is deleted) and
+  // waits until it is durable. Blocks on storage.
+  Status delete_group_metadata(const std::string& group);
 
  private:
   struct Entry {
@@ -109,7 +123,11 @@ class OffsetStore {
   // The group's newest commit timestamp (INT64_MIN without offsets). REQUIRES: mu_ held.
   int64_t newest_commit_ms(const std::string& group) const;
   void apply(const OffsetRecord& record, int64_t log_offset);
+  // Under the group's partition writer lock: `take` sets the value to append (nullopt: a
+  // tombstone) and returns false to append nothing. Then waits for durability.
+  Status append_group_record(const std::string& group, const std::function<bool(std::optional<Bytes>& value)>& take);
   Status load_partition(Partition& partition);
+  void load_group_record(const Partition& partition, const storage::Record& record);
   // __consumer_offsets, created with config_.num_partitions on first use.
   Result<std::shared_ptr<Topic>> offsets_topic();
 
@@ -125,6 +143,7 @@ class OffsetStore {
   // Commits appended or about to be, not yet applied, per group: expiry leaves
   // those groups alone. Under mu_, raised under the partition's writer lock.
   std::map<std::string, int> in_flight_;
+  std::map<std::string, GroupSnapshot> loaded_groups_;  // filled by load(), under mu_
 };
 
 }  // namespace sluice::broker::group

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 
+#include "sluice/broker/group_errc.h"
+
 namespace sluice::broker::group {
 
 Result<std::shared_ptr<const std::regex>> compile_subscription(const std::string& pattern) {
   try {
     return std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
-    return make_error(Errc::invalid_argument, "invalid subscription pattern '" + pattern + "': " + e.what());
+    return make_error(GroupErrc::invalid_regular_expression,
+                      "invalid subscription pattern '" + pattern + "': " + e.what());
   }
 }
 

@@ -43,6 +43,7 @@ group::HeartbeatRequest from_wire(const WireRequest& req, const wire::RequestHea
   if (req.has_subscribed_topic_regex()) out.regex = req.subscribed_topic_regex();
   if (req.has_server_assignor()) out.server_assignor = req.server_assignor();
   if (req.has_owned()) out.owned = from_wire(req.owned());
+  if (req.has_session_timeout_ms()) out.session_timeout_ms = req.session_timeout_ms();
   return out;
 }
 
@@ -58,6 +59,15 @@ asio::awaitable<Response> handle_consumer_group_heartbeat(BrokerState& state, Re
     answer = tl::unexpected(s.error());
   } else {
     answer = state.groups->heartbeat(req.group_id(), from_wire(req, request.header, request.client_host));
+    // As Kafka's coordinator: a change is answered only once its snapshot is durable.
+    if (state.groups->unpersisted(req.group_id())) {
+      Status persisted;
+      co_await run_on(state.storage_pool.get_executor(), [&] {
+        persisted = state.groups->persist(req.group_id());
+        return Response{};
+      });
+      if (!persisted) answer = tl::unexpected(persisted.error());
+    }
   }
   if (!answer) {
     set_error(body->mutable_error(), answer.error());

@@ -8,12 +8,16 @@
 namespace sluice::broker {
 namespace {
 
-// Forgets the group if it has no members, then deletes its committed offsets.
+// Forgets the group if it has no members, then deletes its metadata and committed offsets.
 // REQUIRES: off the I/O thread (waits for the tombstones to be durable).
 Status delete_group(BrokerState& state, const std::string& id) {
   if (auto s = check_group_request(state, id); !s) return s;
   auto known = state.groups->forget_empty(id);
   if (!known) return tl::unexpected(known.error());
+  // Else the group's last snapshot would bring it back, empty, at the next start.
+  if (*known) {
+    if (auto s = state.offsets->delete_group_metadata(id); !s) return s;
+  }
   auto deleted = state.offsets->delete_group(id);
   if (!deleted) return tl::unexpected(deleted.error());
   if (!*known && *deleted == 0) return make_error(GroupErrc::group_id_not_found, "group " + id + " does not exist");

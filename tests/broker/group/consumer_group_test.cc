@@ -261,12 +261,12 @@ TEST_F(ConsumerGroupTest, PatternPicksUpATopicCreatedLater) {
   EXPECT_EQ(group_.state(), GroupState::stable);
 }
 
-TEST_F(ConsumerGroupTest, BadPatternIsAnInvalidArgument) {
+TEST_F(ConsumerGroupTest, BadPatternIsAnInvalidRegularExpression) {
   Client& a = add();
   a.regex = "orders(";
   const auto response = beat(group_, a, kTopics, at_ms(0));
   ASSERT_FALSE(response);
-  EXPECT_EQ(response.error().code, Errc::invalid_argument);
+  EXPECT_EQ(response.error().code, GroupErrc::invalid_regular_expression);
   EXPECT_NE(response.error().message.find("orders("), std::string::npos);
   EXPECT_TRUE(group_.members().empty()) << "a refused join leaves no member behind";
   EXPECT_EQ(group_.group_epoch(), 0);

@@ -45,6 +45,9 @@ struct BrokerConfig {
   // timeout is removed; the heartbeat interval is dictated to every member.
   int32_t group_consumer_session_timeout_ms = 45'000;
   int32_t group_consumer_heartbeat_interval_ms = 5'000;
+  // Bounds of the session timeout a member sends (Kafka's group.min/max.session.timeout.ms).
+  int32_t group_min_session_timeout_ms = 6'000;
+  int32_t group_max_session_timeout_ms = 1'800'000;
   TopicConfig topic_defaults;
 };
 

@@ -20,6 +20,8 @@ enum class GroupErrc {
   group_id_not_found,            // a group the coordinator does not know
   non_empty_group,               // an operation that needs an empty group (delete, alter offsets)
   coordinator_load_in_progress,  // the coordinator is still loading groups from __consumer_offsets
+  invalid_session_timeout,       // a member's session timeout outside group.min/max.session.timeout.ms
+  invalid_regular_expression,    // a subscription pattern that is not a valid regular expression
 };
 
 }  // namespace sluice::broker

@@ -59,6 +59,8 @@ enum class ErrorCode : int32_t {
   group_id_not_found = 27,
   non_empty_group = 28,
   coordinator_load_in_progress = 29,
+  invalid_session_timeout = 30,
+  invalid_regular_expression = 31,
   // On the client side (the reason tokens below).
   disconnected = -1,
   buffer_full = -2,

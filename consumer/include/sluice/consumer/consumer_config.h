@@ -24,8 +24,9 @@ struct ConsumerConfig {
   // Static membership: a member that comes back with the same id within the session
   // timeout keeps its partitions. Empty: dynamic member.
   std::string group_instance_id;
-  // The broker's group session timeout decides when a silent member is removed; this
-  // one is not yet sent (the coordinator uses its own, 45 s as Kafka's default).
+  // A member silent this long is removed by the broker, which accepts values within its
+  // --group-min/max-session-timeout-ms (6 s - 30 min) and refuses others
+  // (INVALID_SESSION_TIMEOUT). Sent when the member joins.
   int32_t session_timeout_ms = 45'000;
   // Until the broker's first heartbeat answer, whose interval then wins.
   int32_t heartbeat_interval_ms = 3'000;
