@@ -34,7 +34,7 @@ struct Member {
   std::string client_id;
   std::string host;
   int32_t rebalance_timeout_ms = 0;
-  int32_t session_timeout_ms = 0;  // drives session_deadline
+  int32_t session_timeout_ms = 0;              // drives session_deadline
   std::vector<std::string> subscribed_topics;  // sorted; names as the member sent them
   std::string regex;                           // empty: no pattern
   std::shared_ptr<const std::regex> compiled;  // `regex`, compiled once when it changes
