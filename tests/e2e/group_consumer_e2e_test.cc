@@ -257,5 +257,27 @@ TEST_F(GroupConsumerE2e, APatternSubscriptionPicksUpATopicCreatedAfterTheMemberJ
   for (const auto& [tp, offset] : a.records()) EXPECT_EQ(tp.topic, "strand");
 }
 
+// The broker is killed and restarted on the same port: the members reconnect, keep their
+// partitions (no revocation, nothing lost to them) and read what is produced afterwards.
+TEST_F(GroupConsumerE2e, MembersKeepTheirPartitionsAcrossABrokerKillDashNine) {
+  produce_all("stream");
+  Member a(broker_.address(), "g", {"stream"});
+  Member b(broker_.address(), "g", {"stream"});
+  ASSERT_TRUE(a.listener().wait_for(kPartitions / 2, seconds(20)));
+  ASSERT_TRUE(b.listener().wait_for(kPartitions / 2, seconds(20)));
+  ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
+
+  const std::string address = broker_.address();
+  broker_.kill_now();
+  ASSERT_TRUE(broker_.start(address)) << broker_.log();
+  raw_.emplace(broker_.address());
+  produce_all("stream");
+  EXPECT_TRUE(wait_for_records({&a, &b}, 2 * kRecords, seconds(30)))
+      << "a: " << a.records().size() << " b: " << b.records().size();
+  EXPECT_EQ(a.listener().owned(), kPartitions / 2) << "no partition revoked or lost";
+  EXPECT_EQ(b.listener().owned(), kPartitions / 2) << "no partition revoked or lost";
+  EXPECT_EQ(distinct(a.records()).size() + distinct(b.records()).size(), 2 * kRecords);
+}
+
 }  // namespace
 }  // namespace sluice
