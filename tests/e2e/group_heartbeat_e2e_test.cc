@@ -166,13 +166,15 @@ TEST_F(GroupHeartbeatE2e, APatternThatIsNotARegularExpressionIsRefusedAndTheGrou
 }
 
 TEST_F(GroupHeartbeatE2e, AMemberSilentForTheSessionTimeoutLosesItsPartitionsToTheOther) {
+  // a's session starts when the broker takes its join, before the answer (which waits
+  // for the group's snapshot to be durable): time it from before the request.
+  const auto joined = std::chrono::steady_clock::now();
   auto a = heartbeat("", 0, Owned{}, true);
   ASSERT_EQ(count(assignment_of(a)), 4u);
   auto b = heartbeat("", 0, Owned{}, true);
   ASSERT_EQ(b.error().code(), wire::NONE);
   EXPECT_EQ(b.heartbeat_interval_ms(), 100);
   // a never heartbeats again and never revokes: only its session's end frees the partitions.
-  const auto joined = std::chrono::steady_clock::now();
   int32_t epoch = b.member_epoch();
   size_t got = 0;
   while (got < 4 && std::chrono::steady_clock::now() - joined < std::chrono::seconds(10)) {
@@ -187,9 +189,9 @@ TEST_F(GroupHeartbeatE2e, AMemberSilentForTheSessionTimeoutLosesItsPartitionsToT
 }
 
 TEST_F(GroupHeartbeatE2e, TheTimerEndsASessionWithNoOtherHeartbeat) {
+  const auto joined = std::chrono::steady_clock::now();  // before the broker takes the join
   auto a = heartbeat("", 0, Owned{}, true);
   ASSERT_EQ(a.error().code(), wire::NONE);
-  const auto joined = std::chrono::steady_clock::now();
   // Commits do not run expiry: only the coordinator's timer can remove a.
   wire::ErrorCode code = wire::NONE;
   while (code == wire::NONE && std::chrono::steady_clock::now() - joined < std::chrono::seconds(10)) {
