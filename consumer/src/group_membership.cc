@@ -5,12 +5,16 @@
 
 #include "sluice/client/client_errors.h"
 #include "sluice/client/wire_error.h"
+#include "sluice/common/log.h"
 
 #include "sluice.pb.h"
 
 namespace sluice::consumer {
 
 namespace {
+
+// Before a heartbeat that failed for a passing reason is sent again (Kafka's retry.backoff.ms).
+constexpr std::chrono::milliseconds kRetryBackoff{100};
 
 using std::chrono::milliseconds;
 using WireRequest = wire::ConsumerGroupHeartbeatRequest;
@@ -92,6 +96,12 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
   next_heartbeat_ = now + interval_;
   auto response = net_.request(client::Api::consumer_group_heartbeat, client::serialize_message(req),
                                milliseconds(config_.request_timeout_ms));
+  // A broker restarting or unreachable for a while: the member keeps what it owns and
+  // tries again soon (Kafka's retry.backoff.ms); its session on the broker decides.
+  if (!response && client::is_retriable(response.error())) {
+    next_heartbeat_ = now + kRetryBackoff;
+    return {};
+  }
   if (!response) return tl::unexpected(response.error());
   wire::ConsumerGroupHeartbeatResponse body;
   if (auto s = client::parse_body(response->body(), body, "ConsumerGroupHeartbeatResponse"); !s) return s;
@@ -99,6 +109,18 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
   if (code == wire::UNKNOWN_MEMBER_ID || code == wire::FENCED_MEMBER_EPOCH) {
     lose();
     next_heartbeat_ = now;
+    return {};
+  }
+  if (client::is_retriable(static_cast<client::ErrorCode>(code))) {
+    next_heartbeat_ = now + kRetryBackoff;
+    return {};
+  }
+  if (code == wire::UNRELEASED_INSTANCE_ID) {
+    // A restarted static member whose previous instance died without leaving: it gets
+    // in once that instance's session ends (KIP-848). Asked again every interval.
+    log::warn("consumer", "instance_id_in_use",
+              {{"group", config_.group_id}, {"instance_id", config_.group_instance_id}, {"error", body.error().message()}});
+    next_heartbeat_ = now + interval_;
     return {};
   }
   if (code != wire::NONE) return tl::unexpected(client::wire_error(code, body.error().message()));

@@ -63,7 +63,7 @@ class ConsumerGroup {
   ConsumerGroup(std::string group_id, GroupConfig config, IdGenerator new_member_id);
 
   // Errors: GroupErrc::unknown_member_id, GroupErrc::fenced_member_epoch, Errc::invalid_argument
-  // (a join without subscription), GroupErrc::invalid_regular_expression, Errc::already_exists (an
+  // (a join without subscription), GroupErrc::invalid_regular_expression, GroupErrc::unreleased_instance_id (an
   // instance id another live member holds), Errc::unsupported (unknown assignor),
   // GroupErrc::invalid_session_timeout.
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,

@@ -22,6 +22,7 @@ enum class GroupErrc {
   coordinator_load_in_progress,  // the coordinator is still loading groups from __consumer_offsets
   invalid_session_timeout,       // a member's session timeout outside group.min/max.session.timeout.ms
   invalid_regular_expression,    // a subscription pattern that is not a valid regular expression
+  unreleased_instance_id,        // a static member's instance id held by a live member
 };
 
 }  // namespace sluice::broker

@@ -61,6 +61,7 @@ enum class ErrorCode : int32_t {
   coordinator_load_in_progress = 29,
   invalid_session_timeout = 30,
   invalid_regular_expression = 31,
+  unreleased_instance_id = 32,
   // On the client side (the reason tokens below).
   disconnected = -1,
   buffer_full = -2,
