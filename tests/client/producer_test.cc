@@ -24,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using sluice::testing::FakeBroker;
 using sluice::testing::FakeLog;
+using sluice::testing::Gate;
 using Reports = std::vector<std::future<Result<RecordMetadata>>>;
 
 ProducerConfig config_for(const FakeBroker& broker) {
@@ -61,18 +62,29 @@ void expect_log_in_order(const FakeLog& log, const std::string& topic, int32_t p
   for (int i = 0; i < count; ++i) ASSERT_EQ(*records[i].value, std::to_string(i)) << "at offset " << i;
 }
 
-// Sends values "0".."count-1" to partition 0 of "t", flushes, and checks that
-// record i was acknowledged at offset i and stored there exactly once.
-void send_in_order_and_expect_delivered(Producer& producer, const FakeLog& log, int count) {
+// Sends values "0".."count-1" to partition 0 of "t".
+Reports send_in_order(Producer& producer, int count) {
   Reports reports;
   for (int i = 0; i < count; ++i) reports.push_back(producer.send({.topic = "t", .value = std::to_string(i)}));
+  return reports;
+}
+
+// Flushes, and checks that record i of send_in_order() was acknowledged at
+// offset i and stored there exactly once.
+void flush_and_expect_delivered(Producer& producer, Reports& reports, const FakeLog& log) {
   producer.flush();
+  const int count = static_cast<int>(reports.size());
   for (int i = 0; i < count; ++i) {
     auto md = reports[i].get();
     ASSERT_TRUE(md) << md.error().to_string();
     EXPECT_EQ(md->offset, i);
   }
   expect_log_in_order(log, "t", 0, count);
+}
+
+void send_in_order_and_expect_delivered(Producer& producer, const FakeLog& log, int count) {
+  Reports reports = send_in_order(producer, count);
+  flush_and_expect_delivered(producer, reports, log);
 }
 
 TEST(Producer, KeyedRecordsGoWhereKafkaWouldPutThem) {
@@ -173,6 +185,17 @@ std::optional<FakeBroker::Reply> append_only_the_first_batch(FakeLog& log, const
   return FakeBroker::Reply::with(resp);
 }
 
+// For a handler: holds the InitProducerId answer until the test has queued its
+// records. No batch of an idempotent producer is sent before it has an id, so
+// the first produce request then carries several batches of the partition (as
+// many as may be in flight) however the threads are scheduled. Without it, an id
+// that arrives before the second batch starts lets every batch go out alone as
+// it fills. (Holding the first produce answer would not do: the partition
+// pipelines, and the next batch would go out alone behind it.)
+void hold_producer_id_until(const Gate& records_queued, const FakeBroker::Request& r) {
+  if (r.header.api() == wire::INIT_PRODUCER_ID) records_queued.wait();
+}
+
 // With order preserved, one request carries every ready batch of a partition.
 // When the broker appends only the first of them and fails the rest (as it does
 // at a bad batch), the first is delivered with its offsets and the others are
@@ -181,7 +204,9 @@ TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest
   FakeLog log;
   log.add_topic("t", 1);
   std::atomic<int> multi_batch_requests{0};
+  Gate records_queued;
   FakeBroker broker([&](const FakeBroker::Request& r) {
+    hold_producer_id_until(records_queued, r);
     if (r.header.api() != wire::PRODUCE || multi_batch_requests.load() > 0) return log.handle(r);
     auto reply = append_only_the_first_batch(log, r, wire::REQUEST_TIMED_OUT);
     if (!reply) return log.handle(r);
@@ -189,10 +214,12 @@ TEST(Producer, APartlyAppendedRequestDeliversTheAppendedBatchesAndRetriesTheRest
     return *reply;
   });
   auto c = config_for(broker);
-  c.linger_ms = 200;  // batches pile up behind the first request
-  c.batch_bytes = 256;
+  c.linger_ms = 200;
+  c.batch_bytes = 256;  // small batches: several pile up while the producer id is held
   Producer producer(c);
-  send_in_order_and_expect_delivered(producer, log, 300);
+  Reports reports = send_in_order(producer, 300);
+  records_queued.open();
+  flush_and_expect_delivered(producer, reports, log);
   EXPECT_GE(multi_batch_requests.load(), 1) << "some request carried several batches of the partition";
 }
 
@@ -203,7 +230,9 @@ TEST(Producer, DeliveryReportsKeepRecordOrderWhenARequestIsPartlyAppended) {
   FakeLog log;
   log.add_topic("t", 1);
   std::atomic<bool> failed_once{false};
+  Gate records_queued;
   FakeBroker broker([&](const FakeBroker::Request& r) {
+    hold_producer_id_until(records_queued, r);
     if (r.header.api() != wire::PRODUCE || failed_once.load()) return log.handle(r);
     auto reply = append_only_the_first_batch(log, r, wire::CORRUPT_MESSAGE);  // not retriable
     if (!reply) return log.handle(r);
@@ -211,8 +240,8 @@ TEST(Producer, DeliveryReportsKeepRecordOrderWhenARequestIsPartlyAppended) {
     return *reply;
   });
   auto c = config_for(broker);
-  c.linger_ms = 200;  // batches pile up behind the first request
-  c.batch_bytes = 256;
+  c.linger_ms = 200;
+  c.batch_bytes = 256;  // small batches: several pile up while the producer id is held
   Producer producer(c);
   std::mutex mu;
   std::vector<int> order;  // record index, in the order reports arrived
@@ -224,6 +253,7 @@ TEST(Producer, DeliveryReportsKeepRecordOrderWhenARequestIsPartlyAppended) {
       ok[static_cast<size_t>(i)] = r.has_value();
     });
   }
+  records_queued.open();
   producer.flush();
   std::lock_guard lock(mu);
   ASSERT_EQ(order.size(), 300u);

@@ -136,6 +136,19 @@ void FakeBroker::serve(int fd, int id) {
   ::close(fd);
 }
 
+void Gate::open() {
+  {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+  }
+  opened_.notify_all();
+}
+
+bool Gate::wait(std::chrono::milliseconds limit) const {
+  std::unique_lock lock(mutex_);
+  return opened_.wait_for(lock, limit, [this] { return open_; });
+}
+
 void FakeLog::add_topic(const std::string& name, int32_t partitions) {
   std::lock_guard lock(mutex_);
   topics_[name].resize(static_cast<size_t>(partitions));

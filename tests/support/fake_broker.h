@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -84,6 +85,23 @@ class FakeBroker {
   std::mutex conns_mutex_;
   std::vector<int> conn_fds_;
   std::vector<std::thread> conn_threads_;
+};
+
+// A handler waits on it to hold its reply until the test opens it: the test
+// orders what the client does before the answer by a condition, not by time.
+// The wait gives up after `limit` of real time, a failure bound only, so a test
+// that fails before open() does not leave its broker (and producer) stuck.
+// Thread-safety: every method may be called from any thread.
+class Gate {
+ public:
+  void open();
+  // Blocks until open(); false when `limit` passed first.
+  bool wait(std::chrono::milliseconds limit = std::chrono::seconds(10)) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable opened_;
+  bool open_ = false;
 };
 
 // A minimal in-memory log behind Metadata, Produce and InitProducerId: topics
