@@ -118,8 +118,9 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
   if (code == wire::UNRELEASED_INSTANCE_ID) {
     // A restarted static member whose previous instance died without leaving: it gets
     // in once that instance's session ends (KIP-848). Asked again every interval.
-    log::warn("consumer", "instance_id_in_use",
-              {{"group", config_.group_id}, {"instance_id", config_.group_instance_id}, {"error", body.error().message()}});
+    log::warn(
+        "consumer", "instance_id_in_use",
+        {{"group", config_.group_id}, {"instance_id", config_.group_instance_id}, {"error", body.error().message()}});
     next_heartbeat_ = now + interval_;
     return {};
   }

@@ -179,5 +179,45 @@ TEST_F(GroupMembershipTest, CloseRevokesAndLeavesWithEpochMinusOneAtOnce) {
   EXPECT_EQ(listener_.events, (std::vector<std::string>{"assigned t-0,t-1", "revoked t-0,t-1"}));
 }
 
+// A restarted static member whose old instance still holds the id, and a coordinator still
+// loading: poll() reports neither; the member keeps asking and gets in, with its
+// subscription on every try.
+TEST_F(GroupMembershipTest, AJoinRefusedForAPassingReasonIsTriedAgainWithoutFailingPoll) {
+  int joins = 0;
+  coordinator_.set_script([&](const wire::ConsumerGroupHeartbeatRequest& req) {
+    if (req.member_epoch() != 0) return answer(req.member_id(), req.member_epoch(), std::nullopt);
+    ++joins;
+    if (joins <= 2) {
+      HeartbeatResponse r;
+      r.mutable_error()->set_code(joins == 1 ? wire::UNRELEASED_INSTANCE_ID : wire::COORDINATOR_LOAD_IN_PROGRESS);
+      r.mutable_error()->set_message("not yet");
+      r.set_heartbeat_interval_ms(20);
+      return r;
+    }
+    return answer("m1", 3, Partitions{kP0});
+  });
+  auto c = Consumer::create({.bootstrap = broker_.bootstrap(),
+                             .group_id = "g",
+                             .group_instance_id = "instance-a",
+                             .heartbeat_interval_ms = 20,
+                             .auto_offset_reset = OffsetReset::earliest,
+                             .fetch_max_wait_ms = 10,
+                             .request_timeout_ms = 5000});
+  ASSERT_TRUE(c) << c.error().to_string();
+  ASSERT_TRUE(c->subscribe(std::vector<std::string>{"t"}, &listener_));
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (listener_.events.empty() && std::chrono::steady_clock::now() < give_up) {
+    auto polled = c->poll(10ms);
+    ASSERT_TRUE(polled) << polled.error().to_string();
+  }
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"assigned t-0"}));
+  EXPECT_EQ(joins, 3);
+  for (const auto& h : coordinator_.heartbeats()) {
+    if (h.member_epoch() == 0) {
+      EXPECT_TRUE(h.has_subscribed_topics()) << "every join carries the subscription";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::consumer

@@ -122,9 +122,9 @@ Result<Member*> ConsumerGroup::join(const HeartbeatRequest& request, Clock::time
     });
     if (previous != members_.end()) {
       if (!previous->second.static_left) {
-        return make_error(GroupErrc::unreleased_instance_id,
-                          "instance id " + *request.instance_id + " is held by live member " + previous->first +
-                              " until it leaves or its session ends");
+        return make_error(GroupErrc::unreleased_instance_id, "instance id " + *request.instance_id +
+                                                                 " is held by live member " + previous->first +
+                                                                 " until it leaves or its session ends");
       }
       // The restarted instance takes the old member's epoch and partitions: nothing moves.
       Member member = previous->second;

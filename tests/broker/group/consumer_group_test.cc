@@ -190,7 +190,7 @@ TEST_F(ConsumerGroupTest, StaticMemberThatDoesNotReturnExpires) {
   EXPECT_EQ(group_.members().count(b.member_id), 0u);
 }
 
-TEST_F(ConsumerGroupTest, SecondLiveMemberWithTheSameInstanceIdIsRefused) {
+TEST_F(ConsumerGroupTest, SecondLiveMemberWithTheSameInstanceIdIsRefusedAsUnreleased) {
   add("a");
   converge();
   Client twin;
@@ -198,7 +198,8 @@ TEST_F(ConsumerGroupTest, SecondLiveMemberWithTheSameInstanceIdIsRefused) {
   twin.topics = {"t"};
   const auto response = beat(group_, twin, kTopics, at_ms(now_ms_));
   ASSERT_FALSE(response);
-  EXPECT_EQ(response.error().code, Errc::already_exists);
+  EXPECT_EQ(response.error().code, GroupErrc::unreleased_instance_id);
+  EXPECT_NE(response.error().message.find("until it leaves or its session ends"), std::string::npos);
 }
 
 TEST_F(ConsumerGroupTest, UnknownMemberAndWrongEpochsAreRefused) {
