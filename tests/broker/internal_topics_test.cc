@@ -54,6 +54,7 @@ class InternalTopics : public ::testing::Test {
   void start(BrokerConfig config) {
     config.data_dir = dir_;
     config.listen = "127.0.0.1:0";
+    config.http = "";  // the default port is fixed: a parallel test (or suite) may hold it
     auto started = Broker::start(config);
     ASSERT_TRUE(started) << started.error().to_string();
     broker_ = std::move(*started);
@@ -162,6 +163,7 @@ class ProducerIdsFile : public ::testing::Test {
     BrokerConfig config;
     config.data_dir = dir_;
     config.listen = "127.0.0.1:0";
+    config.http = "";  // the default port is fixed: a parallel test (or suite) may hold it
     return Broker::start(config);
   }
   void write_ids(const std::string& text) {
