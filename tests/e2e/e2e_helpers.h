@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/record_batch.h"
@@ -18,6 +20,18 @@
 namespace sluice {
 
 using testing::temp_dir;
+
+// Polls what has no notification to wait on (another process's files or state, the
+// broker's answers) until `done`; false after `bound`, which is a failure bound only.
+template <typename Done>
+bool eventually(Done done, std::chrono::milliseconds bound) {
+  const auto give_up = std::chrono::steady_clock::now() + bound;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling for a condition
+  }
+  return true;
+}
 
 inline Bytes batch_for(int n) {
   storage::BatchBuilder builder;

@@ -18,6 +18,7 @@
 
 #include "../broker/raw_client.h"
 #include "broker_process.h"
+#include "e2e_helpers.h"
 
 namespace sluice {
 namespace {
@@ -28,7 +29,6 @@ using client::TopicPartition;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::BrokerProcess;
-using Clock = std::chrono::steady_clock;
 
 constexpr int kPartitions = 4;
 
@@ -84,17 +84,16 @@ class GroupAdminE2e : public ::testing::Test {
   // Polls the broker until `done` holds for the group's description; 30 s is a failure bound.
   std::optional<client::GroupDescription> wait_for_group(
       const std::string& id, const std::function<bool(const client::GroupDescription&)>& done) {
-    const auto deadline = Clock::now() + seconds(30);
     std::optional<client::GroupDescription> last;
-    while (Clock::now() < deadline) {
-      auto described = admin_->describe_groups({id});
-      if (described && described->front()) {
-        last = *described->front();
-        if (done(*last)) return last;
-      }
-      std::this_thread::sleep_for(milliseconds(20));  // polling the broker for a condition
-    }
-    return std::nullopt;
+    const bool reached = eventually(
+        [&] {
+          auto described = admin_->describe_groups({id});
+          if (!described || !described->front()) return false;
+          last = *described->front();
+          return done(*last);
+        },
+        seconds(30));
+    return reached ? last : std::nullopt;
   }
 
   // Sends `count` records to partition 0 with CreateTime first_ms, first_ms + 1000, ...

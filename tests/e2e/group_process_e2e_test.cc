@@ -37,7 +37,6 @@ using testing::MemberEvent;
 using testing::MemberProcess;
 using testing::monotonic_ns;
 using Kind = MemberEvent::Kind;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Offsets = std::set<std::pair<TopicPartition, int64_t>>;
@@ -47,17 +46,6 @@ constexpr int kSessionTimeoutMs = 6'000;
 constexpr int kHeartbeatIntervalMs = 200;
 const std::string kTopic = "orders";
 constexpr int64_t kOpen = std::numeric_limits<int64_t>::max();
-
-// Polls (files, a producer's counters) until `done`; false after `bound`, a failure bound only.
-template <typename Done>
-bool eventually(Done done, milliseconds bound) {
-  const auto give_up = Clock::now() + bound;
-  while (!done()) {
-    if (Clock::now() >= give_up) return false;
-    std::this_thread::sleep_for(milliseconds(20));  // polling for a condition
-  }
-  return true;
-}
 
 // Writes keyed records at a steady pace on its own thread and keeps the partition
 // and offset of every acknowledged one.
