@@ -6,12 +6,17 @@
 //        the join: records arrive every partitions/rate seconds per partition), and
 //        the time until the group is stable (every member owns its share);
 //   (ii) a member's close(): the time until each of its partitions is consumed again
-//        by another member (the longest and the median over its partitions).
+//        by another member (the longest and the median over its partitions);
+//   (iii) a member's death (it stops polling and heartbeating, its connection open):
+//        the time from the broker ending its session (seen as the member gone from
+//        DescribeGroups, polled every 5 ms) until its partitions are consumed again.
 //
 //   group_rebalance_bench [members=10] [partitions=110] [heartbeat_ms=5000] [rate=5000] [data_dir]
 //
-// heartbeat_ms is the broker's group.consumer.heartbeat.interval.ms: members learn of
-// a new assignment on their next heartbeat, so both figures scale with it.
+// heartbeat_ms is the broker's group.consumer.heartbeat.interval.ms. Members learn of a
+// change that concerns them from their parked fetch (the broker answers it with
+// heartbeat_now), not at their next heartbeat; the figures show how far they depend on it.
+// Members' session timeout is 6 s (the broker's minimum) so (iii) does not wait 45 s.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -57,11 +62,15 @@ bool eventually(Done done, std::chrono::seconds bound) {
 // A group member polling on its own thread; keeps when it got a record of each partition.
 class Member : public consumer::RebalanceListener {
  public:
+  static constexpr int kSessionTimeoutMs = 6'000;
+
   Member(const std::string& bootstrap, const std::string& name)
       : consumer_({.bootstrap = bootstrap,
                    .client_id = name,
                    .group_id = "bench",
-                   .auto_offset_reset = consumer::OffsetReset::latest}) {
+                   .session_timeout_ms = kSessionTimeoutMs,
+                   .auto_offset_reset = consumer::OffsetReset::latest}),
+        name_(name) {
     (void)consumer_.subscribe(std::vector<std::string>{kTopic}, this);
     thread_ = std::thread([this] { run(); });
   }
@@ -69,13 +78,18 @@ class Member : public consumer::RebalanceListener {
 
   // Stops polling, then returns when close() was called (it leaves the group).
   Steady::time_point close() {
+    stop_polling();
+    const auto at = Steady::now();
+    consumer_.close();
+    return at;
+  }
+  const std::string& name() const { return name_; }
+  // Stops polling without leaving: to the broker, a member that died.
+  void stop_polling() {
     if (thread_.joinable()) {
       stop_ = true;
       thread_.join();
     }
-    const auto at = Steady::now();
-    consumer_.close();
-    return at;
   }
 
   void on_partitions_assigned(const std::vector<TopicPartition>& p) override {
@@ -112,6 +126,7 @@ class Member : public consumer::RebalanceListener {
   }
 
   consumer::Consumer consumer_;
+  std::string name_;  // its client id
   mutable std::mutex mu_;
   std::set<TopicPartition> owned_;
   std::map<TopicPartition, std::vector<Steady::time_point>> arrivals_;
@@ -171,6 +186,28 @@ double longest_gap_ms(const Member& m, const std::set<TopicPartition>& partition
     }
   }
   return longest;
+}
+
+// Per partition of `moving`, ms from `since` to its first arrival at a member of `group`
+// (-1: none), sorted.
+std::vector<double> consumed_again(const std::vector<std::unique_ptr<Member>>& group,
+                                   const std::set<TopicPartition>& moving, Steady::time_point since) {
+  std::vector<double> resumed;
+  for (const auto& tp : moving) {
+    double first = -1;
+    for (const auto& m : group) {
+      auto arrivals = m->arrivals();
+      for (const auto& t : arrivals[tp]) {
+        if (t < since) continue;
+        const double ms = ms_between(since, t);
+        if (first < 0 || ms < first) first = ms;
+        break;
+      }
+    }
+    resumed.push_back(first);
+  }
+  std::sort(resumed.begin(), resumed.end());
+  return resumed;
 }
 
 }  // namespace
@@ -247,25 +284,41 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::this_thread::sleep_for(milliseconds(200));  // records of the moved partitions to arrive
-    std::vector<double> resumed;
-    for (const auto& tp : moving) {
-      double first = -1;
-      for (const auto& m : group) {
-        auto arrivals = m->arrivals();
-        for (const auto& t : arrivals[tp]) {
-          if (t < closed) continue;
-          const double ms = ms_between(closed, t);
-          if (first < 0 || ms < first) first = ms;
-          break;
-        }
-      }
-      resumed.push_back(first);
-    }
-    std::sort(resumed.begin(), resumed.end());
+    const std::vector<double> resumed = consumed_again(group, moving, closed);
     std::printf("close: %zu partitions consumed again by the others after %.1f ms (median), %.1f ms (all)\n",
                 resumed.size(), resumed.empty() ? 0.0 : resumed[resumed.size() / 2],
                 resumed.empty() ? 0.0 : resumed.back());
   }
+
+  // (iii) a member's death: from the end of its session to its partitions consumed again.
+  client::Admin admin({.bootstrap = bootstrap});
+  std::unique_ptr<Member> dead = std::move(group.front());
+  group.erase(group.begin());
+  const auto moving = dead->owned();
+  const std::string dead_name = dead->name();
+  dead->stop_polling();
+  const auto listed = [&] {
+    auto described = admin.describe_groups({"bench"});
+    if (!described || !described->front()) return true;
+    const auto& m = described->front()->members;
+    return std::any_of(m.begin(), m.end(), [&](const auto& member) { return member.client_id == dead_name; });
+  };
+  if (!eventually([&] { return !listed(); }, bound)) {
+    std::fprintf(stderr, "the stopped member's session never ended\n");
+    return 1;
+  }
+  const auto expired = Steady::now();
+  if (!eventually([&] { return balanced(group, partitions); }, bound)) {
+    std::fprintf(stderr, "the group never balanced after a death\n");
+    return 1;
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+  const std::vector<double> resumed = consumed_again(group, moving, expired);
+  std::printf(
+      "death: session of %d ms ended; %zu partitions consumed again after %.1f ms (median), %.1f ms (all), from "
+      "when DescribeGroups no longer listed the member\n",
+      Member::kSessionTimeoutMs, resumed.size(), resumed.empty() ? 0.0 : resumed[resumed.size() / 2],
+      resumed.empty() ? 0.0 : resumed.back());
   group.clear();
   return 0;
 }

@@ -279,6 +279,7 @@ struct Broker::Impl {
     for (const auto& topic : state.topics->list(TopicTable::Internal::include)) {
       for (const auto& partition : topic->partitions) partition->wake_waiters();
     }
+    if (state.groups) state.groups->wake_all();  // fetches that watch a group and read no partition
     if (running_sessions == 0) finish_stop();
   }
 

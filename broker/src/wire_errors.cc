@@ -65,7 +65,7 @@ wire::ErrorCode group_to_wire(GroupErrc code) {
     case GroupErrc::coordinator_load_in_progress: return wire::COORDINATOR_LOAD_IN_PROGRESS;
     case GroupErrc::invalid_session_timeout: return wire::INVALID_SESSION_TIMEOUT;
     case GroupErrc::invalid_regular_expression: return wire::INVALID_REGULAR_EXPRESSION;
-    case GroupErrc::unreleased_instance_id: return wire::UNRELEASED_INSTANCE_ID;
+    case GroupErrc::fenced_instance_id: return wire::FENCED_INSTANCE_ID;
   }
   return wire::UNKNOWN_SERVER_ERROR;
 }

@@ -113,29 +113,30 @@ struct Consumer::Impl {
     const auto max_records = static_cast<size_t>(config.max_poll_records);
     for (;;) {
       // Waits end at the next heartbeat, so a member heartbeats while poll() waits.
+      // A member's fetches also watch its group (even one with nothing to fetch), so a
+      // change that concerns it is heard at once, not at the next heartbeat.
       auto wait_deadline = deadline;
       if (member) {
         if (auto s = membership.maintain(clock.now()); !s) return tl::unexpected(s.error());
         wait_deadline = std::min(deadline, membership.next_deadline());
-        if (subscriptions.empty()) {
-          if (clock.now() >= deadline) return std::vector<ConsumerRecord>{};
-          wait_until(wait_deadline);
-          continue;
-        }
       }
+      fetcher.watch_group(member ? membership.fetch_watch() : std::nullopt);
       if (auto s = resolve_positions(); !s) return tl::unexpected(s.error());
       if (fetcher.has_buffered()) {
         auto out = fetcher.drain(max_records);
-        fetcher.send_fetches();  // prefetch while the caller works
+        fetcher.send_fetches(clock.now());  // prefetch while the caller works
         return out;
       }
-      fetcher.send_fetches();
+      fetcher.send_fetches(clock.now());
       if (!fetcher.in_flight()) {
-        wait_until(wait_deadline);  // every partition is paused
+        // Every partition is paused and no group to watch, or a failed fetch backs off.
+        if (auto retry = fetcher.retry_at()) wait_deadline = std::min(wait_deadline, *retry);
+        wait_until(wait_deadline);
         if (clock.now() >= deadline) return std::vector<ConsumerRecord>{};
         continue;
       }
       auto completed = fetcher.complete_fetch(clock, wait_deadline);
+      if (member && fetcher.take_heartbeat_request()) membership.heartbeat_requested(clock.now());
       if (!completed) return tl::unexpected(completed.error());
       if (!*completed && clock.now() >= deadline) return std::vector<ConsumerRecord>{};
       if (!fetcher.has_buffered() && clock.now() >= deadline) return std::vector<ConsumerRecord>{};

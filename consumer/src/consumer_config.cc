@@ -18,6 +18,7 @@ Status validate(const ConsumerConfig& c) {
   if (c.max_poll_interval_ms <= 0) return bad("max_poll_interval_ms must be positive");
   if (c.auto_commit_interval_ms <= 0) return bad("auto_commit_interval_ms must be positive");
   if (c.request_timeout_ms <= 0) return bad("request_timeout_ms must be positive");
+  if (c.retry_backoff_ms < 0) return bad("retry_backoff_ms must be >= 0");
   return {};
 }
 

@@ -36,6 +36,7 @@ const client::ConfigProperty<ConsumerConfig> kConsumerProperties[] = {
     SLUICE_INT_PROPERTY("fetch.max.bytes", fetch_max_bytes),
     SLUICE_INT_PROPERTY("max.poll.records", max_poll_records),
     SLUICE_INT_PROPERTY("request.timeout.ms", request_timeout_ms),
+    SLUICE_INT_PROPERTY("retry.backoff.ms", retry_backoff_ms),
     {"check.crcs",
      [](ConsumerConfig& c, std::string_view v) { return client::set_bool_field(c.check_crcs, "check.crcs", v); }},
 };

@@ -10,7 +10,8 @@
 
 namespace sluice::consumer {
 
-FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets)
+FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets,
+                           const std::optional<client::CommitMember>& member)
     : targets_(std::move(targets)) {
   wire::FetchRequest req;
   req.set_max_wait_ms(config.fetch_max_wait_ms);
@@ -23,6 +24,12 @@ FetchSession::FetchSession(client::NetworkClient& net, const ConsumerConfig& con
     p->set_partition(t.partition.partition);
     p->set_fetch_offset(t.offset);
     p->set_partition_max_bytes(config.max_partition_fetch_bytes);
+  }
+  if (member) {
+    auto* watch = req.mutable_group_member();
+    watch->set_group_id(config.group_id);
+    watch->set_member_id(member->member_id);
+    watch->set_member_epoch(member->member_epoch);
   }
   client::OutgoingRequest out;
   out.api = client::Api::fetch;
@@ -53,6 +60,7 @@ Result<std::vector<PartitionFetch>> FetchSession::take() {
   response_ = std::make_shared<const client::Response>(std::move(*response));
   wire::FetchResponse body;
   if (auto s = client::parse_body(response_->body(), body, "FetchResponse"); !s) return tl::unexpected(s.error());
+  heartbeat_now_ = body.heartbeat_now();
 
   std::map<TopicPartition, const FetchTarget*> asked;
   for (const FetchTarget& t : targets_) asked[t.partition] = &t;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "sluice/client/group_offsets.h"
 #include "sluice/client/network_client.h"
 #include "sluice/client/steady_clock.h"
 #include "sluice/consumer/consumer_config.h"
@@ -40,8 +41,11 @@ struct PartitionFetch {
 
 class FetchSession {
  public:
-  // Sends the request at once. REQUIRES: targets not empty.
-  FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets);
+  // Sends the request at once. With `member` (a group member's id and epoch in
+  // config.group_id) the fetch also watches the group (FetchRequest.group_member);
+  // `targets` may then be empty. REQUIRES: targets not empty, or a member.
+  FetchSession(client::NetworkClient& net, const ConsumerConfig& config, std::vector<FetchTarget> targets,
+               const std::optional<client::CommitMember>& member);
 
   // True once the response (or failure) arrived; waits until `deadline` by `clock`.
   bool wait(const client::SteadyClock& clock, client::SteadyTime deadline);
@@ -49,6 +53,8 @@ class FetchSession {
   // request. The byte spans live as long as response().
   Result<std::vector<PartitionFetch>> take();
   const std::shared_ptr<const client::Response>& response() const { return response_; }
+  // After take(): the broker says the member should heartbeat now.
+  bool heartbeat_now() const { return heartbeat_now_; }
 
  private:
   // Shared with the request's completion, which may run after the session is gone.
@@ -61,6 +67,7 @@ class FetchSession {
   std::vector<FetchTarget> targets_;
   std::shared_ptr<Pending> pending_ = std::make_shared<Pending>();
   std::shared_ptr<const client::Response> response_;
+  bool heartbeat_now_ = false;
 };
 
 }  // namespace sluice::consumer

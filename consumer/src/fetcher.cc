@@ -36,8 +36,10 @@ void Fetcher::sync_with_subscription() {
   buffers_.erase(b, buffers_.end());
 }
 
-void Fetcher::send_fetches() {
+void Fetcher::send_fetches(client::SteadyTime now) {
   if (in_flight_) return;
+  if (retry_at_ && now < *retry_at_) return;
+  retry_at_.reset();
   sync_with_subscription();
   std::vector<FetchTarget> targets;
   auto b = buffers_.begin();
@@ -47,7 +49,7 @@ void Fetcher::send_fetches() {
       targets.push_back(FetchTarget{tp, buffer.fetch_offset, buffer.fetch_epoch});
     }
   }
-  if (!targets.empty()) in_flight_.emplace(net_, config_, std::move(targets));
+  if (!targets.empty() || member_) in_flight_.emplace(net_, config_, std::move(targets), member_);
 }
 
 Fetcher::PartitionBuffer* Fetcher::buffer_for(const FetchTarget& target) {
@@ -82,6 +84,7 @@ std::optional<Error> Fetcher::reportable(const PartitionFetch& f) {
   const Error& error = f.bytes.error();
   const bool gone = client::error_code(error) == client::ErrorCode::unknown_topic_or_partition;
   if (!client::is_retriable(error) || gone) return error;
+  swallowed_retriable_ = true;
   return std::nullopt;
 }
 
@@ -127,12 +130,27 @@ Result<bool> Fetcher::complete_fetch(const client::SteadyClock& clock, client::S
   if (!in_flight_ || !in_flight_->wait(clock, deadline)) return false;
   std::optional<FetchSession> completed = std::move(in_flight_);  // owns the bytes of `results`
   in_flight_.reset();
+  const auto backoff = std::chrono::milliseconds(config_.retry_backoff_ms);
   auto results = completed->take();
-  if (!results) return tl::unexpected(results.error());
+  if (!results) {
+    if (!client::is_retriable(results.error())) return tl::unexpected(results.error());
+    retry_at_ = clock.now() + backoff;
+    return false;
+  }
   sync_with_subscription();
   advance_fetch_offsets(*results);
-  send_fetches();  // the broker reads the next range while this one is decoded
+  // No prefetch before a heartbeat that may change what to fetch, nor before apply()
+  // decided whether a failed partition makes the next fetch wait.
+  const bool failed = std::any_of(results->begin(), results->end(),
+                                  [](const PartitionFetch& f) { return f.offset_out_of_range || !f.bytes; });
+  if (completed->heartbeat_now()) {
+    heartbeat_requested_ = true;
+  } else if (!failed) {
+    send_fetches(clock.now());  // the broker reads the next range while this one is decoded
+  }
+  swallowed_retriable_ = false;
   if (auto s = apply(*results, completed->response()); !s) return tl::unexpected(s.error());
+  if (swallowed_retriable_ && !has_buffered()) retry_at_ = clock.now() + backoff;
   return true;
 }
 

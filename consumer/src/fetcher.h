@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sluice/client/network_client.h"
@@ -42,14 +43,25 @@ class Fetcher {
   Fetcher(client::NetworkClient& net, const ConsumerConfig& config, SubscriptionState& subscriptions);
 
   // Sends a fetch for every positioned, unpaused partition with nothing
-  // buffered, unless a fetch is in flight or there is no such partition.
-  void send_fetches();
+  // buffered, unless a fetch is in flight, a failed one waits out its backoff
+  // (retry_at()), or there is no such partition and no group to watch (watch_group).
+  void send_fetches(client::SteadyTime now);
+  // While a fetch that failed for a passing reason waits out retry_backoff_ms: when
+  // the next may be sent.
+  std::optional<client::SteadyTime> retry_at() const { return retry_at_; }
+  // From now on fetches carry this group member (FetchRequest.group_member), so a
+  // change in the group answers a long poll at once; nullopt: fetches do not watch.
+  void watch_group(std::optional<client::CommitMember> member) { member_ = std::move(member); }
+  // Whether a completed fetch said the member should heartbeat now; clears it.
+  bool take_heartbeat_request() { return std::exchange(heartbeat_requested_, false); }
   bool in_flight() const { return in_flight_.has_value(); }
 
   // Waits until `deadline` by `clock` for the fetch in flight. On completion sends the next
   // fetch, then decodes the response into the buffers and returns true; false
-  // if it did not complete in time (or none was in flight). Errors: the request
-  // failed (the next send_fetches() retries), or a partition failed (not found,
+  // if it did not complete in time (or none was in flight). A request that failed
+  // for a passing reason (the broker unreachable), and a response whose partitions
+  // all failed for one (a leader moving), are retried after retry_backoff_ms, in
+  // silence. Errors: the request failed otherwise, or a partition failed (not found,
   // corrupt, out of range with auto_offset_reset=none, a non-retriable error)
   // and nothing is buffered to return instead. Out of range with a reset policy
   // clears the position in the subscription, to be reset by the consumer.
@@ -105,6 +117,10 @@ class Fetcher {
   SubscriptionState& subscriptions_;
   Buffers buffers_;
   std::optional<FetchSession> in_flight_;
+  std::optional<client::CommitMember> member_;
+  bool heartbeat_requested_ = false;
+  std::optional<client::SteadyTime> retry_at_;
+  bool swallowed_retriable_ = false;  // apply() passed over a partition's retriable error
   uint64_t next_fetch_epoch_ = 1;
   size_t next_drain_ = 0;
 };

@@ -13,9 +13,6 @@ namespace sluice::consumer {
 
 namespace {
 
-// Before a heartbeat that failed for a passing reason is sent again (Kafka's retry.backoff.ms).
-constexpr std::chrono::milliseconds kRetryBackoff{100};
-
 using std::chrono::milliseconds;
 using WireRequest = wire::ConsumerGroupHeartbeatRequest;
 
@@ -66,6 +63,15 @@ client::SteadyTime GroupMembership::next_deadline() const {
   return config_.enable_auto_commit ? std::min(next_heartbeat_, next_auto_commit_) : next_heartbeat_;
 }
 
+void GroupMembership::heartbeat_requested(client::SteadyTime now) {
+  if (active() && epoch_ > 0 && !backing_off_) next_heartbeat_ = std::min(next_heartbeat_, now);
+}
+
+std::optional<client::CommitMember> GroupMembership::fetch_watch() const {
+  if (!active() || epoch_ <= 0 || backing_off_) return std::nullopt;
+  return client::CommitMember{member_id_, epoch_};
+}
+
 Status GroupMembership::maintain(client::SteadyTime now) {
   if (!active()) return {};
   if (config_.enable_auto_commit && now >= next_auto_commit_) {
@@ -98,21 +104,34 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
                                milliseconds(config_.request_timeout_ms));
   // A broker restarting or unreachable for a while: the member keeps what it owns and
   // tries again soon (Kafka's retry.backoff.ms); its session on the broker decides.
+  backing_off_ = false;
   if (!response && client::is_retriable(response.error())) {
-    next_heartbeat_ = now + kRetryBackoff;
+    backing_off_ = true;
+    next_heartbeat_ = now + milliseconds(config_.retry_backoff_ms);
     return {};
   }
   if (!response) return tl::unexpected(response.error());
   wire::ConsumerGroupHeartbeatResponse body;
   if (auto s = client::parse_body(response->body(), body, "ConsumerGroupHeartbeatResponse"); !s) return s;
   const auto code = body.error().code();
+  if (code == wire::FENCED_INSTANCE_ID) {
+    // Another process joined with this instance id and holds its partitions now. Rejoining
+    // would take them back and fence that one in turn: the membership ends here, as Kafka's
+    // FencedInstanceIdException; the application decides (usually a duplicate deployment).
+    lose();
+    subscription_.reset();
+    listener_ = nullptr;
+    last_poll_.reset();
+    return tl::unexpected(client::wire_error(code, body.error().message()));
+  }
   if (code == wire::UNKNOWN_MEMBER_ID || code == wire::FENCED_MEMBER_EPOCH) {
     lose();
     next_heartbeat_ = now;
     return {};
   }
   if (client::is_retriable(static_cast<client::ErrorCode>(code))) {
-    next_heartbeat_ = now + kRetryBackoff;
+    backing_off_ = true;
+    next_heartbeat_ = now + milliseconds(config_.retry_backoff_ms);
     return {};
   }
   if (code == wire::UNRELEASED_INSTANCE_ID) {

@@ -4,9 +4,11 @@
 // reported at once) and then taking the new partitions (on_partitions_assigned; their
 // positions come from the committed offsets, else auto_offset_reset). An unknown or
 // fenced member loses its partitions (on_partitions_lost) and rejoins with epoch 0;
-// so does one whose poll() calls were more than max_poll_interval_ms apart.
-// The broker keeps membership in memory only: after a broker restart the next
-// heartbeat gets UNKNOWN_MEMBER_ID and the member rejoins the same way.
+// so does one whose poll() calls were more than max_poll_interval_ms apart. A static
+// member replaced by a newer process with its instance id (FENCED_INSTANCE_ID) loses
+// its partitions and does not rejoin: poll() reports it once.
+// Heartbeats are due every interval the broker dictates, and at once when a fetch says
+// the broker has something for this member (fetch_watch(), heartbeat_requested()).
 // Thread-safety: none; owned by the consumer and used from its caller's thread.
 #pragma once
 
@@ -52,6 +54,12 @@ class GroupMembership {
   Status maintain(client::SteadyTime now);
   // When maintain() must run next.
   client::SteadyTime next_deadline() const;
+  // The broker said a heartbeat now would change the assignment (a fetch answered
+  // heartbeat_now): the next maintain() sends one, unless a failed one waits out its backoff.
+  void heartbeat_requested(client::SteadyTime now);
+  // The member whose fetches watch the group: set while it holds an epoch and is not
+  // backing off a failed heartbeat (a watch would answer at once, again and again).
+  std::optional<client::CommitMember> fetch_watch() const;
 
   // Commits (auto-commit), calls on_partitions_revoked and leaves the group at once
   // (epoch -1, -2 for a static member); the membership is inactive afterwards.
@@ -74,6 +82,7 @@ class GroupMembership {
   std::string member_id_;
   int32_t epoch_ = 0;
   bool send_subscription_ = true;  // on join and after subscribe(): the next heartbeat carries it
+  bool backing_off_ = false;       // the last heartbeat failed for a passing reason
   std::set<TopicPartition> owned_;
   std::chrono::milliseconds interval_;
   client::SteadyTime next_heartbeat_{};

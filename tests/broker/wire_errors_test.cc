@@ -66,7 +66,7 @@ const std::vector<Case> kGroup = {
     {GroupErrc::coordinator_load_in_progress, wire::COORDINATOR_LOAD_IN_PROGRESS},
     {GroupErrc::invalid_session_timeout, wire::INVALID_SESSION_TIMEOUT},
     {GroupErrc::invalid_regular_expression, wire::INVALID_REGULAR_EXPRESSION},
-    {GroupErrc::unreleased_instance_id, wire::UNRELEASED_INSTANCE_ID},
+    {GroupErrc::fenced_instance_id, wire::FENCED_INSTANCE_ID},
 };
 
 void expect_table(const std::vector<Case>& cases, int first, int last) {
@@ -91,8 +91,7 @@ TEST(WireErrors, EachBrokerCodeMapsToTheWireCodeThatMeansIt) {
 }
 
 TEST(WireErrors, EachGroupCodeMapsToTheWireCodeThatMeansIt) {
-  expect_table(kGroup, static_cast<int>(GroupErrc::unknown_member_id),
-               static_cast<int>(GroupErrc::unreleased_instance_id));
+  expect_table(kGroup, static_cast<int>(GroupErrc::unknown_member_id), static_cast<int>(GroupErrc::fenced_instance_id));
 }
 
 TEST(WireErrors, OnlyAnUnknownTopicIsReportedAsOne) {

@@ -25,6 +25,7 @@ TEST(ConsumerProperties, EachKafkaNameSetsItsField) {
       {"fetch.max.bytes", "1048576", [](auto& c) { return c.fetch_max_bytes == 1048576; }},
       {"max.poll.records", "10", [](auto& c) { return c.max_poll_records == 10; }},
       {"request.timeout.ms", "2000", [](auto& c) { return c.request_timeout_ms == 2000; }},
+      {"retry.backoff.ms", "250", [](auto& c) { return c.retry_backoff_ms == 250; }},
       {"check.crcs", "false", [](auto& c) { return !c.check_crcs; }},
       {"group.id", "billing", [](auto& c) { return c.group_id == "billing"; }},
       {"group.instance.id", "host-1", [](auto& c) { return c.group_instance_id == "host-1"; }},

@@ -94,6 +94,12 @@ FakeBroker::Reply FakeFetchLog::fetch(const FakeBroker::Request& request) {
   Bytes records;
   std::lock_guard lock(mutex_);
   auto& asked = fetches_.emplace_back();
+  watches_.push_back(req.group_member());
+  const bool prompt = prompt_heartbeat_ && req.has_group_member();
+  if (prompt) {
+    prompt_heartbeat_ = false;
+    resp.set_heartbeat_now(true);
+  }
   for (const auto& fp : req.partitions()) {
     client::TopicPartition tp{fp.topic(), fp.partition()};
     asked.push_back(FetchAsk{tp, fp.fetch_offset()});
@@ -130,9 +136,19 @@ FakeBroker::Reply FakeFetchLog::fetch(const FakeBroker::Request& request) {
     pd->set_records_size(static_cast<uint32_t>(size));
   }
   FakeBroker::Reply reply = FakeBroker::Reply::with(resp);
-  if (records.empty()) reply.delay = kEmptyFetchDelay;
+  if (records.empty() && !prompt) reply.delay = kEmptyFetchDelay;
   reply.records = std::move(records);
   return reply;
+}
+
+void FakeFetchLog::prompt_heartbeat() {
+  std::lock_guard lock(mutex_);
+  prompt_heartbeat_ = true;
+}
+
+std::vector<wire::FetchRequest::GroupMember> FakeFetchLog::watches() const {
+  std::lock_guard lock(mutex_);
+  return watches_;
 }
 
 }  // namespace sluice::testing

@@ -35,11 +35,16 @@ class FakeFetchLog {
   void advance_log_start(const client::TopicPartition& tp, int64_t offset);
   // Every later fetch of tp answers `code` (NONE clears it).
   void fail_fetches(const client::TopicPartition& tp, wire::ErrorCode code);
+  // The next fetch that watches a group (FetchRequest.group_member) is answered at once
+  // with heartbeat_now, as the broker does when the member's assignment changed.
+  void prompt_heartbeat();
 
   FakeBroker::Reply handle(const FakeBroker::Request& request);
 
   // The partitions and offsets of every fetch received, in arrival order.
   std::vector<std::vector<FetchAsk>> fetches() const;
+  // The group member each fetch watched, in arrival order (unset: none).
+  std::vector<wire::FetchRequest::GroupMember> watches() const;
 
  private:
   struct Batch {
@@ -60,6 +65,8 @@ class FakeFetchLog {
   mutable std::mutex mutex_;
   std::map<client::TopicPartition, Partition> partitions_;
   std::vector<std::vector<FetchAsk>> fetches_;
+  std::vector<wire::FetchRequest::GroupMember> watches_;
+  bool prompt_heartbeat_ = false;
 };
 
 }  // namespace sluice::testing

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "sluice/client/client_errors.h"
 #include "sluice/consumer/consumer.h"
 
 #include "fake_broker.h"
@@ -65,6 +67,21 @@ class GroupMembershipTest : public ::testing::Test {
       log_.add_partition(tp);
       log_.append(tp, 3);
     }
+  }
+
+  // A static member (group.instance.id) with a 20 ms heartbeat.
+  std::optional<Consumer> subscribed_static(const std::string& instance_id) {
+    auto c = Consumer::create({.bootstrap = broker_.bootstrap(),
+                               .group_id = "g",
+                               .group_instance_id = instance_id,
+                               .heartbeat_interval_ms = 20,
+                               .auto_offset_reset = OffsetReset::earliest,
+                               .fetch_max_wait_ms = 10,
+                               .request_timeout_ms = 5000});
+    EXPECT_TRUE(c) << c.error().to_string();
+    if (!c) return std::nullopt;
+    EXPECT_TRUE(c->subscribe(std::vector<std::string>{"t"}, &listener_));
+    return std::move(*c);
   }
 
   Consumer subscribed(int32_t heartbeat_interval_ms = 20) {
@@ -196,15 +213,8 @@ TEST_F(GroupMembershipTest, AJoinRefusedForAPassingReasonIsTriedAgainWithoutFail
     }
     return answer("m1", 3, Partitions{kP0});
   });
-  auto c = Consumer::create({.bootstrap = broker_.bootstrap(),
-                             .group_id = "g",
-                             .group_instance_id = "instance-a",
-                             .heartbeat_interval_ms = 20,
-                             .auto_offset_reset = OffsetReset::earliest,
-                             .fetch_max_wait_ms = 10,
-                             .request_timeout_ms = 5000});
-  ASSERT_TRUE(c) << c.error().to_string();
-  ASSERT_TRUE(c->subscribe(std::vector<std::string>{"t"}, &listener_));
+  std::optional<Consumer> c = subscribed_static("instance-a");
+  ASSERT_TRUE(c);
   const auto give_up = std::chrono::steady_clock::now() + kPatience;
   while (listener_.events.empty() && std::chrono::steady_clock::now() < give_up) {
     auto polled = c->poll(10ms);
@@ -217,6 +227,70 @@ TEST_F(GroupMembershipTest, AJoinRefusedForAPassingReasonIsTriedAgainWithoutFail
       EXPECT_TRUE(h.has_subscribed_topics()) << "every join carries the subscription";
     }
   }
+}
+
+// The heartbeat interval is a minute, so only the fetch's heartbeat_now can bring the
+// second heartbeat within the test. A member with nothing assigned still sends fetches,
+// of no partition, that watch its group.
+TEST_F(GroupMembershipTest, AFetchAnsweredHeartbeatNowBringsTheNextHeartbeatAtOnce) {
+  coordinator_.set_script([&](const wire::ConsumerGroupHeartbeatRequest& req) {
+    if (req.member_epoch() == 0) return answer("m1", 1, Partitions{}, 60'000);
+    return answer("m1", 2, Partitions{kP0}, 60'000);
+  });
+  Consumer c = subscribed(/*heartbeat_interval_ms=*/60'000);
+  const auto watching = [&] {
+    for (const auto& w : log_.watches()) {
+      if (w.member_id() == "m1" && w.member_epoch() == 1 && w.group_id() == "g") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(poll_until(c, watching));
+  for (size_t i = 0; i < log_.fetches().size(); ++i) {
+    if (log_.watches()[i].member_id() == "m1") {
+      EXPECT_TRUE(log_.fetches()[i].empty()) << "nothing to fetch";
+    }
+  }
+  EXPECT_EQ(coordinator_.heartbeats().size(), 1u);
+  log_.prompt_heartbeat();
+  ASSERT_TRUE(poll_until(c, [&] { return !listener_.events.empty(); }));
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"assigned t-0"}));
+  // The prompted heartbeat, then the one reporting t-0 owned (an assignment change is
+  // reported at once), and no more.
+  const auto heartbeats = coordinator_.heartbeats();
+  ASSERT_EQ(heartbeats.size(), 3u);
+  EXPECT_EQ(heartbeats[1].member_epoch(), 1);
+  EXPECT_EQ(owned_by(heartbeats[2]), (Partitions{kP0}));
+}
+
+// Another process joined with this instance id: the member loses its partitions, poll()
+// says why once, and it does not rejoin (which would fence the other in turn).
+TEST_F(GroupMembershipTest, AFencedInstanceIdEndsTheMembershipWithoutRejoining) {
+  int joins = 0;
+  coordinator_.set_script([&](const wire::ConsumerGroupHeartbeatRequest& req) {
+    if (req.member_epoch() == 0) {
+      ++joins;
+      return answer("m1", 1, Partitions{kP0});
+    }
+    HeartbeatResponse r;
+    r.mutable_error()->set_code(wire::FENCED_INSTANCE_ID);
+    r.mutable_error()->set_message("replaced by m2");
+    return r;
+  });
+  std::optional<Consumer> c = subscribed_static("instance-a");
+  ASSERT_TRUE(c);
+  std::optional<Error> failed;
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (!failed && std::chrono::steady_clock::now() < give_up) {
+    auto polled = c->poll(10ms);
+    if (!polled) failed = polled.error();
+  }
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(client::error_code(*failed), client::ErrorCode::fenced_instance_id) << failed->to_string();
+  EXPECT_NE(failed->to_string().find("replaced by m2"), std::string::npos) << failed->to_string();
+  EXPECT_EQ(listener_.events, (std::vector<std::string>{"assigned t-0", "lost t-0"}));
+  EXPECT_TRUE(c->assignment().empty());
+  EXPECT_FALSE(c->poll(10ms)) << "no longer a member, nothing assigned";
+  EXPECT_EQ(joins, 1);
 }
 
 }  // namespace

@@ -15,14 +15,16 @@
 #include "../broker/raw_client.h"
 #include "broker_process.h"
 #include "e2e_helpers.h"
+#include "subscribed_member.h"
 
 namespace sluice {
 namespace {
 
 using client::TopicPartition;
-using consumer::Consumer;
 using testing::BrokerProcess;
 using testing::RawClient;
+using testing::SubscribedMember;
+using testing::wait_for_records;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -30,97 +32,6 @@ using std::chrono::seconds;
 constexpr int kPartitions = 4;
 constexpr int kBatchesPerPartition = 3;  // 4 records each
 constexpr size_t kRecords = kPartitions * kBatchesPerPartition * 4;
-
-// Counts each member's partitions as the listener reports them, and lets a test wait
-// for a count.
-class CountingListener : public consumer::RebalanceListener {
- public:
-  void on_partitions_assigned(const std::vector<TopicPartition>& partitions) override {
-    std::lock_guard lock(mu_);
-    owned_ += static_cast<int>(partitions.size());
-    ++changes_;
-    cv_.notify_all();
-  }
-  void on_partitions_revoked(const std::vector<TopicPartition>& partitions) override {
-    std::lock_guard lock(mu_);
-    owned_ -= static_cast<int>(partitions.size());
-    ++changes_;
-    cv_.notify_all();
-  }
-  void on_partitions_lost(const std::vector<TopicPartition>& partitions) override { on_partitions_revoked(partitions); }
-  bool wait_for(int owned, milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return owned_ == owned; });
-  }
-  int owned() {
-    std::lock_guard lock(mu_);
-    return owned_;
-  }
-  // Callbacks with partitions so far (assigned, revoked or lost).
-  int changes() {
-    std::lock_guard lock(mu_);
-    return changes_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int owned_ = 0;
-  int changes_ = 0;
-};
-
-// A member polling on its own thread, recording every record it got.
-class Member {
- public:
-  Member(const std::string& bootstrap, const std::string& group, const std::vector<std::string>& topics,
-         const std::string& regex = "")
-      : consumer_({.bootstrap = bootstrap,
-                   .group_id = group,
-                   .auto_commit_interval_ms = 200,
-                   .auto_offset_reset = consumer::OffsetReset::earliest}) {
-    Status s = regex.empty() ? consumer_.subscribe(topics, &listener_)
-                             : consumer_.subscribe(consumer::TopicPattern{regex}, &listener_);
-    EXPECT_TRUE(s) << s.error().to_string();
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Member() { close(); }
-
-  void close() {
-    if (!thread_.joinable()) return;
-    stop_ = true;
-    thread_.join();
-    consumer_.close();
-  }
-  CountingListener& listener() { return listener_; }
-  std::vector<std::pair<TopicPartition, int64_t>> records() {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-  bool read_unowned() const { return read_unowned_; }
-
- private:
-  void run() {
-    while (!stop_) {
-      auto polled = consumer_.poll(milliseconds(100));
-      if (!polled) continue;
-      auto owned = consumer_.assignment();
-      std::lock_guard lock(mu_);
-      for (const auto& r : *polled) {
-        TopicPartition tp{r.topic, r.partition};
-        if (std::find(owned.begin(), owned.end(), tp) == owned.end()) read_unowned_ = true;
-        records_.emplace_back(tp, r.offset);
-      }
-    }
-  }
-
-  CountingListener listener_;
-  Consumer consumer_;
-  std::mutex mu_;
-  std::vector<std::pair<TopicPartition, int64_t>> records_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> read_unowned_{false};
-  std::thread thread_;
-};
 
 std::optional<wire::ProduceResponse> produce_to(RawClient& c, const std::string& topic, int32_t partition,
                                                 const Bytes& batch) {
@@ -166,20 +77,9 @@ class GroupConsumerE2e : public ::testing::Test {
     }
   }
 
-  // Waits until the members together hold `n` records; false on timeout.
-  static bool wait_for_records(const std::vector<Member*>& members, size_t n, milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      size_t total = 0;
-      for (Member* m : members) total += m->records().size();
-      if (total >= n) return true;
-      std::this_thread::yield();
-    }
-    return false;
-  }
-
   std::string dir_ = temp_dir("sluice-group-consumer-e2e");
-  // Members learn of changes on their next heartbeat: 200 ms keeps the tests short.
+  // Members learn of most changes from their fetches; the 200 ms heartbeat keeps a
+  // pattern's new topic (seen only on a heartbeat) quick.
   BrokerProcess broker_{SLUICED_PATH, dir_, {"--group-consumer-heartbeat-interval-ms", "200"}};
   std::optional<RawClient> raw_;
 };
@@ -189,9 +89,9 @@ std::set<std::pair<TopicPartition, int64_t>> distinct(const std::vector<std::pai
 }
 
 TEST_F(GroupConsumerE2e, TwoMembersEachGetTwoPartitionsAndTogetherReadEveryRecordOnce) {
-  Member a(broker_.address(), "g", {"stream"});
+  SubscribedMember a(broker_.address(), "g", {"stream"});
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
-  Member b(broker_.address(), "g", {"stream"});
+  SubscribedMember b(broker_.address(), "g", {"stream"});
   // Incremental: a revokes two on its next heartbeat, then b gets them on its own.
   ASSERT_TRUE(b.listener().wait_for(2, seconds(5)));
   ASSERT_TRUE(a.listener().wait_for(2, seconds(10)));
@@ -216,17 +116,17 @@ TEST_F(GroupConsumerE2e, TwoMembersEachGetTwoPartitionsAndTogetherReadEveryRecor
 }
 
 TEST_F(GroupConsumerE2e, AMemberThatClosesHandsItsPartitionsToTheOtherWhichResumesAtTheCommits) {
-  Member a(broker_.address(), "g", {"stream"});
+  SubscribedMember a(broker_.address(), "g", {"stream"});
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
-  Member b(broker_.address(), "g", {"stream"});
+  SubscribedMember b(broker_.address(), "g", {"stream"});
   ASSERT_TRUE(b.listener().wait_for(2, seconds(20)));
   produce_all("stream");
   ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));
   const auto closed_at = Clock::now();
   a.close();  // commits what it read and leaves at once
-  // b learns on its next heartbeat (the broker's interval is 200 ms). The bound is
-  // only a failure bound, far below the 45 s session timeout, so passing proves the
-  // leave itself moved the partitions; how fast is measured, not asserted here.
+  // b's parked fetch is answered at once and b heartbeats (group_handover_e2e_test.cc).
+  // The bound is only a failure bound, far below the 45 s session timeout, so passing
+  // proves the leave itself moved the partitions; how fast is measured, not asserted here.
   ASSERT_TRUE(b.listener().wait_for(4, seconds(20)));
   const auto took = Clock::now() - closed_at;
   produce_all("stream");
@@ -239,8 +139,8 @@ TEST_F(GroupConsumerE2e, AMemberThatClosesHandsItsPartitionsToTheOtherWhichResum
 }
 
 TEST_F(GroupConsumerE2e, TwoGroupsOnOneTopicEachReceiveEveryRecord) {
-  Member a(broker_.address(), "g1", {"stream"});
-  Member b(broker_.address(), "g2", {"stream"});
+  SubscribedMember a(broker_.address(), "g1", {"stream"});
+  SubscribedMember b(broker_.address(), "g2", {"stream"});
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
   ASSERT_TRUE(b.listener().wait_for(4, seconds(10)));
   produce_all("stream");
@@ -253,7 +153,7 @@ TEST_F(GroupConsumerE2e, TwoGroupsOnOneTopicEachReceiveEveryRecord) {
 }
 
 TEST_F(GroupConsumerE2e, APatternSubscriptionPicksUpATopicCreatedAfterTheMemberJoined) {
-  Member a(broker_.address(), "g", {}, "str.*");
+  SubscribedMember a(broker_.address(), "g", {}, "str.*");
   ASSERT_TRUE(a.listener().wait_for(4, seconds(10)));
   create("strand");
   // The new topic's partitions come with the next heartbeat after it exists (the
@@ -269,8 +169,8 @@ TEST_F(GroupConsumerE2e, APatternSubscriptionPicksUpATopicCreatedAfterTheMemberJ
 // partitions (no revocation, nothing lost to them) and read what is produced afterwards.
 TEST_F(GroupConsumerE2e, MembersKeepTheirPartitionsAcrossABrokerKillDashNine) {
   produce_all("stream");
-  Member a(broker_.address(), "g", {"stream"});
-  Member b(broker_.address(), "g", {"stream"});
+  SubscribedMember a(broker_.address(), "g", {"stream"});
+  SubscribedMember b(broker_.address(), "g", {"stream"});
   ASSERT_TRUE(a.listener().wait_for(kPartitions / 2, seconds(20)));
   ASSERT_TRUE(b.listener().wait_for(kPartitions / 2, seconds(20)));
   ASSERT_TRUE(wait_for_records({&a, &b}, kRecords, seconds(20)));

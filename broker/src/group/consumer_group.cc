@@ -121,12 +121,10 @@ Result<Member*> ConsumerGroup::join(const HeartbeatRequest& request, Clock::time
       return entry.second.instance_id == request.instance_id;
     });
     if (previous != members_.end()) {
-      if (!previous->second.static_left) {
-        return make_error(GroupErrc::unreleased_instance_id, "instance id " + *request.instance_id +
-                                                                 " is held by live member " + previous->first +
-                                                                 " until it leaves or its session ends");
-      }
       // The restarted instance takes the old member's epoch and partitions: nothing moves.
+      // So does one whose previous process died without leaving (KIP-345: a crashed and
+      // restarted process is back before its session ends); the member it replaces is
+      // fenced by its instance id (find_current), so a live twin cannot take them back.
       Member member = previous->second;
       release(member);
       members_.erase(previous);
@@ -162,6 +160,14 @@ Result<Member*> ConsumerGroup::join(const HeartbeatRequest& request, Clock::time
 Result<Member*> ConsumerGroup::find_current(const HeartbeatRequest& request) {
   const auto it = members_.find(request.member_id);
   if (it == members_.end() || it->second.static_left) {
+    const auto holder = std::find_if(members_.begin(), members_.end(), [&](const auto& entry) {
+      return request.instance_id && entry.second.instance_id == request.instance_id && !entry.second.static_left;
+    });
+    if (holder != members_.end()) {
+      return make_error(GroupErrc::fenced_instance_id,
+                        "member " + request.member_id + " of group " + group_id_ + " was replaced by member " +
+                            holder->first + ", which joined with the same instance id " + *request.instance_id);
+    }
     return make_error(GroupErrc::unknown_member_id, "unknown member " + request.member_id + " in group " + group_id_);
   }
   Member& member = it->second;
@@ -219,6 +225,7 @@ void ConsumerGroup::refresh_target(const TopicPartitions& topics) {
   target_ = find_assignor(assignor_name_)->assign(input);
   target_metadata_ = std::move(input.partitions_per_topic);
   assignment_epoch_ = group_epoch_;
+  ++due_version_;
 }
 
 void ConsumerGroup::reconcile_member(Member& member, Clock::time_point now) {
@@ -231,9 +238,11 @@ void ConsumerGroup::reconcile_member(Member& member, Clock::time_point now) {
                                return holder != holders_.end() && holder->second != member.member_id;
                              }};
   const bool was_revoking = member.state == MemberState::unrevoked_partitions;
+  const TopicAssignment held_before = set_union(member.assigned, member.pending_revocation);
   release(member);
   member = reconcile(std::move(member), input);
   claim(member);
+  if (!difference(held_before, set_union(member.assigned, member.pending_revocation)).empty()) ++due_version_;
   if (member.state != MemberState::unrevoked_partitions) {
     member.revocation_deadline.reset();
   } else if (!was_revoking) {
@@ -285,6 +294,24 @@ std::optional<Clock::time_point> ConsumerGroup::expire(Clock::time_point now) {
   return next;
 }
 
+bool ConsumerGroup::heartbeat_due(const std::string& member_id, int32_t member_epoch) const {
+  const auto it = members_.find(member_id);
+  if (it == members_.end() || it->second.static_left) return true;
+  const Member& member = it->second;
+  if (member_epoch != member.member_epoch || group_epoch_ > assignment_epoch_) return true;
+  if (member.state == MemberState::unrevoked_partitions) return false;
+  if (member.member_epoch != assignment_epoch_) return true;  // a newer target to move to
+  if (member.state == MemberState::stable) return false;
+  const auto share = target_.find(member_id);
+  if (share == target_.end()) return false;
+  for (const auto& [topic, partitions] : difference(share->second, member.assigned)) {
+    for (const int32_t partition : partitions) {
+      if (!holders_.contains({topic, partition})) return true;
+    }
+  }
+  return false;
+}
+
 GroupState ConsumerGroup::state() const {
   if (members_.empty()) return GroupState::empty;
   if (group_epoch_ > assignment_epoch_) return GroupState::assigning;
@@ -297,6 +324,7 @@ GroupState ConsumerGroup::state() const {
 void ConsumerGroup::remove(const std::string& member_id) {
   const auto it = members_.find(member_id);
   if (it == members_.end()) return;
+  if (!it->second.assigned.empty() || !it->second.pending_revocation.empty()) ++due_version_;
   release(it->second);
   count_subscriptions(it->second, -1);
   members_.erase(it);

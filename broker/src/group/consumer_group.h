@@ -63,8 +63,8 @@ class ConsumerGroup {
   ConsumerGroup(std::string group_id, GroupConfig config, IdGenerator new_member_id);
 
   // Errors: GroupErrc::unknown_member_id, GroupErrc::fenced_member_epoch, Errc::invalid_argument
-  // (a join without subscription), GroupErrc::invalid_regular_expression, GroupErrc::unreleased_instance_id (an
-  // instance id another live member holds), Errc::unsupported (unknown assignor),
+  // (a join without subscription), GroupErrc::invalid_regular_expression, GroupErrc::fenced_instance_id (a
+  // member a newer member with its instance id replaced), Errc::unsupported (unknown assignor),
   // GroupErrc::invalid_session_timeout.
   Result<HeartbeatResponse> heartbeat(const HeartbeatRequest& request, const TopicPartitions& topics,
                                       Clock::time_point now);
@@ -72,6 +72,16 @@ class ConsumerGroup {
   // Whether an offset commit from this member at this epoch is accepted. An empty group also
   // accepts member id "" with a negative epoch (admin tools, classic simple consumers).
   Status validate_commit(const std::string& member_id, int32_t member_epoch) const;
+
+  // Whether a heartbeat from this member (which last heard `member_epoch`) would hand it
+  // something or move the group on: the member is unknown or its epoch is not the group's
+  // view of it, a new target is to be computed, it has not moved to the newest target, or it
+  // waits for a partition nobody holds any more. False for a member told to revoke: its
+  // report of the revocation, sent without prompting, is what moves it on.
+  bool heartbeat_due(const std::string& member_id, int32_t member_epoch) const;
+  // Grows whenever heartbeat_due() may have turned true for some member: a new group epoch,
+  // a new target, a partition released. Long polls of members re-check on a change.
+  uint64_t due_version() const { return due_version_; }
 
   // Removes members whose session ended and members still holding revoked partitions past their
   // rebalance timeout. Returns the earliest deadline left, for the caller's one timer.
@@ -113,7 +123,10 @@ class ConsumerGroup {
   void reconcile_member(Member& member, Clock::time_point now);
   HeartbeatResponse respond(Member& member, bool resend);
   void remove(const std::string& member_id);
-  void bump() { ++group_epoch_; }
+  void bump() {
+    ++group_epoch_;
+    ++due_version_;
+  }
   void count_subscriptions(const Member& member, int delta);
   void release(const Member& member);
   void claim(const Member& member);
@@ -131,6 +144,7 @@ class ConsumerGroup {
   std::map<std::string, int> subscribers_;    // topic -> members whose resolved topics include it
   std::map<Partition, std::string> holders_;  // partition -> the member with it assigned or pending revocation
   uint64_t persistent_version_ = 0;
+  uint64_t due_version_ = 0;
 };
 
 }  // namespace sluice::broker::group

@@ -75,10 +75,48 @@ Result<HeartbeatResponse> GroupCoordinator::heartbeat(const std::string& group_i
   auto& group = groups_[group_id];
   if (!group) group = std::make_unique<ConsumerGroup>(group_id, config_, random_member_id);
   const int32_t assignment_epoch = group->assignment_epoch();
+  const uint64_t due_version = group->due_version();
   auto response = group->heartbeat(request, topics, clock_.now());
   if (group->assignment_epoch() != assignment_epoch) ++rebalances_[group_id];
   schedule(group->expire(clock_.now()));
+  wake_if_due(*group, due_version);
   return response;
+}
+
+bool GroupCoordinator::heartbeat_due(const std::string& group_id, const std::string& member_id,
+                                     int32_t member_epoch) const {
+  std::lock_guard lock(mu_);
+  const auto it = groups_.find(group_id);
+  return it == groups_.end() || it->second->heartbeat_due(member_id, member_epoch);
+}
+
+uint64_t GroupCoordinator::watch(const std::string& group_id, std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  const uint64_t id = next_watch_++;
+  watches_[group_id].emplace(id, std::move(wake));
+  return id;
+}
+
+void GroupCoordinator::unwatch(const std::string& group_id, uint64_t id) {
+  std::lock_guard lock(mu_);
+  const auto it = watches_.find(group_id);
+  if (it == watches_.end()) return;
+  it->second.erase(id);
+  if (it->second.empty()) watches_.erase(it);
+}
+
+void GroupCoordinator::wake_all() {
+  std::lock_guard lock(mu_);
+  for (const auto& [group_id, watches] : watches_) {
+    for (const auto& [id, wake] : watches) wake();
+  }
+}
+
+void GroupCoordinator::wake_if_due(const ConsumerGroup& group, uint64_t before) {
+  if (group.due_version() == before) return;
+  const auto it = watches_.find(group.group_id());
+  if (it == watches_.end()) return;
+  for (const auto& [id, wake] : it->second) wake();
 }
 
 void GroupCoordinator::restore(OffsetStore& store, const asio::any_io_executor& storage) {
@@ -189,9 +227,11 @@ void GroupCoordinator::expire_now() {
   std::optional<Clock::time_point> earliest;
   for (auto& [id, group] : groups_) {
     const uint64_t version = group->persistent_version();
+    const uint64_t due_version = group->due_version();
     auto next = group->expire(now);
     if (next && (!earliest || *next < *earliest)) earliest = next;
     if (group->persistent_version() != version) persist_later(id);
+    wake_if_due(*group, due_version);
   }
   armed_.reset();
   if (earliest) {

@@ -7,6 +7,7 @@
 // Thread-safety: every public call is safe from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,17 @@ class GroupCoordinator {
   // ConsumerGroup::heartbeat against the TopicTable's client topics as they are now.
   Result<HeartbeatResponse> heartbeat(const std::string& group_id, const HeartbeatRequest& request);
 
+  // ConsumerGroup::heartbeat_due; true for a group the coordinator does not hold.
+  bool heartbeat_due(const std::string& group_id, const std::string& member_id, int32_t member_epoch) const;
+  // Calls `wake` whenever heartbeat_due() may have turned true for a member of the group,
+  // until unwatch(id): how a member's long-poll fetch learns that it should heartbeat now
+  // rather than at its next interval. `wake` runs under the coordinator's lock: it must
+  // only post. Returns the watch's id.
+  uint64_t watch(const std::string& group_id, std::function<void()> wake);
+  void unwatch(const std::string& group_id, uint64_t id);
+  // Calls every watch's `wake` once (the broker is stopping).
+  void wake_all();
+
   // An unknown group accepts only a consumer outside any group (member id "", epoch -1).
   Status validate_commit(const std::string& group_id, const std::string& member_id, int32_t member_epoch) const;
 
@@ -60,6 +72,8 @@ class GroupCoordinator {
 
  private:
   void expire_now();
+  // REQUIRES: mu_ held. Wakes the group's watches if its due_version moved past `before`.
+  void wake_if_due(const ConsumerGroup& group, uint64_t before);
   // REQUIRES: mu_ held. Sets the timer if `deadline` is earlier than the one it waits for.
   void schedule(std::optional<Clock::time_point> deadline);
   void arm(Clock::time_point deadline);
@@ -73,6 +87,8 @@ class GroupCoordinator {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<ConsumerGroup>> groups_;
   std::map<std::string, uint64_t> rebalances_;  // per group: heartbeats that moved its assignment epoch
+  std::map<std::string, std::map<uint64_t, std::function<void()>>> watches_;  // by group id, then watch id
+  uint64_t next_watch_ = 1;
   asio::steady_timer timer_;
   std::optional<Clock::time_point> armed_;  // the deadline timer_ waits for
   SteadyClock::Subscription advance_ = 0;   // while armed_

@@ -14,7 +14,7 @@ std::string_view group_errc_name(GroupErrc code) {
     case GroupErrc::coordinator_load_in_progress: return "coordinator_load_in_progress";
     case GroupErrc::invalid_session_timeout: return "invalid_session_timeout";
     case GroupErrc::invalid_regular_expression: return "invalid_regular_expression";
-    case GroupErrc::unreleased_instance_id: return "unreleased_instance_id";
+    case GroupErrc::fenced_instance_id: return "fenced_instance_id";
   }
   return "unknown";
 }

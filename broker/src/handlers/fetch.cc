@@ -7,6 +7,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "../group/group_coordinator.h"
 #include "../request_context.h"
 #include "../wire_errors.h"
 
@@ -93,6 +94,8 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
   const SteadyClock& clock = *state.steady_clock;
   auto deadline = clock.now() + std::chrono::milliseconds(std::clamp(req.max_wait_ms(), 0, kMaxWaitCapMs));
   size_t min_bytes = static_cast<size_t>(std::max(req.min_bytes(), 0));
+  const auto& member = req.group_member();
+  const bool watches_group = state.groups && req.has_group_member() && !member.group_id().empty();
   auto body = std::make_unique<wire::FetchResponse>();
   Response response;
   std::vector<int64_t> records;
@@ -111,13 +114,19 @@ asio::awaitable<Response> handle_fetch(BrokerState& state, Request request) {
       if (!t.partition) continue;
       waits.emplace_back(t.partition, t.partition->on_next_append(wake));
     }
+    const uint64_t group_watch = watches_group ? state.groups->watch(member.group_id(), wake) : 0;
     size_t bytes = read_once(req, targets, *body, response.file_regions, records, response.error);
-    bool done = bytes >= min_bytes || response.error || clock.now() >= deadline || state.stopping.load();
+    const bool heartbeat_now =
+        watches_group && state.groups->heartbeat_due(member.group_id(), member.member_id(), member.member_epoch());
+    body->set_heartbeat_now(heartbeat_now);
+    bool done =
+        bytes >= min_bytes || response.error || heartbeat_now || clock.now() >= deadline || state.stopping.load();
     if (!done) {
       std::error_code ec;
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     for (auto [partition, id] : waits) partition->cancel_wait(id);
+    if (group_watch != 0) state.groups->unwatch(member.group_id(), group_watch);
     if (advanced != 0) clock.cancel_on_advance(advanced);
     if (done) break;
     if (clock.now() >= deadline) {

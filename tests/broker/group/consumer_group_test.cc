@@ -190,16 +190,31 @@ TEST_F(ConsumerGroupTest, StaticMemberThatDoesNotReturnExpires) {
   EXPECT_EQ(group_.members().count(b.member_id), 0u);
 }
 
-TEST_F(ConsumerGroupTest, SecondLiveMemberWithTheSameInstanceIdIsRefusedAsUnreleased) {
-  add("a");
+// A static member whose process died without leaving (kill -9) and came back: the new
+// process takes the old member's partitions at once, nothing moves, and the old member id
+// is fenced by its instance id, so a live twin cannot take them back.
+TEST_F(ConsumerGroupTest, RestartedInstanceTakesOverALiveHolderAndTheOldIsFencedByInstanceId) {
+  for (const char* instance : {"a", "b"}) add(instance);
   converge();
-  Client twin;
-  twin.instance_id = "a";
-  twin.topics = {"t"};
-  const auto response = beat(group_, twin, kTopics, at_ms(now_ms_));
-  ASSERT_FALSE(response);
-  EXPECT_EQ(response.error().code, GroupErrc::unreleased_instance_id);
-  EXPECT_NE(response.error().message.find("until it leaves or its session ends"), std::string::npos);
+  const int32_t epoch = group_.group_epoch();
+  Client& old = clients_[0];
+  Client restarted;
+  restarted.instance_id = "a";
+  restarted.topics = {"t"};
+  now_ms_ += 1000;
+  ASSERT_TRUE(beat(group_, restarted, kTopics, at_ms(now_ms_)));
+  EXPECT_NE(restarted.member_id, old.member_id);
+  EXPECT_EQ(restarted.owned, old.owned);
+  EXPECT_EQ(restarted.epoch, old.epoch);
+  EXPECT_EQ(group_.group_epoch(), epoch) << "no rebalance";
+  EXPECT_EQ(group_.members().count(old.member_id), 0u);
+
+  const auto fenced = beat(group_, old, kTopics, at_ms(now_ms_));
+  ASSERT_FALSE(fenced);
+  EXPECT_EQ(fenced.error().code, GroupErrc::fenced_instance_id);
+  EXPECT_NE(fenced.error().message.find(restarted.member_id), std::string::npos) << fenced.error().message;
+  EXPECT_FALSE(group_.validate_commit(old.member_id, old.epoch)) << "the replaced member's commits are refused";
+  EXPECT_EQ(group_.group_epoch(), epoch);
 }
 
 TEST_F(ConsumerGroupTest, UnknownMemberAndWrongEpochsAreRefused) {
@@ -292,6 +307,60 @@ TEST_F(ConsumerGroupTest, UnchangedAssignmentIsNotResent) {
   const auto response = beat(group_, a, kTopics, at_ms(now_ms_ + 1));
   ASSERT_TRUE(response);
   EXPECT_FALSE(response->assignment.has_value());
+}
+
+// heartbeat_due() is what answers a member's long-poll fetch early: exactly the members
+// whose heartbeat would move something, at each step of a join and a leave.
+TEST_F(ConsumerGroupTest, HeartbeatDueNamesTheMembersWhoseHeartbeatWouldMoveTheGroup) {
+  Client& a = add();
+  Client& b = add();
+  converge();
+  EXPECT_FALSE(group_.heartbeat_due(a.member_id, a.epoch));
+  EXPECT_FALSE(group_.heartbeat_due(b.member_id, b.epoch));
+  EXPECT_TRUE(group_.heartbeat_due("nobody", 1));
+  EXPECT_TRUE(group_.heartbeat_due(a.member_id, a.epoch - 1)) << "a member whose epoch is behind";
+
+  // c joins: it gets nothing yet (a and b hold everything), a and b are behind the new target.
+  uint64_t version = group_.due_version();
+  Client& c = add();
+  ASSERT_TRUE(beat(group_, c, kTopics, at_ms(now_ms_)));
+  EXPECT_GT(group_.due_version(), version);
+  EXPECT_TRUE(group_.heartbeat_due(a.member_id, a.epoch));
+  EXPECT_TRUE(group_.heartbeat_due(b.member_id, b.epoch));
+  EXPECT_FALSE(group_.heartbeat_due(c.member_id, c.epoch)) << "what it waits for is still held";
+
+  // a is told to revoke: not due while it revokes; its report releases partitions c waits for.
+  ASSERT_TRUE(beat(group_, a, kTopics, at_ms(now_ms_), testing::Apply::later));
+  EXPECT_FALSE(group_.heartbeat_due(a.member_id, a.epoch));
+  version = group_.due_version();
+  testing::apply(a);
+  ASSERT_TRUE(beat(group_, a, kTopics, at_ms(now_ms_)));
+  EXPECT_GT(group_.due_version(), version) << "a released partitions";
+  EXPECT_TRUE(group_.heartbeat_due(c.member_id, c.epoch));
+  ASSERT_TRUE(beat(group_, c, kTopics, at_ms(now_ms_)));
+  EXPECT_FALSE(group_.heartbeat_due(c.member_id, c.epoch));
+  EXPECT_GT(partition_count(c.owned), 0u);
+
+  // b leaves: the others are due (a new target is to be computed) until one heartbeats.
+  converge();
+  version = group_.due_version();
+  Client leaving = b;
+  leaving.epoch = kLeaveEpoch;
+  ASSERT_TRUE(beat(group_, leaving, kTopics, at_ms(now_ms_)));
+  EXPECT_GT(group_.due_version(), version);
+  EXPECT_TRUE(group_.heartbeat_due(a.member_id, a.epoch));
+  EXPECT_TRUE(group_.heartbeat_due(c.member_id, c.epoch));
+}
+
+// A member's own heartbeat that changes nothing for others leaves due_version alone, so
+// parked fetches are not woken by every heartbeat of the group.
+TEST_F(ConsumerGroupTest, AHeartbeatThatChangesNothingDoesNotWakeTheGroup) {
+  Client& a = add();
+  add();
+  converge();
+  const uint64_t version = group_.due_version();
+  ASSERT_TRUE(beat(group_, a, kTopics, at_ms(now_ms_ + 1)));
+  EXPECT_EQ(group_.due_version(), version);
 }
 
 }  // namespace

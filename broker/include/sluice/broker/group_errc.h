@@ -22,7 +22,7 @@ enum class GroupErrc {
   coordinator_load_in_progress,  // the coordinator is still loading groups from __consumer_offsets
   invalid_session_timeout,       // a member's session timeout outside group.min/max.session.timeout.ms
   invalid_regular_expression,    // a subscription pattern that is not a valid regular expression
-  unreleased_instance_id,        // a static member's instance id held by a live member
+  fenced_instance_id,            // a member whose instance id a newer member took over
 };
 
 }  // namespace sluice::broker

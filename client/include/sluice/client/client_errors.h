@@ -62,6 +62,7 @@ enum class ErrorCode : int32_t {
   invalid_session_timeout = 30,
   invalid_regular_expression = 31,
   unreleased_instance_id = 32,
+  fenced_instance_id = 33,
   // On the client side (the reason tokens below).
   disconnected = -1,
   buffer_full = -2,

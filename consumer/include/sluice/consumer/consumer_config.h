@@ -50,6 +50,9 @@ struct ConsumerConfig {
   // Records poll() returns at most; the rest stay buffered for the next poll().
   int32_t max_poll_records = 500;
   int64_t request_timeout_ms = 30'000;
+  // After a fetch or heartbeat failed for a passing reason (the broker unreachable or
+  // restarting, a leader moving), how long before it is sent again (retry.backoff.ms).
+  int32_t retry_backoff_ms = 100;
   // Verify each batch's CRC-32C before handing out its records.
   bool check_crcs = true;
 };
