@@ -88,7 +88,8 @@ class GroupHeartbeatE2e : public ::testing::Test {
   BrokerProcess broker_{
       SLUICED_PATH,
       dir_,
-      {"--group-consumer-session-timeout-ms", "3000", "--group-consumer-heartbeat-interval-ms", "100"}};
+      {"--group-consumer-session-timeout-ms", "3000", "--group-min-session-timeout-ms", "3000",
+       "--group-consumer-heartbeat-interval-ms", "100"}};
   std::optional<RawClient> client_;
 };
 

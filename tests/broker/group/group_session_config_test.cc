@@ -31,5 +31,17 @@ TEST(GroupSessionConfig, AMinimumAboveTheMaximumIsRefused) {
   EXPECT_NE(refused.error().message.find("group-min-session-timeout-ms"), std::string::npos) << refused.error().message;
 }
 
+// The session timeout given to members that send none must itself be one the broker accepts.
+TEST(GroupSessionConfig, ADefaultSessionTimeoutOutsideTheBoundsIsRefused) {
+  const char* args[] = {"sluiced", "--group-consumer-session-timeout-ms", "3000"};
+  auto refused = parse_broker_args(3, args);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("group-consumer-session-timeout-ms: 3000 is outside"), std::string::npos)
+      << refused.error().message;
+  const char* lowered[] = {"sluiced", "--group-consumer-session-timeout-ms", "3000", "--group-min-session-timeout-ms",
+                           "3000"};
+  EXPECT_TRUE(parse_broker_args(5, lowered));
+}
+
 }  // namespace
 }  // namespace sluice::broker
