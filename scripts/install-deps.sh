@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build ccache pkg-config git
-  libasio-dev protobuf-compiler libprotobuf-dev libzstd-dev
+  libasio-dev protobuf-compiler libprotobuf-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libexpected-dev libcli11-dev libtomlplusplus-dev
   clang libclang-rt-14-dev clang-tidy clang-format

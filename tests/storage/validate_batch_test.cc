@@ -164,9 +164,12 @@ TEST(ValidateBatch, OffsetDeltaBeyondLastOffsetDeltaIsRejected) {
   EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
 }
 
-TEST(ValidateBatch, LastOffsetDeltaBeyondLastRecordIsRejected) {
+// A cleaned batch (compaction dropped its last records) keeps its last offset delta;
+// a client's batch must end on it.
+TEST(ValidateBatch, LastOffsetDeltaBeyondTheLastRecordIsLegalStoredAndRefusedFromAClient) {
   Bytes batch = raw_batch_of({{.offset_delta = 0, .value = "a"}, {.offset_delta = 1, .value = "b"}}, 3);
-  EXPECT_EQ(validate_error(batch), StorageErrc::offset_delta_not_monotonic);
+  EXPECT_EQ(validate_error(batch), std::error_code(Errc::ok));
+  EXPECT_EQ(validate_error(batch, {.from_client = true}), StorageErrc::invalid_record);
 }
 
 TEST(ValidateBatch, GapsBetweenOffsetDeltasAreAccepted) {

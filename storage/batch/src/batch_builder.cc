@@ -63,13 +63,10 @@ Result<Bytes> BatchBuilder::build() {
   if (buffer_.empty()) buffer_.resize(bf::kHeaderSize);
   Bytes batch;
   if (options_.compression == Compression::zstd) {
-    ByteSpan records = ByteSpan(buffer_).subspan(bf::kHeaderSize);
-    batch.resize(bf::kHeaderSize + ZSTD_compressBound(records.size()));
-    size_t n = ZSTD_compress(batch.data() + bf::kHeaderSize, batch.size() - bf::kHeaderSize, records.data(),
-                             records.size(), options_.zstd_level);
-    if (ZSTD_isError(n))
-      return make_error(StorageErrc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
-    batch.resize(bf::kHeaderSize + n);
+    batch.resize(bf::kHeaderSize);
+    if (auto s = append_zstd(ByteSpan(buffer_).subspan(bf::kHeaderSize), options_.zstd_level, batch); !s) {
+      return tl::unexpected(s.error());
+    }
     buffer_.clear();
   } else if (options_.compression == Compression::none) {
     batch = std::move(buffer_);
@@ -96,6 +93,15 @@ Result<Bytes> BatchBuilder::build() {
   seal_crc(batch);
   count_ = 0;
   return batch;
+}
+
+Status append_zstd(ByteSpan in, int level, Bytes& out) {
+  const size_t at = out.size();
+  out.resize(at + ZSTD_compressBound(in.size()));
+  const size_t n = ZSTD_compress(out.data() + at, out.size() - at, in.data(), in.size(), level);
+  if (ZSTD_isError(n)) return make_error(StorageErrc::compression_error, std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(at + n);
+  return {};
 }
 
 void seal_crc(MutableByteSpan batch) {

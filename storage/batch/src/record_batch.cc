@@ -125,7 +125,9 @@ Result<BatchHeader> validate_batch(ByteSpan b, const ValidationOptions& options)
                                                               " records, found " +
                                                               std::to_string(reader->records_read()));
   }
-  if (h.record_count > 0 && last_delta != h.last_offset_delta) {
+  // A cleaned batch (compaction) keeps its last offset delta when its last record went:
+  // only a client's batch must end on it.
+  if (options.from_client && h.record_count > 0 && last_delta != h.last_offset_delta) {
     return make_error(StorageErrc::offset_delta_not_monotonic, at + ": last record has offset delta " +
                                                                    std::to_string(last_delta) + ", header says " +
                                                                    std::to_string(h.last_offset_delta));
@@ -294,6 +296,7 @@ Result<bool> RecordReader::next(Record& out) {
   out.timestamp = timestamp;
   out.offset = Offset(offset);
   previous_delta_ = *offset_delta;
+  out.encoded = records_.subspan(pos_, outer.position());
   pos_ += outer.position();
   ++read_;
   return true;

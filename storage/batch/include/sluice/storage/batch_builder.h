@@ -68,6 +68,9 @@ class BatchBuilder {
   int64_t max_timestamp_ = 0;
 };
 
+// Appends `in` compressed as one zstd frame to `out`.
+Status append_zstd(ByteSpan in, int level, Bytes& out);
+
 // Recomputes a batch's CRC over the bytes it covers (attributes to the end), after
 // they were written or edited.
 void seal_crc(MutableByteSpan batch);

@@ -119,6 +119,10 @@ struct Record {
   std::optional<ByteSpan> key;    // nullopt is a null key
   std::optional<ByteSpan> value;  // nullopt is a null value (a tombstone)
   std::vector<RecordHeader> headers;
+  // The whole encoded record, length prefix included, as the batch holds it: its offset
+  // and timestamp are deltas from the batch's bases, so the bytes move to a batch with
+  // the same bases unchanged (compaction's filter_batch).
+  ByteSpan encoded;
 };
 
 // Iterates the records of one batch. REQUIRES: the batch passed validate_batch_crc
