@@ -11,8 +11,9 @@ TEST(GroupSessionConfig, BoundsDefaultToKafkasAndAreSetByFlag) {
   const BrokerConfig defaults;
   EXPECT_EQ(defaults.group_min_session_timeout_ms, 6'000);
   EXPECT_EQ(defaults.group_max_session_timeout_ms, 1'800'000);
-  const char* args[] = {"sluiced", "--group-min-session-timeout-ms", "1000", "--group-max-session-timeout-ms", "9000"};
-  auto parsed = parse_broker_args(5, args);
+  const char* args[] = {"sluiced", "--group-min-session-timeout-ms",      "1000", "--group-max-session-timeout-ms",
+                        "9000",    "--group-consumer-session-timeout-ms", "9000"};
+  auto parsed = parse_broker_args(7, args);
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->config.group_min_session_timeout_ms, 1'000);
   EXPECT_EQ(parsed->config.group_max_session_timeout_ms, 9'000);
@@ -33,14 +34,15 @@ TEST(GroupSessionConfig, AMinimumAboveTheMaximumIsRefused) {
 
 // The session timeout given to members that send none must itself be one the broker accepts.
 TEST(GroupSessionConfig, ADefaultSessionTimeoutOutsideTheBoundsIsRefused) {
-  const char* args[] = {"sluiced", "--group-consumer-session-timeout-ms", "3000"};
+  const char* args[] = {"sluiced", "--group-max-session-timeout-ms", "30000"};
   auto refused = parse_broker_args(3, args);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("group-consumer-session-timeout-ms: 3000 is outside"), std::string::npos)
+  EXPECT_NE(refused.error().message.find("group-consumer-session-timeout-ms: 45000 is outside"), std::string::npos)
       << refused.error().message;
-  const char* lowered[] = {"sluiced", "--group-consumer-session-timeout-ms", "3000", "--group-min-session-timeout-ms",
-                           "3000"};
-  EXPECT_TRUE(parse_broker_args(5, lowered));
+  const char* within[] = {"sluiced", "--group-max-session-timeout-ms", "30000", "--group-consumer-session-timeout-ms",
+                          "30000"};
+  auto accepted = parse_broker_args(5, within);
+  EXPECT_TRUE(accepted) << accepted.error().message;
 }
 
 }  // namespace
