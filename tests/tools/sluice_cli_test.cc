@@ -162,6 +162,23 @@ TEST_F(SluiceCliTest, ConsumeJsonEscapesAndShowsNulls) {
   EXPECT_NE(lines[1].find(R"("key":null,"value":"v","headers":[]})"), std::string::npos) << lines[1];
 }
 
+// -Z sends an empty value as null (a tombstone); consume prints null apart from empty.
+TEST_F(SluiceCliTest, ProduceDashZSendsEmptyValuesAsTombstones) {
+  create_topic("events", 1);
+  ASSERT_EQ(produce({"events", "-K", ":", "-Z"}, "a:1\na:\n").exit_code, 0);
+  ASSERT_EQ(produce({"events", "-K", ":"}, "b:\n").exit_code, 0);
+  auto consumed = sluice({"consume", "events", "--from-beginning", "--max-records", "3", "--format", "json"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  auto lines = lines_of(consumed.out);
+  ASSERT_EQ(lines.size(), 3u) << consumed.out;
+  EXPECT_NE(lines[0].find(R"("key":"a","value":"1")"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find(R"("key":"a","value":null)"), std::string::npos) << "-Z: a tombstone; " << lines[1];
+  EXPECT_NE(lines[2].find(R"("key":"b","value":"")"), std::string::npos) << "without -Z: empty; " << lines[2];
+  auto plain = sluice({"consume", "events", "--from-beginning", "--max-records", "3", "--format", "%k=%v"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(lines_of(plain.out), (std::vector<std::string>{"a=1", "a=null", "b="}));
+}
+
 TEST_F(SluiceCliTest, ConsumeStopsAtMaxRecords) {
   create_topic("events", 3);
   std::string input;

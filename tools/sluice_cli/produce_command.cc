@@ -24,6 +24,7 @@ struct ProduceOptions {
   std::string topic;
   std::optional<std::string> key_separator;
   std::vector<std::string> headers;
+  bool null_empty = false;  // -Z: an empty value is sent as null (a tombstone), as kcat's -Z
   std::string acks = "all";
   std::optional<int32_t> partition;
   std::string compression = "none";
@@ -120,6 +121,7 @@ int produce(const CliContext& context, const ProduceOptions& options) {
     } else {
       record.value = std::move(line);
     }
+    if (options.null_empty && record.value->empty()) record.value.reset();
     producer->send(record, [&tally](const Result<RecordMetadata>& r) { tally.on_delivery(r); });
     ++sent;
   }
@@ -154,6 +156,8 @@ void add_produce_command(CLI::App& app, CliContext& context) {
   cmd->add_option("-K,--key-separator", options->key_separator,
                   "Split each line at the first SEP into key and value (a line without SEP\n"
                   "is an error); without it records have a null key");
+  cmd->add_flag("-Z,--null-empty", options->null_empty,
+                "Send an empty value as null: a tombstone, which deletes its key from a compacted topic (kcat's -Z)");
   cmd->add_option("-H,--header", options->headers, "Header k=v added to every record, repeatable (k alone: null value)")
       ->allow_extra_args(false);
   cmd->add_option("-a,--acks", options->acks, "0 (no acknowledgement), 1 (written) or all (durable)")
