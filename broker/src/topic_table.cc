@@ -1,6 +1,8 @@
 #include "sluice/broker/topic_table.h"
 
+#include <map>
 #include <new>
+#include <set>
 
 #include "sluice/broker/broker_errc.h"
 #include "sluice/common/log.h"
@@ -194,6 +196,20 @@ Status TopicTable::alter_config(const std::string& name,
   std::lock_guard create_lock(create_mu_);  // one change at a time, and none during a create or delete
   std::shared_ptr<Topic> topic = find(name);
   if (!topic) return make_error(BrokerErrc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
+  // What a serving log takes (storage::PartitionLog::set_config); the rest shapes what
+  // is written or running. An unknown key falls through to apply_topic_config's error.
+  static const std::set<std::string> kRuntime{"retention.ms", "retention.bytes", "segment.bytes", "segment.ms",
+                                              "cleanup.policy"};
+  const std::map<std::string, std::string> known = defaults_.to_map();
+  for (const auto& [key, value] : changes) {
+    if (known.contains(key) && !kRuntime.contains(key)) {
+      std::string message = key;
+      message += " cannot change while topic '";
+      message += name;
+      message += "' serves; retention.ms, retention.bytes, segment.bytes, segment.ms and cleanup.policy can";
+      return make_error(BrokerErrc::invalid_config, std::move(message));
+    }
+  }
   TopicSettings before = topic->settings();
   std::map<std::string, std::string> overrides = before.overrides;
   for (const auto& [key, value] : changes) {

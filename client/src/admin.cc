@@ -101,6 +101,23 @@ Result<std::vector<TopicStatus>> Admin::delete_topics(const std::vector<std::str
   return topic_statuses(names, body, "DeleteTopics");
 }
 
+Status Admin::alter_topic_config(const std::string& name,
+                                 const std::map<std::string, std::optional<std::string>>& changes) {
+  wire::AlterConfigsRequest req;
+  auto* resource = req.add_resources();
+  resource->set_topic(name);
+  for (const auto& [key, value] : changes) {
+    auto* change = resource->add_changes();
+    change->set_name(key);
+    if (value) change->set_value(*value);
+  }
+  auto response = impl_->net->request(Api::alter_configs, serialize_message(req), impl_->timeout());
+  if (!response) return tl::unexpected(response.error());
+  wire::AlterConfigsResponse body;
+  if (auto s = parse_body(response->body(), body, "AlterConfigsResponse"); !s) return tl::unexpected(s.error());
+  return single(topic_statuses({name}, body, "AlterConfigs"));
+}
+
 Result<std::vector<std::string>> Admin::list_topics(InternalTopics internal) {
   auto metadata = fetch_metadata(*impl_->net, {}, impl_->timeout(), internal);
   if (!metadata) return tl::unexpected(metadata.error());

@@ -257,7 +257,9 @@ TEST_F(TopicTableTest, AnAlterThatCannotApplyChangesNothing) {
   // durability shapes what is running (the flusher): not changeable while open.
   auto fixed = table_->alter_config("orders", {{"retention.ms", "9000"}, {"durability", "none"}});
   ASSERT_FALSE(fixed);
-  EXPECT_EQ(fixed.error().code, Errc::invalid_argument);
+  EXPECT_EQ(fixed.error().code, BrokerErrc::invalid_config);
+  EXPECT_NE(fixed.error().message.find("durability cannot change while topic 'orders' serves"), std::string::npos)
+      << fixed.error().message;
   auto missing = table_->alter_config("nope", {{"retention.ms", "1"}});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, BrokerErrc::unknown_topic_or_partition);

@@ -89,6 +89,31 @@ TEST_F(SluiceCliTest, TopicCreateListDescribeDelete) {
   EXPECT_NE(again.err.find("UNKNOWN_TOPIC_OR_PARTITION"), std::string::npos) << again.err;
 }
 
+TEST_F(SluiceCliTest, TopicAlterConfigSetsAndRemovesSettings) {
+  create_topic("orders", 1);
+  auto altered =
+      sluice({"topic", "alter-config", "orders", "--set", "retention.ms=60000", "--set", "segment.ms=3600000"});
+  ASSERT_EQ(altered.exit_code, 0) << altered.err;
+  EXPECT_EQ(altered.out, "altered topic orders: 2 settings\n");
+  auto described = sluice({"topic", "describe", "orders"});
+  EXPECT_NE(described.out.find("  retention.ms=60000\n"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("  segment.ms=3600000\n"), std::string::npos) << described.out;
+
+  ASSERT_EQ(sluice({"topic", "alter-config", "orders", "--delete", "segment.ms"}).exit_code, 0);
+  described = sluice({"topic", "describe", "orders"});
+  EXPECT_NE(described.out.find("  segment.ms=604800000\n"), std::string::npos)
+      << "the default again; " << described.out;
+
+  auto fixed = sluice({"topic", "alter-config", "orders", "--set", "durability=none"});
+  EXPECT_EQ(fixed.exit_code, 1);
+  EXPECT_NE(fixed.err.find("durability cannot change"), std::string::npos) << fixed.err;
+  auto nothing = sluice({"topic", "alter-config", "orders"});
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.err.find("nothing to change"), std::string::npos) << nothing.err;
+  auto both = sluice({"topic", "alter-config", "orders", "--set", "retention.ms=1", "--delete", "retention.ms"});
+  EXPECT_EQ(both.exit_code, 2);
+}
+
 TEST_F(SluiceCliTest, CreatingAnExistingTopicFails) {
   create_topic("orders", 1);
   auto run = sluice({"topic", "create", "orders", "--partitions", "2"});

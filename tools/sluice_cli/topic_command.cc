@@ -1,6 +1,8 @@
-// sluice topic create|list|describe|delete.
+// sluice topic create|list|describe|alter-config|delete.
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "sluice/client/admin.h"
 
@@ -16,6 +18,7 @@ struct TopicOptions {
   std::string name;
   int32_t partitions = 1;
   std::vector<std::string> configs;
+  std::vector<std::string> deletes;  // alter-config --delete: overrides removed
   bool internal = false;
 };
 
@@ -64,6 +67,25 @@ int describe(const CliContext& context, const TopicOptions& options) {
   return kOk;
 }
 
+int alter_config(const CliContext& context, const TopicOptions& options) {
+  auto sets = parse_config_list(options.configs);
+  if (!sets) return fail("--set: " + sets.error().message, kUsage);
+  std::map<std::string, std::optional<std::string>> changes(sets->begin(), sets->end());
+  for (const auto& key : options.deletes) {
+    if (changes.contains(key)) return fail("--set and --delete both name " + key, kUsage);
+    changes[key] = std::nullopt;
+  }
+  if (changes.empty()) return fail("nothing to change: give --set key=value or --delete key", kUsage);
+  auto admin = connect(context);
+  if (!admin) return fail("topic alter-config", admin.error(), context.brokers);
+  if (auto s = admin->alter_topic_config(options.name, changes); !s) {
+    return fail("topic alter-config \"" + options.name + "\"", s.error(), context.brokers);
+  }
+  std::cout << "altered topic " << options.name << ": " << changes.size()
+            << (changes.size() == 1 ? " setting" : " settings") << "\n";
+  return kOk;
+}
+
 int remove(const CliContext& context, const TopicOptions& options) {
   auto admin = connect(context);
   if (!admin) return fail("topic delete", admin.error(), context.brokers);
@@ -78,7 +100,7 @@ int remove(const CliContext& context, const TopicOptions& options) {
 
 void add_topic_command(CLI::App& app, CliContext& context) {
   auto options = std::make_shared<TopicOptions>();
-  CLI::App* topic = app.add_subcommand("topic", "Create, list, describe and delete topics");
+  CLI::App* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics");
   topic->require_subcommand(1);
 
   CLI::App* create_cmd = topic->add_subcommand("create", "Create a topic");
@@ -104,6 +126,17 @@ void add_topic_command(CLI::App& app, CliContext& context) {
   describe_cmd->add_option("name", options->name, "Topic name")->required();
   describe_cmd->callback(
       [&context, options] { context.action = [&context, options] { return describe(context, *options); }; });
+
+  CLI::App* alter_cmd = topic->add_subcommand(
+      "alter-config", "Change a topic's settings while it serves (all or none apply); see describe for the result");
+  alter_cmd->add_option("name", options->name, "Topic name")->required();
+  alter_cmd->add_option("--set", options->configs, "Setting key=value, repeatable")->allow_extra_args(false);
+  alter_cmd
+      ->add_option("--delete", options->deletes,
+                   "Remove a setting's override (back to the broker's default), repeatable")
+      ->allow_extra_args(false);
+  alter_cmd->callback(
+      [&context, options] { context.action = [&context, options] { return alter_config(context, *options); }; });
 
   CLI::App* delete_cmd = topic->add_subcommand("delete", "Delete a topic and all its records");
   delete_cmd->add_option("name", options->name, "Topic name")->required();

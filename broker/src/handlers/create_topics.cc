@@ -10,8 +10,6 @@ Response create_topics(BrokerState& state, Request request) {
   auto body = std::make_unique<wire::CreateTopicsResponse>();
   bool any_error = false;
   for (const auto& t : req.topics()) {
-    auto* result = body->add_results();
-    result->set_name(t.name());
     std::map<std::string, std::string> overrides(t.configs().begin(), t.configs().end());
     Status status;
     if (auto s = validate_topic_name(t.name()); !s) {
@@ -26,10 +24,7 @@ Response create_topics(BrokerState& state, Request request) {
     } else if (auto created = state.topics->create(t.name(), t.partitions(), overrides); !created) {
       status = tl::unexpected(created.error());
     }
-    if (!status) {
-      set_error(result->mutable_error(), status.error());
-      any_error = true;
-    }
+    any_error |= add_topic_result(*body, t.name(), status);
   }
   Response response{std::move(body)};
   response.error = any_error;
@@ -42,15 +37,9 @@ Response delete_topics(BrokerState& state, Request request) {
   auto body = std::make_unique<wire::DeleteTopicsResponse>();
   bool any_error = false;
   for (const auto& name : req.names()) {
-    auto* result = body->add_results();
-    result->set_name(name);
-    if (is_internal_topic(name)) {
-      set_error(result->mutable_error(), internal_topic_refused(name));
-      any_error = true;
-    } else if (auto s = state.topics->remove(name); !s) {
-      set_error(result->mutable_error(), s.error());
-      any_error = true;
-    }
+    const Status status =
+        is_internal_topic(name) ? tl::unexpected(internal_topic_refused(name)) : state.topics->remove(name);
+    any_error |= add_topic_result(*body, name, status);
   }
   Response response{std::move(body)};
   response.error = any_error;

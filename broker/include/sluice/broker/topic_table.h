@@ -93,8 +93,9 @@ class TopicTable {
   // IncrementalAlterConfigs: each entry sets a setting, or with nullopt removes its
   // override (back to the broker's default). The change is persisted before this
   // returns, and applies to every partition from its next roll or retention pass.
-  // unknown_topic_or_partition; invalid_argument for an unknown key, a bad value or a
-  // setting a log cannot change while open (storage::PartitionLog::set_config);
+  // unknown_topic_or_partition; invalid_config for an unknown key, a bad value or a
+  // setting a log cannot change while open (all but retention.ms, retention.bytes,
+  // segment.bytes, segment.ms and cleanup.policy; storage::PartitionLog::set_config);
   // io_error writing the metadata. On any error nothing changes.
   Status alter_config(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes);
   std::shared_ptr<Topic> find(const std::string& name) const;

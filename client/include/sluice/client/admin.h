@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ class Admin {
   // Fails with ErrorCode::unknown_topic_or_partition for a missing topic.
   Status delete_topic(const std::string& name);
   Result<std::vector<TopicStatus>> delete_topics(const std::vector<std::string>& names);
+
+  // Changes a topic's settings while it serves (Kafka's IncrementalAlterConfigs): each
+  // entry sets a setting by its Kafka name, or with nullopt removes its override (back
+  // to the broker's default); all apply or none does. Fails with
+  // ErrorCode::unknown_topic_or_partition, ErrorCode::invalid_config (naming the setting:
+  // unknown, a bad value, or one a topic cannot change while it serves), ErrorCode::invalid_topic.
+  Status alter_topic_config(const std::string& name, const std::map<std::string, std::optional<std::string>>& changes);
 
   // Topic names, sorted; the broker's internal topics ("__consumer_offsets") only
   // with InternalTopics::include.

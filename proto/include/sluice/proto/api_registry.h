@@ -39,7 +39,8 @@
   X(list_groups,      LIST_GROUPS,      ListGroups,     12, 0, 0)    \
   X(describe_groups,  DESCRIBE_GROUPS,  DescribeGroups, 13, 0, 0)    \
   X(delete_groups,    DELETE_GROUPS,    DeleteGroups,   14, 0, 0)    \
-  X(describe_group_offsets, DESCRIBE_GROUP_OFFSETS, DescribeGroupOffsets, 15, 0, 0)
+  X(describe_group_offsets, DESCRIBE_GROUP_OFFSETS, DescribeGroupOffsets, 15, 0, 0) \
+  X(alter_configs,    ALTER_CONFIGS,    AlterConfigs,   16, 0, 0)
 // clang-format on
 
 namespace sluice::wire {
