@@ -59,11 +59,11 @@ Status validate_broker_config(const BrokerConfig& c) {
   }
   if (c.group_consumer_session_timeout_ms < c.group_min_session_timeout_ms ||
       c.group_consumer_session_timeout_ms > c.group_max_session_timeout_ms) {
-    return make_error(Errc::invalid_argument, "group-consumer-session-timeout-ms: " +
-                                                  std::to_string(c.group_consumer_session_timeout_ms) +
-                                                  " is outside group-min/max-session-timeout-ms [" +
-                                                  std::to_string(c.group_min_session_timeout_ms) + ", " +
-                                                  std::to_string(c.group_max_session_timeout_ms) + "]");
+    return make_error(Errc::invalid_argument,
+                      "group-consumer-session-timeout-ms: " + std::to_string(c.group_consumer_session_timeout_ms) +
+                          " is outside group-min/max-session-timeout-ms [" +
+                          std::to_string(c.group_min_session_timeout_ms) + ", " +
+                          std::to_string(c.group_max_session_timeout_ms) + "]");
   }
   if (c.offset_metadata_max_bytes < 0) {
     return make_error(Errc::invalid_argument, "offset-metadata-max-bytes: must not be negative");

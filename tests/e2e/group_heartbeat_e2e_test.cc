@@ -85,11 +85,10 @@ class GroupHeartbeatE2e : public ::testing::Test {
   }
 
   std::string dir_ = temp_dir("sluice-group-e2e");
-  BrokerProcess broker_{
-      SLUICED_PATH,
-      dir_,
-      {"--group-consumer-session-timeout-ms", "3000", "--group-min-session-timeout-ms", "3000",
-       "--group-consumer-heartbeat-interval-ms", "100"}};
+  BrokerProcess broker_{SLUICED_PATH,
+                        dir_,
+                        {"--group-consumer-session-timeout-ms", "3000", "--group-min-session-timeout-ms", "3000",
+                         "--group-consumer-heartbeat-interval-ms", "100"}};
   std::optional<RawClient> client_;
 };
 
