@@ -119,9 +119,7 @@ Status GroupMembership::heartbeat(client::SteadyTime now) {
     // would take them back and fence that one in turn: the membership ends here, as Kafka's
     // FencedInstanceIdException; the application decides (usually a duplicate deployment).
     lose();
-    subscription_.reset();
-    listener_ = nullptr;
-    last_poll_.reset();
+    end_subscription();
     return tl::unexpected(client::wire_error(code, body.error().message()));
   }
   if (code == wire::UNKNOWN_MEMBER_ID || code == wire::FENCED_MEMBER_EPOCH) {
@@ -224,6 +222,10 @@ void GroupMembership::leave() {
   member_id_.clear();
   epoch_ = 0;
   commits_.set_member({});
+  end_subscription();
+}
+
+void GroupMembership::end_subscription() {
   subscription_.reset();
   listener_ = nullptr;
   last_poll_.reset();

@@ -71,6 +71,8 @@ class GroupMembership {
   void lose();
   void commit_owned(const std::vector<TopicPartition>& partitions);
   void send_leave();
+  // The membership is inactive afterwards: no subscription, no listener.
+  void end_subscription();
 
   client::NetworkClient& net_;
   const ConsumerConfig& config_;

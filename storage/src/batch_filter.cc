@@ -12,14 +12,15 @@ Result<FilteredBatch> filter_batch(ByteSpan batch, const std::function<bool(cons
   if (!reader) return tl::unexpected(reader.error());
   const BatchHeader header = reader->header();
   FilteredBatch out;
-  Bytes kept_records;
+  // The rewritten batch uncompressed: the header as it is, then the kept records.
+  Bytes kept(batch.begin(), batch.begin() + bf::kHeaderSize);
   Record record;
   while (true) {
     auto more = reader->next(record);
     if (!more) return tl::unexpected(more.error());
     if (!*more) break;
     if (keep(record)) {
-      kept_records.insert(kept_records.end(), record.encoded.begin(), record.encoded.end());
+      kept.insert(kept.end(), record.encoded.begin(), record.encoded.end());
       ++out.kept;
     } else {
       ++out.dropped;
@@ -27,11 +28,12 @@ Result<FilteredBatch> filter_batch(ByteSpan batch, const std::function<bool(cons
   }
   if (out.dropped == 0) return out;  // unchanged
   out.outcome = out.kept == 0 ? FilteredBatch::Outcome::emptied : FilteredBatch::Outcome::rewritten;
-  out.bytes.assign(batch.begin(), batch.begin() + bf::kHeaderSize);
   if (header.compression() == Compression::zstd && out.kept > 0) {
-    if (auto s = append_zstd(kept_records, options.zstd_level, out.bytes); !s) return tl::unexpected(s.error());
-  } else if (header.compression() == Compression::none) {
-    out.bytes.insert(out.bytes.end(), kept_records.begin(), kept_records.end());
+    out.bytes.assign(kept.begin(), kept.begin() + bf::kHeaderSize);
+    const ByteSpan records = ByteSpan(kept).subspan(bf::kHeaderSize);
+    if (auto s = append_zstd(records, options.zstd_level, out.bytes); !s) return tl::unexpected(s.error());
+  } else {
+    out.bytes = std::move(kept);  // uncompressed, or no records left
   }
   std::byte* p = out.bytes.data();
   if (out.kept == 0) {  // no records section to decompress: the header says none
