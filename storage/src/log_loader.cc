@@ -7,6 +7,7 @@
 #include "sluice/common/log.h"
 
 #include "file_batch_cursor.h"
+#include "log_cleaning.h"
 #include "log_files.h"
 #include "segment_salvage.h"
 
@@ -84,6 +85,7 @@ Result<LoadedLog> LogLoader::load(ProducerStateTable& producers) {
 }
 
 Result<std::vector<Offset>> LogLoader::list_segments() {
+  if (auto s = finish_interrupted_swaps(fs_, dir_); !s) return tl::unexpected(s.error());
   auto names = fs_.list_dir(dir_);
   if (!names) return tl::unexpected(names.error());
   std::vector<Offset> bases;

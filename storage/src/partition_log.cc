@@ -5,6 +5,7 @@
 #include "sluice/common/log.h"
 #include "sluice/storage/record_batch.h"
 
+#include "log_cleaning.h"
 #include "log_files.h"
 #include "log_loader.h"
 
@@ -12,10 +13,11 @@ namespace sluice::storage {
 namespace {
 
 Status check_cleanup_policy(const LogConfig& config) {
-  if (config.cleanup_policy == CleanupPolicy::delete_segments) return {};
+  if (!compacts(config.cleanup_policy) || config.offset_gaps == OffsetGaps::are_legal) return {};
   return make_error(Errc::invalid_argument, "log config: cleanup.policy '" +
                                                 std::string(cleanup_policy_name(config.cleanup_policy)) +
-                                                "': compaction is not implemented yet; only 'delete' is supported");
+                                                "' needs a log opened with offset_gaps=are_legal (a compacted "
+                                                "log skips the offsets the cleaner removes)");
 }
 
 }  // namespace
@@ -25,6 +27,7 @@ PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Cl
       dir_(std::move(dir)),
       config_(config),
       clock_(clock),
+      checkpoint_(std::make_unique<CleanerCheckpoint>()),
       reader_(dir_, config_.max_batch_bytes, config_.offset_gaps),
       durability_(dir_, log_end_, segments_) {}
 
@@ -63,6 +66,8 @@ Status PartitionLog::load() {
   log_end_.store(end.value());
   durability_.reset(end);
   recovery_point_ = loaded->recovery_point;
+  *checkpoint_ = CleanerCheckpoint::read(fs_, dir_);
+  checkpoint_->truncate(end);
   active_created_ms_ = clock_.now().value();
   segments_.publish(std::move(loaded->segments));
   return {};
@@ -175,6 +180,9 @@ Status PartitionLog::truncate_to(Offset offset) {
   auto list = segments_.truncated_at(offset, log_end_);
   if (!list) return tl::unexpected(list.error());
   offset = log_end_offset();
+  ++truncations_;
+  checkpoint_->truncate(offset);
+  if (auto s = checkpoint_->write(fs_, dir_); !s) return s;
   if (auto s = rebuild_producer_state(*list, clock_.now().value(), producers_); !s) return s;
   durability_.truncated_to(offset);
   // Never raise the recovery point here: segments below the truncated one may be unsynced.
@@ -189,6 +197,7 @@ Result<size_t> PartitionLog::apply_retention() {
   if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
   int64_t now = clock_.now().value();
   producers_.expire(now - config_.producer_id_expiration_ms);
+  if (config_.cleanup_policy == CleanupPolicy::compact) return size_t{0};  // compaction alone removes records
   auto removed = segments_.apply_retention(now, config_.retention_ms, config_.retention_bytes);
   if (removed && *removed > 0) {
     log::info("storage", "retention_removed_segments",
@@ -250,7 +259,141 @@ Status PartitionLog::set_config(const LogConfig& config) {
   config_.retention_ms = config.retention_ms;
   config_.retention_bytes = config.retention_bytes;
   config_.producer_id_expiration_ms = config.producer_id_expiration_ms;
+  config_.cleanup_policy = config.cleanup_policy;
+  config_.delete_retention_ms = config.delete_retention_ms;
+  config_.min_compaction_lag_ms = config.min_compaction_lag_ms;
+  config_.max_compaction_lag_ms = config.max_compaction_lag_ms;
+  config_.min_cleanable_dirty_ratio = config.min_cleanable_dirty_ratio;
   return {};
+}
+
+CleanableState PartitionLog::cleanable_state_locked(const SegmentList& list, int64_t now_ms) const {
+  CleanableState state;
+  state.first_dirty = std::max(checkpoint_->first_dirty, list.front()->base_offset());
+  state.cleanable_end = list.back()->base_offset();
+  for (const auto& segment : list) {
+    if (segment == list.back()) break;
+    if (segment->next_offset() <= state.first_dirty) {
+      state.clean_bytes += segment->size();
+      continue;
+    }
+    if (config_.min_compaction_lag_ms > 0 && segment->max_timestamp() > now_ms - config_.min_compaction_lag_ms) {
+      state.cleanable_end = std::max(state.first_dirty, segment->base_offset());
+      break;
+    }
+    if (state.oldest_dirty_ms < 0) state.oldest_dirty_ms = segment->max_timestamp();
+    state.dirty_bytes += segment->size();
+  }
+  return state;
+}
+
+CleanableState PartitionLog::cleanable_state() const {
+  std::lock_guard lock(writer_mu_);
+  return cleanable_state_locked(*segments_.snapshot(), clock_.now().value());
+}
+
+Result<CleanResult> PartitionLog::clean(KeyOffsetMap& map) {
+  std::lock_guard pass(cleaner_mu_);
+  CleanResult result;
+  std::shared_ptr<const SegmentList> list;
+  CleanRules rules;
+  std::unordered_map<int64_t, int64_t> newest_batches;
+  uint64_t truncations = 0;
+  {
+    std::lock_guard lock(writer_mu_);
+    if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
+    if (!compacts(config_.cleanup_policy)) {
+      return make_error(Errc::invalid_argument, dir_ + ": cleanup.policy is delete: nothing to compact");
+    }
+    list = segments_.snapshot();
+    const int64_t now_ms = clock_.now().value();
+    CleanableState state = cleanable_state_locked(*list, now_ms);
+    result.first_dirty = state.first_dirty;
+    result.end = state.cleanable_end;
+    rules.tombstone_horizon = checkpoint_->tombstone_horizon(now_ms, config_.delete_retention_ms);
+    newest_batches = producers_.newest_batches();
+    truncations = truncations_;
+  }
+  if (result.first_dirty >= result.end) return result;
+  map.clear();
+  auto mapped_end = build_key_map(*list, result.first_dirty, result.end, config_.max_batch_bytes, map);
+  if (!mapped_end) return tl::unexpected(mapped_end.error());
+  result.end = *mapped_end;
+  rules.map = &map;
+  rules.newest_batches = &newest_batches;
+
+  // Groups of consecutive segments from the log start to the map's end, each
+  // small enough to be one segment.
+  const LogConfig config = this->config();
+  const SegmentOptions options = segment_options_for(config);
+  const uint64_t segment_bytes = config.segment_bytes;
+  size_t i = 0;
+  while (i < list->size() - 1 && (*list)[i]->base_offset() < result.end) {
+    SegmentList group{(*list)[i]};
+    uint64_t bytes = (*list)[i]->size();
+    for (++i; i < list->size() - 1 && (*list)[i]->base_offset() < result.end; ++i) {
+      const Segment& next = *(*list)[i];
+      if (bytes + next.size() > segment_bytes ||
+          next.next_offset() - group.front()->base_offset() > int64_t{UINT32_MAX}) {
+        break;
+      }
+      bytes += next.size();
+      group.push_back((*list)[i]);
+    }
+    auto cleaned = write_cleaned_group(fs_, dir_, group, options, config_.max_batch_bytes, rules);
+    if (!cleaned) return tl::unexpected(cleaned.error());
+    const uint64_t after = cleaned->segment->size();
+    auto swapped = swap_in(*cleaned, group, truncations);
+    if (!swapped) return tl::unexpected(swapped.error());
+    if (!*swapped) return result;  // the log changed under the pass; the next one starts over
+    ++result.groups;
+    result.bytes_before += cleaned->bytes_before;
+    result.bytes_after += after;
+    result.records_dropped += cleaned->records_dropped;
+    result.tombstones_dropped += cleaned->tombstones_dropped;
+  }
+  std::lock_guard lock(writer_mu_);
+  if (closed_ || truncations != truncations_) return result;
+  checkpoint_->record_pass(result.end, clock_.now().value());
+  if (auto s = checkpoint_->write(fs_, dir_); !s) return tl::unexpected(s.error());
+  result.cleaned = true;
+  log::info("storage", "log_cleaned",
+            {{"dir", dir_},
+             {"first_dirty", result.first_dirty.value()},
+             {"end", result.end.value()},
+             {"bytes_before", result.bytes_before},
+             {"bytes_after", result.bytes_after},
+             {"records_dropped", result.records_dropped},
+             {"tombstones_dropped", result.tombstones_dropped}});
+  return result;
+}
+
+Result<bool> PartitionLog::swap_in(CleanedGroup& cleaned, const SegmentList& group, uint64_t truncations) {
+  std::lock_guard lock(writer_mu_);
+  auto list = segments_.snapshot();
+  auto first = std::find(list->begin(), list->end(), group.front());
+  const bool intact = !closed_ && truncations == truncations_ &&
+                      static_cast<size_t>(list->end() - first) > group.size() &&
+                      std::equal(group.begin(), group.end(), first);
+  if (!intact) {
+    if (auto s = cleaned.segment->remove_files(); !s) return tl::unexpected(s.error());
+    return false;
+  }
+  Segment& segment = *cleaned.segment;
+  const Offset base = segment.base_offset();
+  if (auto s = segment.rename_files(swap_segment_stem(base, cleaned.end)); !s) return tl::unexpected(s.error());
+  if (auto s = fs_.sync_dir(dir_); !s) return tl::unexpected(s.error());
+  // Committed: recovery finishes from here (finish_interrupted_swaps).
+  for (const auto& old : group) {
+    if (auto s = old->remove_files(); !s) return tl::unexpected(s.error());
+  }
+  if (auto s = segment.rename_files(segment_file_name(base, "")); !s) return tl::unexpected(s.error());
+  if (auto s = fs_.sync_dir(dir_); !s) return tl::unexpected(s.error());
+  SegmentList next(list->begin(), first);
+  next.push_back(std::move(cleaned.segment));
+  next.insert(next.end(), first + static_cast<std::ptrdiff_t>(group.size()), list->end());
+  segments_.publish(std::move(next));
+  return true;
 }
 
 Offset PartitionLog::log_start_offset() const { return segments_.log_start_offset(); }

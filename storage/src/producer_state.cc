@@ -130,4 +130,11 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
   return Offset(*log_end);
 }
 
+std::unordered_map<int64_t, int64_t> ProducerStateTable::newest_batches() const {
+  std::unordered_map<int64_t, int64_t> out;
+  out.reserve(producers_.size());
+  for (const auto& [id, entry] : producers_) out.emplace(id.value(), entry.newest().last_offset.value());
+  return out;
+}
+
 }  // namespace sluice::storage

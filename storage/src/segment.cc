@@ -35,25 +35,31 @@ Segment::Segment(FileSystem& fs, std::string dir, Offset base, SegmentOptions op
     : fs_(fs),
       dir_(std::move(dir)),
       base_offset_(base),
+      stem_(segment_file_name(base, "")),
       options_(options),
       log_(std::move(log)),
       index_(index_capacity_for(options)),
       time_index_(index_capacity_for(options)),
       next_offset_(base.value()) {}
 
-std::string Segment::path(std::string_view suffix) const {
-  return dir_ + "/" + segment_file_name(base_offset_, suffix);
-}
+std::string Segment::path(std::string_view suffix) const { return dir_ + "/" + stem_ + std::string(suffix); }
 
 Result<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::string& dir, Offset base_offset,
                                                  const SegmentOptions& options) {
-  std::string log_path = dir + "/" + segment_file_name(base_offset, ".log");
+  return create_named(fs, dir, base_offset, options, segment_file_name(base_offset, ""));
+}
+
+Result<std::unique_ptr<Segment>> Segment::create_named(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                                       const SegmentOptions& options, std::string stem) {
+  std::string log_path = dir + "/" + stem + ".log";
   auto file = fs.open(log_path, OpenMode::create_or_open);
   if (!file) return tl::unexpected(file.error());
   if ((*file)->size() != 0) {
     if (auto s = (*file)->truncate(0); !s) return tl::unexpected(s.error());
   }
-  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, options, std::move(*file)));
+  std::unique_ptr<Segment> segment(new Segment(fs, dir, base_offset, options, std::move(*file)));
+  segment->stem_ = std::move(stem);
+  return segment;
 }
 
 Result<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::string& dir, Offset base_offset,
@@ -305,6 +311,16 @@ Status Segment::write_indexes(Sync sync) {
       if (auto s = (*file)->append(bytes); !s) return s;
     }
   }
+  return {};
+}
+
+Status Segment::rename_files(std::string stem) {
+  for (const char* suffix : {".index", ".timeindex", ".log"}) {
+    const std::string from = path(suffix);
+    if (std::string_view(suffix) != ".log" && !fs_.exists(from)) continue;
+    if (auto s = fs_.rename(from, dir_ + "/" + stem + suffix); !s) return s;
+  }
+  stem_ = std::move(stem);
   return {};
 }
 

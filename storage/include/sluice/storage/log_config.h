@@ -23,8 +23,8 @@ std::string_view durability_name(Durability d);
 enum class OffsetGaps : bool { are_damage, are_legal };
 std::optional<Durability> parse_durability(std::string_view name);
 
-// Kafka's cleanup.policy: what removes old records. Only delete_segments is
-// implemented; a log refuses the others until compaction exists.
+// Kafka's cleanup.policy: what removes old records. A compacting log must be
+// opened with OffsetGaps::are_legal.
 enum class CleanupPolicy : uint8_t {
   delete_segments,     // "delete": retention removes whole segments by age or size
   compact,             // "compact": keep the latest record per key
@@ -55,6 +55,13 @@ struct LogConfig {
   int64_t retention_bytes = -1;                   // -1: no size limit
   // An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms).
   int64_t producer_id_expiration_ms = 24LL * 3600 * 1000;
+  // Compaction (cleanup.policy compact), Kafka's names and defaults:
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;  // a tombstone stays this long after it is cleaned
+  int64_t min_compaction_lag_ms = 0;                 // a segment whose newest record is younger is not cleaned
+  int64_t max_compaction_lag_ms = INT64_MAX;         // dirty data older than this is cleaned whatever the ratio
+  double min_cleanable_dirty_ratio = 0.5;            // dirty bytes / cleanable bytes before a log is cleaned
 };
+
+inline bool compacts(CleanupPolicy policy) { return policy != CleanupPolicy::delete_segments; }
 
 }  // namespace sluice::storage

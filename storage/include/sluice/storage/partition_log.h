@@ -52,6 +52,7 @@
 #include "sluice/storage/file_system.h"
 #include "sluice/storage/group_commit.h"
 #include "sluice/storage/interval_flusher.h"
+#include "sluice/storage/key_offset_map.h"
 #include "sluice/storage/log_config.h"
 #include "sluice/storage/log_read.h"
 #include "sluice/storage/log_reader.h"
@@ -74,6 +75,34 @@ struct AppendResult {
 struct LogStats {
   uint64_t appends = 0;
   uint64_t syncs = 0;  // fdatasync calls made for durability (group commits)
+};
+
+struct CleanerCheckpoint;  // log_cleaning.h, private
+struct CleanedGroup;
+
+// One compaction pass (PartitionLog::clean).
+struct CleanResult {
+  bool cleaned = false;  // false: nothing was cleanable
+  Offset first_dirty;    // the dirty section mapped: [first_dirty, end)
+  Offset end;
+  size_t groups = 0;  // segment groups rewritten
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  int64_t records_dropped = 0;
+  int64_t tombstones_dropped = 0;
+};
+
+// What a cleaner needs to choose a log (Kafka's LogToClean).
+struct CleanableState {
+  Offset first_dirty;
+  Offset cleanable_end;          // the active segment's base, or lower for min.compaction.lag.ms
+  uint64_t clean_bytes = 0;      // segments below the first dirty offset
+  uint64_t dirty_bytes = 0;      // segments from it to the cleanable end
+  int64_t oldest_dirty_ms = -1;  // the max timestamp of the first dirty segment; -1 when none
+  double dirty_ratio() const {
+    const uint64_t total = clean_bytes + dirty_bytes;
+    return total == 0 ? 0.0 : static_cast<double>(dirty_bytes) / static_cast<double>(total);
+  }
 };
 
 class PartitionLog {
@@ -124,6 +153,16 @@ class PartitionLog {
   // without them. Returns the number of segments removed.
   Result<size_t> apply_retention();
 
+  // One compaction pass (log_cleaning.h): maps the dirty section's keys into
+  // `map` (cleared first) and rewrites the closed segments up to where the map
+  // reaches, keeping each key's latest record. Readers are never blocked; appends
+  // wait only for the renames of each swap. Fails with invalid_argument on a log
+  // that does not compact; a segment that does not check stops the pass
+  // (corrupt_data) with nothing changed past the groups already swapped.
+  // Only one pass runs at a time per log.
+  Result<CleanResult> clean(KeyOffsetMap& map);
+  CleanableState cleanable_state() const;
+
   // Syncs everything appended so far.
   Status flush();
   // Flushes, writes indexes and the clean-shutdown marker. Further calls fail.
@@ -156,8 +195,9 @@ class PartitionLog {
   // apply_retention). Every other field shapes what is already written or
   // running (index_interval_bytes, max_batch_bytes, which reads check stored
   // batches against, offset_gaps, durability, flush_interval_ms): a change to one
-  // is invalid_argument, as is a cleanup policy other than delete (no compaction
-  // yet) or a segment_bytes below one batch header. Nothing changes on an error.
+  // is invalid_argument, as is a compacting cleanup policy in a log whose gaps
+  // are damage or a segment_bytes below one batch header. cleanup_policy and the
+  // compaction settings apply from the next clean(). Nothing changes on an error.
   Status set_config(const LogConfig& config);
 
  private:
@@ -167,6 +207,11 @@ class PartitionLog {
   Status roll_locked(Offset next_base);
   // REQUIRES: writer_mu_ held, or the log not yet published (open).
   Status write_recovery_point(Offset offset);
+
+  // Step 2 on of the swap, under the writer lock. False when the group changed
+  // (retention or truncation) and the cleaned segment was thrown away.
+  Result<bool> swap_in(CleanedGroup& cleaned, const SegmentList& group, uint64_t truncations);
+  CleanableState cleanable_state_locked(const SegmentList& list, int64_t now_ms) const;
 
   FileSystem& fs_;
   const std::string dir_;
@@ -179,10 +224,13 @@ class PartitionLog {
   mutable std::mutex writer_mu_;  // guards appends, every change to the segment list, and set_config
   SegmentSet segments_;
   std::atomic<int64_t> log_end_{0};
-  int64_t active_created_ms_ = 0;  // under writer_mu_
-  Offset recovery_point_{0};       // under writer_mu_: every segment below it is synced
-  bool closed_ = false;            // under writer_mu_
-  ProducerStateTable producers_;   // under writer_mu_
+  int64_t active_created_ms_ = 0;                  // under writer_mu_
+  Offset recovery_point_{0};                       // under writer_mu_: every segment below it is synced
+  bool closed_ = false;                            // under writer_mu_
+  ProducerStateTable producers_;                   // under writer_mu_
+  std::unique_ptr<CleanerCheckpoint> checkpoint_;  // under writer_mu_
+  uint64_t truncations_ = 0;                       // under writer_mu_: a pass started before one must not swap
+  std::mutex cleaner_mu_;                          // one clean() at a time; taken before writer_mu_
   std::atomic<uint64_t> appends_{0};
   const LogReader reader_;
   GroupCommit durability_;

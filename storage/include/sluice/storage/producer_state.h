@@ -61,6 +61,9 @@ class ProducerStateTable {
   void record(const BatchHeader& header, int64_t now_ms);
   void clear() { producers_.clear(); }
   size_t producer_count() const { return producers_.size(); }
+  // Producer id -> the last offset of its newest batch (the batch the cleaner
+  // must keep a header of, so the sequence survives).
+  std::unordered_map<int64_t, int64_t> newest_batches() const;
   // Forgets producers whose last append was at or before `cutoff_ms`; returns how many.
   size_t expire(int64_t cutoff_ms);
 

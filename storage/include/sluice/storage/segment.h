@@ -68,6 +68,11 @@ class Segment {
  public:
   static Result<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, Offset base_offset,
                                                  const SegmentOptions& options);
+  // As create, with files named `<stem>.log` (and `.index`, `.timeindex`) instead of
+  // by the base offset: the cleaner writes a segment under a name recovery
+  // recognises (log_cleaning.h) and renames it into place.
+  static Result<std::unique_ptr<Segment>> create_named(FileSystem& fs, const std::string& dir, Offset base_offset,
+                                                       const SegmentOptions& options, std::string stem);
   // Opens an existing segment. With Scan::yes, every batch is checked (length,
   // CRC, offset order) and the indexes are rebuilt; without it, the index files
   // are loaded if sane, and the file is scanned when they are not. A scan that
@@ -107,6 +112,10 @@ class Segment {
   // Writes `.index` and `.timeindex` (with Sync::yes, durably).
   Status write_indexes(Sync sync);
   Status remove_files();
+  // Renames the segment's files to `<stem>.*`: the index files first, the log
+  // last, so a log file under the new name means the indexes were moved too (or
+  // never written). The open file stays valid.
+  Status rename_files(std::string stem);
 
   // --- readers ---
   // File position of the batch that contains `offset`, or of the first batch after
@@ -138,6 +147,7 @@ class Segment {
   FileSystem& fs_;
   std::string dir_;
   Offset base_offset_;
+  std::string stem_;  // file names are stem_ + ".log" and so on
   SegmentOptions options_;
   std::unique_ptr<File> log_;
   OffsetIndex index_;
