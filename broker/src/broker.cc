@@ -286,6 +286,7 @@ struct Broker::Impl {
   void finish_stop() {
     // Close logs off the I/O thread's stack frame but on it, after in-flight work.
     asio::post(io, [this] {
+      if (state.cleaner) state.cleaner->stop();
       Status s = state.topics->close_all();
       state.storage_pool.join();
       if (!s) log::error("broker", "close_failed", {{"error", s.error().to_string()}});
@@ -367,6 +368,10 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
         on_error("http"));
   }
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
+  raw->state.cleaner = std::make_unique<LogCleaner>(
+      *raw->state.topics, environment.clock,
+      LogCleanerSettings{config.log_cleaner_backoff_ms, static_cast<size_t>(config.log_cleaner_dedupe_buffer_size)});
+  raw->state.cleaner->start();
   asio::co_spawn(raw->io, raw->offsets_expiry_loop(), on_error("offsets_expiry"));
   raw->io_thread = std::thread([raw] {
     // sendfile to a socket the client closed raises SIGPIPE for this thread; a

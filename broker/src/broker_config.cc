@@ -45,6 +45,11 @@ Status validate_broker_config(const BrokerConfig& c) {
   if (c.offsets_topic_num_partitions < 1) {
     return make_error(Errc::invalid_argument, "offsets-topic-num-partitions: must be at least 1");
   }
+  if (c.log_cleaner_backoff_ms < 1)
+    return make_error(Errc::invalid_argument, "log-cleaner-backoff-ms: must be at least 1");
+  if (c.log_cleaner_dedupe_buffer_size < 1 << 20) {
+    return make_error(Errc::invalid_argument, "log-cleaner-dedupe-buffer-size: must be at least 1048576 (1 MiB)");
+  }
   if (c.offsets_retention_minutes < 1 || c.offsets_retention_check_interval_ms < 1) {
     return make_error(Errc::invalid_argument, "offsets-retention-minutes and -check-interval-ms: must be at least 1");
   }
@@ -110,6 +115,12 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--connections-max-idle-ms", c.connections_max_idle_ms,
                  "Close a connection (native or HTTP) with no request in flight for this long")
       ->check(CLI::PositiveNumber);
+  app.add_option("--log-cleaner-backoff-ms", c.log_cleaner_backoff_ms,
+                 "How often the log cleaner looks for compacted logs that are due (log.cleaner.backoff.ms)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--log-cleaner-dedupe-buffer-size", c.log_cleaner_dedupe_buffer_size,
+                 "Bytes of the cleaner's key map, 24 per key (log.cleaner.dedupe.buffer.size)")
+      ->check(CLI::Range(int64_t{1} << 20, int64_t{1} << 40));
   app.add_option("--offsets-topic-num-partitions", c.offsets_topic_num_partitions,
                  "Partitions of __consumer_offsets (offsets.topic.num.partitions; fixed once it exists)")
       ->check(CLI::Range(1, 1000));
@@ -149,7 +160,7 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--default-segment-ms", log.segment_ms, "Topic default: segment.ms")->check(CLI::PositiveNumber);
   app.add_option("--default-max-message-bytes", log.max_batch_bytes, "Topic default: max.message.bytes (largest batch)")
       ->check(CLI::Range(size_t{128}, size_t{1} << 30));
-  app.add_option("--default-cleanup-policy", cleanup, "Topic default: delete (compact is not implemented yet)");
+  app.add_option("--default-cleanup-policy", cleanup, "Topic default: delete, compact or compact,delete");
 
   try {
     app.parse(argc, argv);

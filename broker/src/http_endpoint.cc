@@ -25,6 +25,7 @@ asio::awaitable<std::string> render_metrics(BrokerState& state) {
   std::string body;
   co_await run_on(state.storage_pool.get_executor(), [&] {
     body = state.metrics.render(*state.topics) + render_group_metrics(state);
+    if (state.cleaner) body += render_log_cleaner_metrics(state.cleaner->stats());
     return Response{};
   });
   co_return body;

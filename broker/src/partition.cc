@@ -29,8 +29,10 @@ AppendedRun Partition::append(MutableByteSpan records, const std::function<void(
   while (!rest.empty()) {
     // Every record is checked, compressed or not: a batch that is stored must be one
     // every consumer can read, or they all stop at it.
-    auto valid = storage::validate_batch(
-        rest, {.max_batch_bytes = log_->max_batch_bytes(), .from_client = true, .scratch = &scratch});
+    auto valid = storage::validate_batch(rest, {.max_batch_bytes = log_->max_batch_bytes(),
+                                                .from_client = true,
+                                                .require_keys = log_->compacts(),
+                                                .scratch = &scratch});
     if (scratch.size() > kMaxKeptScratchBytes) Bytes().swap(scratch);
     if (!valid) {
       run.status = tl::unexpected(valid.error());

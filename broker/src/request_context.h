@@ -15,6 +15,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "sluice/broker/broker_config.h"
+#include "sluice/broker/log_cleaner.h"
 #include "sluice/broker/metrics.h"
 #include "sluice/broker/topic_table.h"
 #include "sluice/common/steady_clock.h"
@@ -37,6 +38,7 @@ struct BrokerState {
   std::unique_ptr<group::OffsetStore> offsets;  // loaded at start, before the listener opens
   // Members and epochs, in memory only (group_coordinator.h); released before the I/O context.
   std::unique_ptr<group::GroupCoordinator> groups;
+  std::unique_ptr<LogCleaner> cleaner;  // started with the listener, stopped before the logs close
   Metrics metrics;
   // Long-poll and idle deadlines are measured on it (BrokerEnvironment::steady_clock).
   const SteadyClock* steady_clock = &SystemSteadyClock::instance();

@@ -23,17 +23,18 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   return out;
 }
 
+std::string ratio_text(double ratio) {
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), ratio);
+  return ec == std::errc() ? std::string(buf, ptr) : std::to_string(ratio);
+}
+
 }  // namespace
 
 Status validate_cleanup_policy(const std::string& value) {
-  // Accepting compact without a compactor would let time and size retention delete
-  // the records the operator meant to keep by key.
-  if (value == "compact" || value == "compact,delete" || value == "delete,compact") {
+  if (!storage::parse_cleanup_policy(value)) {
     return make_error(BrokerErrc::invalid_config,
-                      "cleanup.policy: '" + value + "': compaction is not implemented yet; only 'delete' is supported");
-  }
-  if (value != "delete") {
-    return make_error(BrokerErrc::invalid_config, "cleanup.policy: '" + value + "' is not supported; only 'delete' is");
+                      "cleanup.policy: '" + value + "' is not one of delete, compact, compact,delete");
   }
   return {};
 }
@@ -49,6 +50,10 @@ std::map<std::string, std::string> TopicConfig::to_map() const {
       {"cleanup.policy", std::string(storage::cleanup_policy_name(log.cleanup_policy))},
       {"durability", std::string(storage::durability_name(log.durability))},
       {"flush.ms", std::to_string(log.flush_interval_ms)},
+      {"delete.retention.ms", std::to_string(log.delete_retention_ms)},
+      {"min.compaction.lag.ms", std::to_string(log.min_compaction_lag_ms)},
+      {"max.compaction.lag.ms", std::to_string(log.max_compaction_lag_ms)},
+      {"min.cleanable.dirty.ratio", ratio_text(log.min_cleanable_dirty_ratio)},
   };
 }
 
@@ -89,6 +94,23 @@ Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<s
     } else if (key == "cleanup.policy") {
       if (auto s = validate_cleanup_policy(value); !s) return tl::unexpected(s.error());
       c.log.cleanup_policy = *storage::parse_cleanup_policy(value);
+    } else if (key == "delete.retention.ms") {
+      if (!(n = parse_int(key, value, 0))) return tl::unexpected(n.error());
+      c.log.delete_retention_ms = *n;
+    } else if (key == "min.compaction.lag.ms") {
+      if (!(n = parse_int(key, value, 0))) return tl::unexpected(n.error());
+      c.log.min_compaction_lag_ms = *n;
+    } else if (key == "max.compaction.lag.ms") {
+      if (!(n = parse_int(key, value, 1))) return tl::unexpected(n.error());
+      c.log.max_compaction_lag_ms = *n;
+    } else if (key == "min.cleanable.dirty.ratio") {
+      double ratio = -1;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
+      if (ec != std::errc() || ptr != value.data() + value.size() || ratio < 0 || ratio > 1) {
+        return make_error(BrokerErrc::invalid_config,
+                          "min.cleanable.dirty.ratio: '" + value + "' is not a number from 0 to 1");
+      }
+      c.log.min_cleanable_dirty_ratio = ratio;
     } else {
       return make_error(BrokerErrc::invalid_config, "unknown topic setting '" + key + "'");
     }

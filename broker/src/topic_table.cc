@@ -198,15 +198,24 @@ Status TopicTable::alter_config(const std::string& name,
   if (!topic) return make_error(BrokerErrc::unknown_topic_or_partition, "topic '" + name + "' does not exist");
   // What a serving log takes (storage::PartitionLog::set_config); the rest shapes what
   // is written or running. An unknown key falls through to apply_topic_config's error.
-  static const std::set<std::string> kRuntime{"retention.ms", "retention.bytes", "segment.bytes", "segment.ms",
-                                              "cleanup.policy"};
+  static const std::set<std::string> kRuntime{"retention.ms",
+                                              "retention.bytes",
+                                              "segment.bytes",
+                                              "segment.ms",
+                                              "cleanup.policy",
+                                              "delete.retention.ms",
+                                              "min.compaction.lag.ms",
+                                              "max.compaction.lag.ms",
+                                              "min.cleanable.dirty.ratio"};
   const std::map<std::string, std::string> known = defaults_.to_map();
   for (const auto& [key, value] : changes) {
     if (known.contains(key) && !kRuntime.contains(key)) {
       std::string message = key;
       message += " cannot change while topic '";
       message += name;
-      message += "' serves; retention.ms, retention.bytes, segment.bytes, segment.ms and cleanup.policy can";
+      message +=
+          "' serves; retention.ms, retention.bytes, segment.bytes, segment.ms, cleanup.policy and the "
+          "compaction settings can";
       return make_error(BrokerErrc::invalid_config, std::move(message));
     }
   }
@@ -224,7 +233,10 @@ Status TopicTable::alter_config(const std::string& name,
   // Every partition has the topic's settings, so the first one's refusal is every
   // one's: it checks the change before anything is written.
   auto& partitions = topic->partitions;
-  if (auto s = partitions.front()->log().set_config(config->log); !s) return s;
+  if (auto s = partitions.front()->log().set_config(config->log); !s) {
+    if (s.error().code == Errc::invalid_argument) return make_error(BrokerErrc::invalid_config, s.error().message);
+    return s;
+  }
   if (auto s = write_metadata(*topic, static_cast<int32_t>(partitions.size()), overrides); !s) {
     (void)partitions.front()->log().set_config(before.config.log);
     return s;

@@ -9,6 +9,7 @@
 #include "sluice/storage/record_batch.h"
 
 #include "file_batch_cursor.h"
+#include "log_files.h"
 
 namespace sluice::storage {
 namespace {
@@ -73,7 +74,7 @@ Status finish_interrupted_swaps(FileSystem& fs, const std::string& dir) {
   std::vector<std::pair<Offset, Offset>> swaps;
   for (const std::string& name : *names) {
     if (name.find(".cleaned.") != std::string::npos) {
-      if (auto s = fs.remove(dir + "/" + name); !s) return s;
+      if (auto s = fs.remove(log_file_path(dir, name)); !s) return s;
     } else if (auto swap = parse_swap_log(name)) {
       swaps.push_back(*swap);
     }
@@ -82,20 +83,20 @@ Status finish_interrupted_swaps(FileSystem& fs, const std::string& dir) {
     for (const std::string& name : *names) {
       auto old = parse_segment_base(name);
       if (old && *old >= base && *old < end) {
-        if (auto s = fs.remove(dir + "/" + name); !s) return s;
+        if (auto s = fs.remove(log_file_path(dir, name)); !s) return s;
       }
     }
-    const std::string stem = swap_segment_stem(base, end);
+    const std::string stem = log_file_path(dir, swap_segment_stem(base, end));
     for (const char* suffix : {".index", ".timeindex"}) {
-      if (auto s = fs.remove(dir + "/" + stem + suffix); !s) return s;  // rebuilt at open
+      if (auto s = fs.remove(stem + suffix); !s) return s;  // rebuilt at open
     }
-    if (auto s = fs.rename(dir + "/" + stem + ".log", dir + "/" + segment_file_name(base, ".log")); !s) return s;
+    if (auto s = fs.rename(stem + ".log", log_file_path(dir, segment_file_name(base, ".log"))); !s) return s;
     log::warn("storage", "cleaner_swap_finished", {{"dir", dir}, {"base", base.value()}, {"end", end.value()}});
   }
   // Index files of a swap whose log was renamed already were renamed before it.
   for (const std::string& name : *names) {
     if (name.find(".swap.") != std::string::npos && !parse_swap_log(name)) {
-      if (auto s = fs.remove(dir + "/" + name); !s) return s;
+      if (auto s = fs.remove(log_file_path(dir, name)); !s) return s;
     }
   }
   if (swaps.empty()) return {};

@@ -13,11 +13,12 @@ namespace sluice::storage {
 namespace {
 
 Status check_cleanup_policy(const LogConfig& config) {
-  if (!compacts(config.cleanup_policy) || config.offset_gaps == OffsetGaps::are_legal) return {};
+  if (!storage::compacts(config.cleanup_policy) || config.offset_gaps == OffsetGaps::are_legal) return {};
   return make_error(Errc::invalid_argument, "log config: cleanup.policy '" +
                                                 std::string(cleanup_policy_name(config.cleanup_policy)) +
-                                                "' needs a log opened with offset_gaps=are_legal (a compacted "
-                                                "log skips the offsets the cleaner removes)");
+                                                "': this log was opened with cleanup.policy=delete, whose offset "
+                                                "gaps are damage; compacting it needs legal gaps (create the topic "
+                                                "with cleanup.policy=compact)");
 }
 
 }  // namespace
@@ -45,7 +46,9 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
                       "log config: segment_bytes and max_batch_bytes must be at least one batch "
                       "header (61 bytes), index_interval_bytes above 0");
   }
-  if (auto s = check_cleanup_policy(config); !s) return tl::unexpected(s.error());
+  if (storage::compacts(config.cleanup_policy) || fs.exists(dir + "/" + std::string(kCleanerCheckpointFile))) {
+    config.offset_gaps = OffsetGaps::are_legal;
+  }
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
   if (auto s = log->load(); !s) return tl::unexpected(s.error());
   if (config.durability == Durability::interval) {
@@ -68,6 +71,12 @@ Status PartitionLog::load() {
   recovery_point_ = loaded->recovery_point;
   *checkpoint_ = CleanerCheckpoint::read(fs_, dir_);
   checkpoint_->truncate(end);
+  compacts_.store(storage::compacts(config_.cleanup_policy), std::memory_order_relaxed);
+  // Written before the first pass changes anything: a log that may hold a
+  // cleaner's gaps keeps legal gaps at every later open, whatever its policy.
+  if (storage::compacts(config_.cleanup_policy) && !fs_.exists(log_file_path(dir_, kCleanerCheckpointFile))) {
+    if (auto s = checkpoint_->write(fs_, dir_); !s) return s;
+  }
   active_created_ms_ = clock_.now().value();
   segments_.publish(std::move(loaded->segments));
   return {};
@@ -242,17 +251,19 @@ LogConfig PartitionLog::config() const {
 
 Status PartitionLog::set_config(const LogConfig& config) {
   if (config.index_interval_bytes != config_.index_interval_bytes ||
-      config.max_batch_bytes != config_.max_batch_bytes || config.offset_gaps != config_.offset_gaps ||
-      config.durability != config_.durability || config.flush_interval_ms != config_.flush_interval_ms) {
+      config.max_batch_bytes != config_.max_batch_bytes || config.durability != config_.durability ||
+      config.flush_interval_ms != config_.flush_interval_ms) {
     return make_error(Errc::invalid_argument,
                       "log config: " + dir_ +
-                          ": index_interval_bytes, max_batch_bytes, offset_gaps, durability and flush_interval_ms "
+                          ": index_interval_bytes, max_batch_bytes, durability and flush_interval_ms "
                           "cannot change while the log is open");
   }
   if (config.segment_bytes < batch_format::kHeaderSize) {
     return make_error(Errc::invalid_argument, "log config: segment_bytes must be at least one batch header (61 bytes)");
   }
-  if (auto s = check_cleanup_policy(config); !s) return s;
+  LogConfig checked = config;
+  checked.offset_gaps = config_.offset_gaps;
+  if (auto s = check_cleanup_policy(checked); !s) return s;
   std::lock_guard lock(writer_mu_);
   config_.segment_bytes = config.segment_bytes;
   config_.segment_ms = config.segment_ms;
@@ -260,6 +271,7 @@ Status PartitionLog::set_config(const LogConfig& config) {
   config_.retention_bytes = config.retention_bytes;
   config_.producer_id_expiration_ms = config.producer_id_expiration_ms;
   config_.cleanup_policy = config.cleanup_policy;
+  compacts_.store(storage::compacts(config.cleanup_policy), std::memory_order_relaxed);
   config_.delete_retention_ms = config.delete_retention_ms;
   config_.min_compaction_lag_ms = config.min_compaction_lag_ms;
   config_.max_compaction_lag_ms = config.max_compaction_lag_ms;
@@ -302,7 +314,7 @@ Result<CleanResult> PartitionLog::clean(KeyOffsetMap& map) {
   {
     std::lock_guard lock(writer_mu_);
     if (closed_) return make_error(Errc::closed, "log " + dir_ + " is closed");
-    if (!compacts(config_.cleanup_policy)) {
+    if (!storage::compacts(config_.cleanup_policy)) {
       return make_error(Errc::invalid_argument, dir_ + ": cleanup.policy is delete: nothing to compact");
     }
     list = segments_.snapshot();

@@ -136,11 +136,13 @@ TEST_F(BrokerProtocol, CreateTopicErrorsNameTheProblem) {
 
 // Compaction does not exist yet: a compacted topic would silently lose its records to
 // retention, so the setting is refused rather than accepted and ignored.
-TEST_F(BrokerProtocol, CompactCleanupPolicyIsRefusedUntilCompactionExists) {
+TEST_F(BrokerProtocol, CleanupPolicyTakesKafkasValuesAndRefusesOthers) {
   RawClient c(broker_.bootstrap());
   wire::CreateTopicsRequest req;
-  for (auto [name, policy] :
-       {std::pair{"compacted", "compact"}, {"compacted-too", "compact,delete"}, {"deleted", "delete"}}) {
+  for (auto [name, policy] : {std::pair{"compacted", "compact"},
+                              {"compacted-too", "compact,delete"},
+                              {"deleted", "delete"},
+                              {"shredded", "shred"}}) {
     auto* t = req.add_topics();
     t->set_name(name);
     t->set_partitions(1);
@@ -148,14 +150,12 @@ TEST_F(BrokerProtocol, CompactCleanupPolicyIsRefusedUntilCompactionExists) {
   }
   auto resp = c.call<wire::CreateTopicsResponse>(wire::CREATE_TOPICS, req);
   ASSERT_TRUE(resp);
-  for (int i : {0, 1}) {
-    EXPECT_EQ(resp->results(i).error().code(), wire::INVALID_CONFIG);
-    EXPECT_NE(resp->results(i).error().message().find("compaction is not implemented yet"), std::string::npos)
-        << resp->results(i).error().message();
-  }
-  EXPECT_EQ(resp->results(2).error().code(), wire::NONE) << resp->results(2).error().message();
+  for (int i : {0, 1, 2}) EXPECT_EQ(resp->results(i).error().code(), wire::NONE) << resp->results(i).error().message();
+  EXPECT_EQ(resp->results(3).error().code(), wire::INVALID_CONFIG);
+  EXPECT_NE(resp->results(3).error().message().find("cleanup.policy: 'shred'"), std::string::npos)
+      << resp->results(3).error().message();
   wire::MetadataRequest md;
-  md.add_topics("compacted-too");
+  md.add_topics("shredded");
   auto meta = c.call<wire::MetadataResponse>(wire::METADATA, md);
   ASSERT_TRUE(meta);
   EXPECT_EQ(meta->topics(0).error().code(), wire::UNKNOWN_TOPIC_OR_PARTITION) << "a refused topic is not created";
@@ -179,18 +179,6 @@ TEST_F(BrokerProtocol, AStoredTopicSettingNowRefusedIsNamedAtStartup) {
   }
   std::filesystem::remove(broker_.data_dir() + "/__topics/legacy.topic");
   broker_.restart();
-}
-
-TEST(BrokerStart, CompactAsTheTopicDefaultStopsStartup) {
-  BrokerConfig config;
-  config.topic_defaults.log.cleanup_policy = storage::CleanupPolicy::compact;
-  try {
-    EmbeddedBroker broker(config);
-    ADD_FAILURE() << "started with cleanup.policy=compact as the default";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("default-cleanup-policy"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("compaction is not implemented yet"), std::string::npos) << e.what();
-  }
 }
 
 // Topic creation and deletion run off the I/O thread: while a 100-partition

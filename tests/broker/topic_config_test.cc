@@ -69,8 +69,16 @@ TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
 
   const char* compact[] = {"sluiced", "--default-cleanup-policy", "compact"};
   r = parse_broker_args(3, compact);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->config.topic_defaults.log.cleanup_policy, storage::CleanupPolicy::compact);
+  const char* shred[] = {"sluiced", "--default-cleanup-policy", "shred"};
+  r = parse_broker_args(3, shred);
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message.find("compaction is not implemented yet"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("default-cleanup-policy"), std::string::npos) << r.error().message;
+  const char* cleaner[] = {"sluiced", "--log-cleaner-dedupe-buffer-size", "1000"};
+  r = parse_broker_args(3, cleaner);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("log-cleaner-dedupe-buffer-size"), std::string::npos) << r.error().message;
 
   const char* limits[] = {"sluiced", "--max-connections", "3", "--connections-max-idle-ms", "250"};
   auto l = parse_broker_args(5, limits);

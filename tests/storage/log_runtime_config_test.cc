@@ -124,9 +124,6 @@ TEST(LogRuntimeConfig, SettingsThatShapeWrittenDataAreRefused) {
   c.durability = Durability::fsync;
   refused(c);
   c = before;
-  c.offset_gaps = OffsetGaps::are_legal;
-  refused(c);
-  c = before;
   c.segment_bytes = 10;
   refused(c);
   c = before;
@@ -137,15 +134,33 @@ TEST(LogRuntimeConfig, SettingsThatShapeWrittenDataAreRefused) {
   EXPECT_EQ(log->config().cleanup_policy, CleanupPolicy::delete_segments);
 }
 
-TEST(LogRuntimeConfig, ACompactingLogNeedsLegalOffsetGaps) {
+TEST(LogRuntimeConfig, ALogOpenedWithDeleteCannotStartCompactingWhileOpen) {
+  TempDir dir;
+  ManualClock clock(1'000'000);
+  auto log = open_log(dir.path(), base_config(), clock);
+  LogConfig config = log->config();
+  config.cleanup_policy = CleanupPolicy::compact_and_delete;
+  auto s = log->set_config(config);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, Errc::invalid_argument);
+  EXPECT_NE(s.error().message.find("create the topic with cleanup.policy=compact"), std::string::npos)
+      << s.error().message;
+}
+
+TEST(LogRuntimeConfig, ACompactingLogOpensWithLegalGapsAndKeepsThemAfterSwitchingToDelete) {
   TempDir dir;
   ManualClock clock(1'000'000);
   LogConfig config = base_config();
-  config.cleanup_policy = CleanupPolicy::compact_and_delete;
-  auto log = PartitionLog::open(posix_file_system(), dir.path(), config, clock);
-  ASSERT_FALSE(log.has_value());
-  EXPECT_EQ(log.error().code, Errc::invalid_argument);
-  EXPECT_NE(log.error().message.find("offset_gaps=are_legal"), std::string::npos) << log.error().message;
+  config.cleanup_policy = CleanupPolicy::compact;
+  auto log = open_log(dir.path(), config, clock);
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_legal);
+  config.cleanup_policy = CleanupPolicy::delete_segments;
+  ASSERT_TRUE(log->set_config(config).has_value());
+  ASSERT_TRUE(log->close().has_value());
+  log.reset();
+  // Reopened as a delete log: the gaps a cleaner may have left are still legal.
+  log = open_log(dir.path(), config, clock);
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_legal);
 }
 
 TEST(CleanupPolicy, NamesRoundTrip) {

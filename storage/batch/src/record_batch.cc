@@ -119,6 +119,11 @@ Result<BatchHeader> validate_batch(ByteSpan b, const ValidationOptions& options)
     if (!more) return tl::unexpected(more.error());
     if (!*more) break;
     last_delta = record.offset - h.base_offset;
+    if (options.require_keys && !record.key) {
+      return make_error(StorageErrc::invalid_record, at + ": record at offset delta " + std::to_string(last_delta) +
+                                                         " has no key; a compacted topic keeps records by key, "
+                                                         "so every record needs one");
+    }
   }
   if (reader->records_read() != h.record_count) {
     return make_error(StorageErrc::record_count_mismatch, at + ": header says " + std::to_string(h.record_count) +

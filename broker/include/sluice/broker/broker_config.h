@@ -48,6 +48,10 @@ struct BrokerConfig {
   // Bounds of the session timeout a member sends (Kafka's group.min/max.session.timeout.ms).
   int32_t group_min_session_timeout_ms = 6'000;
   int32_t group_max_session_timeout_ms = 1'800'000;
+  // Compaction (Kafka's log.cleaner.*): how often the cleaner looks for due logs,
+  // and the memory of its key map (a pass cleans as much of the dirty section as fits).
+  int64_t log_cleaner_backoff_ms = 15'000;
+  int64_t log_cleaner_dedupe_buffer_size = 128ll << 20;
   TopicConfig topic_defaults;
 };
 

@@ -1,6 +1,7 @@
 // A topic's settings, by Kafka's names where the meaning is the same:
 //   retention.ms, retention.bytes, segment.bytes, segment.ms, index.interval.bytes,
-//   max.message.bytes, cleanup.policy (delete; compact is refused until compaction exists),
+//   max.message.bytes, cleanup.policy (delete|compact|compact,delete), delete.retention.ms,
+//   min.compaction.lag.ms, max.compaction.lag.ms, min.cleanable.dirty.ratio,
 //   durability (fsync|interval|none),
 //   flush.ms (the interval for durability=interval).
 // Thread-safety: value type.
@@ -25,8 +26,7 @@ struct TopicConfig {
 // invalid_argument error naming the key and why.
 Result<TopicConfig> apply_topic_config(const TopicConfig& base, const std::map<std::string, std::string>& overrides);
 
-// cleanup.policy: only "delete"; "compact" and "compact,delete" are invalid_argument
-// errors saying compaction is not implemented yet.
+// cleanup.policy: "delete", "compact", "compact,delete" or "delete,compact".
 Status validate_cleanup_policy(const std::string& value);
 
 // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".

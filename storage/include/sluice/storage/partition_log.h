@@ -108,7 +108,8 @@ struct CleanableState {
 class PartitionLog {
  public:
   // Opens (creating if needed) the log in `dir`. The file system and clock must
-  // outlive the log.
+  // outlive the log. A log that compacts, or was compacted before (it has a
+  // cleaner checkpoint), opens with OffsetGaps::are_legal whatever `config` says.
   static Result<std::unique_ptr<PartitionLog>> open(FileSystem& fs, std::string dir, LogConfig config,
                                                     Clock& clock = SystemClock::instance());
   ~PartitionLog();
@@ -188,16 +189,18 @@ class PartitionLog {
   // Settings fixed while the log is open, read without the lock (the append path's).
   Durability durability() const { return config_.durability; }
   size_t max_batch_bytes() const { return config_.max_batch_bytes; }
+  // Whether the cleanup policy compacts (read without the lock: a relaxed flag set_config keeps).
+  bool compacts() const { return compacts_.load(std::memory_order_relaxed); }
 
   // Replaces the settings a log takes while open: segment_bytes and segment_ms
   // (from the next append's roll check; segments already rolled keep their size),
   // retention_ms, retention_bytes and producer_id_expiration_ms (from the next
   // apply_retention). Every other field shapes what is already written or
   // running (index_interval_bytes, max_batch_bytes, which reads check stored
-  // batches against, offset_gaps, durability, flush_interval_ms): a change to one
-  // is invalid_argument, as is a compacting cleanup policy in a log whose gaps
-  // are damage or a segment_bytes below one batch header. cleanup_policy and the
-  // compaction settings apply from the next clean(). Nothing changes on an error.
+  // batches against, durability, flush_interval_ms): a change to one is
+  // invalid_argument; offset_gaps is the log's own (see open) and ignored here; as is a compacting cleanup policy in a
+  // log whose gaps are damage or a segment_bytes below one batch header. cleanup_policy and the compaction settings
+  // apply from the next clean(). Nothing changes on an error.
   Status set_config(const LogConfig& config);
 
  private:
@@ -232,6 +235,7 @@ class PartitionLog {
   uint64_t truncations_ = 0;                       // under writer_mu_: a pass started before one must not swap
   std::mutex cleaner_mu_;                          // one clean() at a time; taken before writer_mu_
   std::atomic<uint64_t> appends_{0};
+  std::atomic<bool> compacts_{false};
   const LogReader reader_;
   GroupCommit durability_;
 

@@ -83,6 +83,9 @@ struct ValidationOptions {
   // (invalid_record). With check_records, the record deltas are then exactly
   // 0..record_count-1.
   bool from_client = false;
+  // With check_records: a record without a key is invalid_record (a compacted
+  // topic's records are kept by key, as Kafka refuses keyless ones there).
+  bool require_keys = false;
   // Holds a compressed batch's records while they are checked. Reused across calls,
   // it grows only for a batch that decompresses larger than every one before; its
   // size is that high-water mark, not the last batch's. Null: a buffer per call.
