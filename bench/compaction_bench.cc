@@ -2,9 +2,12 @@
 // building the key -> latest offset map over a dirty section, then rewriting every
 // batch to keep each key's latest record. 1 KiB records, 16 per batch, 16 MiB per run;
 // the argument is the share of records overwritten later (10 % or 90 %). Bytes per
-// second are of dirty input.
+// second are of dirty input. BM_CleanLog is the whole cleaner on real files:
+// PartitionLog::clean over a log of those batches in 1 MiB closed segments (read,
+// filter, write and fsync the cleaned segments, the swap).
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +15,7 @@
 #include "sluice/storage/batch_builder.h"
 #include "sluice/storage/batch_filter.h"
 #include "sluice/storage/key_offset_map.h"
+#include "sluice/storage/partition_log.h"
 
 namespace sluice::storage {
 namespace {
@@ -73,6 +77,41 @@ void BM_CompactDirtySection(benchmark::State& state) {
       static_cast<double>(map.memory_bytes()) / static_cast<double>(map.max_entries());
 }
 BENCHMARK(BM_CompactDirtySection)->Arg(10)->Arg(90)->Unit(benchmark::kMillisecond);
+
+void BM_CleanLog(benchmark::State& state) {
+  const std::vector<Bytes> batches = dirty_batches(static_cast<int>(state.range(0)));
+  size_t bytes = 0;
+  for (const Bytes& b : batches) bytes += b.size();
+  const std::string dir = (std::filesystem::temp_directory_path() / "sluice-bench-clean-log").string();
+  LogConfig config;
+  config.segment_bytes = 1u << 20;
+  config.durability = Durability::none;
+  config.cleanup_policy = CleanupPolicy::compact;
+  KeyOffsetMap map(4u << 20);
+  uint64_t after = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    auto log = PartitionLog::open(posix_file_system(), dir, config);
+    if (!log) {
+      state.SkipWithError(log.error().to_string().c_str());
+      break;
+    }
+    for (const Bytes& b : batches) {
+      Bytes copy = b;
+      if (!(*log)->append(copy)) state.SkipWithError("append failed");
+    }
+    (void)(*log)->roll();
+    state.ResumeTiming();
+    auto result = (*log)->clean(map);
+    if (!result || !result->cleaned) state.SkipWithError("clean failed");
+    after = (*log)->size_bytes();
+  }
+  std::filesystem::remove_all(dir);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["kept_fraction"] = static_cast<double>(after) / static_cast<double>(bytes);
+}
+BENCHMARK(BM_CleanLog)->Arg(10)->Arg(90)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace sluice::storage

@@ -128,9 +128,15 @@ TEST_F(OffsetStoreTest, ARecordThatDoesNotDecodeIsSkippedOnRebuild) {
   builder.add(0, ByteSpan(garbage_key), as_bytes(std::string("x")));
   Bytes unknown_type = {std::byte{7}};
   builder.add(0, ByteSpan(unknown_type), as_bytes(std::string("x")));
-  builder.add(0, std::nullopt, as_bytes(std::string("x")));
   Bytes batch = std::move(*builder.build());
   ASSERT_TRUE(partition.append(batch, [](Offset) {}).status);
+  // The topic is compacted: a keyless record cannot even be written.
+  storage::BatchBuilder keyless;
+  keyless.add(0, std::nullopt, as_bytes(std::string("x")));
+  Bytes refused = std::move(*keyless.build());
+  auto run = partition.append(refused, [](Offset) {});
+  ASSERT_FALSE(run.status);
+  EXPECT_EQ(run.status.error().code, storage::StorageErrc::invalid_record);
   commit("g", {{"orders", 1, 11, ""}});
   reopen();
   EXPECT_EQ(store_->fetch("g", "orders", 0).offset, 10);

@@ -75,9 +75,13 @@ Status OffsetStore::load() {
 Result<std::shared_ptr<Topic>> OffsetStore::offsets_topic() {
   std::lock_guard lock(topic_mu_);
   if (topic_) return topic_;
-  // Compaction is not implemented yet: keep every record rather than lose offsets to retention.
-  auto topic = topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
-                                             {{"durability", "fsync"}, {"retention.ms", "-1"}});
+  // Compacted, as Kafka's: the latest commit per (group, topic, partition) stays, and
+  // the tombstones of expired or deleted offsets remove their keys (after
+  // delete.retention.ms). A topic made by an older broker keeps its policy (delete,
+  // no retention) until it is recreated.
+  auto topic =
+      topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
+                                    {{"durability", "fsync"}, {"retention.ms", "-1"}, {"cleanup.policy", "compact"}});
   if (!topic) return tl::unexpected(topic.error());
   writers_.clear();
   for (size_t i = 0; i < (*topic)->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
