@@ -46,7 +46,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(FileSystem& fs, std::st
                       "log config: segment_bytes and max_batch_bytes must be at least one batch "
                       "header (61 bytes), index_interval_bytes above 0");
   }
-  if (storage::compacts(config.cleanup_policy) || fs.exists(dir + "/" + std::string(kCleanerCheckpointFile))) {
+  if (storage::compacts(config.cleanup_policy) || fs.exists(log_file_path(dir, kCleanerCheckpointFile))) {
     config.offset_gaps = OffsetGaps::are_legal;
   }
   std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), config, clock));
@@ -191,7 +191,10 @@ Status PartitionLog::truncate_to(Offset offset) {
   offset = log_end_offset();
   ++truncations_;
   checkpoint_->truncate(offset);
-  if (auto s = checkpoint_->write(fs_, dir_); !s) return s;
+  // Only a log that has a checkpoint keeps one: its presence makes offset gaps legal at open.
+  if (fs_.exists(log_file_path(dir_, kCleanerCheckpointFile))) {
+    if (auto s = checkpoint_->write(fs_, dir_); !s) return s;
+  }
   if (auto s = rebuild_producer_state(*list, clock_.now().value(), producers_); !s) return s;
   durability_.truncated_to(offset);
   // Never raise the recovery point here: segments below the truncated one may be unsynced.

@@ -339,9 +339,8 @@ class DyingFileSystem final : public FileSystem {
 
  private:
   bool step() {
-    if (left_ < 0) return true;
-    if (left_ == 0) return false;
-    return --left_ > 0 || (left_ = 0, false);
+    if (left_ > 0) --left_;
+    return left_ != 0;
   }
   static tl::unexpected<Error> dead() { return tl::unexpected(Error{Errc::io_error, "the process died"}); }
 

@@ -163,6 +163,19 @@ TEST(LogRuntimeConfig, ACompactingLogOpensWithLegalGapsAndKeepsThemAfterSwitchin
   EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_legal);
 }
 
+TEST(LogRuntimeConfig, ATruncatedDeleteLogStillTreatsGapsAsDamage) {
+  TempDir dir;
+  ManualClock clock(1'000'000);
+  auto log = open_log(dir.path(), base_config(), clock);
+  ASSERT_TRUE(append(*log));
+  ASSERT_TRUE(append(*log));
+  ASSERT_TRUE(log->truncate_to(Offset(5)).has_value());
+  ASSERT_TRUE(log->close().has_value());
+  log.reset();
+  log = open_log(dir.path(), base_config(), clock);
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_damage);
+}
+
 TEST(CleanupPolicy, NamesRoundTrip) {
   for (auto p : {CleanupPolicy::delete_segments, CleanupPolicy::compact, CleanupPolicy::compact_and_delete}) {
     EXPECT_EQ(parse_cleanup_policy(cleanup_policy_name(p)), p);
