@@ -325,7 +325,8 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
   impl->state.offsets = std::make_unique<group::OffsetStore>(
       *impl->state.topics, environment.clock,
       group::OffsetStoreConfig{config.offsets_topic_num_partitions, config.offsets_retention_minutes * 60'000,
-                               static_cast<size_t>(config.offset_metadata_max_bytes)});
+                               static_cast<size_t>(config.offset_metadata_max_bytes),
+                               config.offsets_topic_segment_bytes});
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
   impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
                                                                  environment.steady_clock, group_config(config));

@@ -124,6 +124,10 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--offsets-topic-num-partitions", c.offsets_topic_num_partitions,
                  "Partitions of __consumer_offsets (offsets.topic.num.partitions; fixed once it exists)")
       ->check(CLI::Range(1, 1000));
+  app.add_option("--offsets-topic-segment-bytes", c.offsets_topic_segment_bytes,
+                 "Segment size of __consumer_offsets, whose closed segments the cleaner compacts "
+                 "(offsets.topic.segment.bytes; applied when the topic is created)")
+      ->check(CLI::Range(int64_t{4096}, int64_t{1} << 30));
   app.add_option("--offsets-retention-minutes", c.offsets_retention_minutes,
                  "Offsets of a group whose newest commit is older than this are deleted (offsets.retention.minutes)")
       ->check(CLI::PositiveNumber);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sluice/broker/topic_table.h"
+#include "sluice/common/clock.h"
 
 namespace sluice::broker {
 
@@ -138,6 +139,15 @@ std::string Metrics::render(const TopicTable& table) const {
   std::ostringstream quarantined;
   quarantined << "# HELP sluice_partition_quarantined_segments Segment files the last recovery set aside.\n"
               << "# TYPE sluice_partition_quarantined_segments gauge\n";
+  std::ostringstream dirty;
+  dirty << "# HELP sluice_partition_dirty_ratio A compacted partition's closed bytes not yet cleaned, over all its "
+           "closed bytes.\n"
+        << "# TYPE sluice_partition_dirty_ratio gauge\n";
+  std::ostringstream since_clean;
+  since_clean << "# HELP sluice_partition_seconds_since_last_clean Time since the log cleaner last cleaned a "
+                 "compacted partition (absent before its first clean).\n"
+              << "# TYPE sluice_partition_seconds_since_last_clean gauge\n";
+  const int64_t now_ms = SystemClock::instance().now().value();
   for (const auto& topic : topics) {
     for (const auto& p : topic->partitions) {
       std::string labels = "{topic=\"" + topic->name + "\",partition=\"" + std::to_string(p->id().value()) + "\"} ";
@@ -148,9 +158,17 @@ std::string Metrics::render(const TopicTable& table) const {
       damaged << "sluice_partition_damaged_offsets" << labels << missing << "\n";
       quarantined << "sluice_partition_quarantined_segments" << labels << p->log().recovery().segments_quarantined
                   << "\n";
+      if (p->log().compacts()) {
+        const storage::CleanableState state = p->log().cleanable_state();
+        dirty << "sluice_partition_dirty_ratio" << labels << state.dirty_ratio() << "\n";
+        if (state.last_clean_ms >= 0) {
+          since_clean << "sluice_partition_seconds_since_last_clean" << labels
+                      << static_cast<double>(std::max<int64_t>(0, now_ms - state.last_clean_ms)) / 1000.0 << "\n";
+        }
+      }
     }
   }
-  out << start.str() << damaged.str() << quarantined.str();
+  out << start.str() << damaged.str() << quarantined.str() << dirty.str() << since_clean.str();
   return out.str();
 }
 

@@ -30,7 +30,8 @@ Result<ClusterMetadata> decode(Result<Response> response) {
       TopicDescription& d = *tm.description;
       d.name = t.name();
       for (const auto& p : t.partitions()) {
-        d.partitions.push_back(PartitionInfo{p.partition(), p.log_start_offset(), p.log_end_offset()});
+        d.partitions.push_back(PartitionInfo{p.partition(), p.log_start_offset(), p.log_end_offset(), p.compacts(),
+                                             p.dirty_ratio(), p.compacts() ? p.last_clean_ms() : -1});
       }
       std::sort(d.partitions.begin(), d.partitions.end(),
                 [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });

@@ -120,10 +120,11 @@ Result<ReadResult> LogReader::read(const SegmentList& list, Offset log_end, Offs
                                                             std::to_string(result.log_end_offset.value()) + "]");
   }
   size_t first = segment_index_for(list, offset);
-  if (gaps_ == OffsetGaps::are_damage && first + 1 < list.size() && offset >= list[first]->next_offset()) {
+  const OffsetGaps gaps = gaps_.load(std::memory_order_relaxed);
+  if (gaps == OffsetGaps::are_damage && first + 1 < list.size() && offset >= list[first]->next_offset()) {
     return tl::unexpected(hole_error(dir_, hole_between(*list[first], *list[first + 1])));
   }
-  ReadCursor cursor{result, options, max_batch_bytes_, gaps_, std::min(options.upper_bound, log_end), offset};
+  ReadCursor cursor{result, options, max_batch_bytes_, gaps, std::min(options.upper_bound, log_end), offset};
   for (size_t i = first; i < list.size() && !cursor.full; ++i) {
     const std::shared_ptr<Segment>& segment = list[i];
     uint64_t end = segment->size();
@@ -135,7 +136,7 @@ Result<ReadResult> LogReader::read(const SegmentList& list, Offset log_end, Offs
       cursor.expected = p->expected_base;
     } else {
       // A read stops in front of a hole; the next one, at its first offset, reports it.
-      if (!offset_order_violation(segment->base_offset(), cursor.expected, gaps_).empty()) break;
+      if (!offset_order_violation(segment->base_offset(), cursor.expected, gaps).empty()) break;
       cursor.expected = segment->base_offset();
     }
     uint64_t region_start = pos;

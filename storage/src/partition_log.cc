@@ -10,18 +10,6 @@
 #include "log_loader.h"
 
 namespace sluice::storage {
-namespace {
-
-Status check_cleanup_policy(const LogConfig& config) {
-  if (!storage::compacts(config.cleanup_policy) || config.offset_gaps == OffsetGaps::are_legal) return {};
-  return make_error(Errc::invalid_argument, "log config: cleanup.policy '" +
-                                                std::string(cleanup_policy_name(config.cleanup_policy)) +
-                                                "': this log was opened with cleanup.policy=delete, whose offset "
-                                                "gaps are damage; compacting it needs legal gaps (create the topic "
-                                                "with cleanup.policy=compact)");
-}
-
-}  // namespace
 
 PartitionLog::PartitionLog(FileSystem& fs, std::string dir, LogConfig config, Clock& clock)
     : fs_(fs),
@@ -264,10 +252,19 @@ Status PartitionLog::set_config(const LogConfig& config) {
   if (config.segment_bytes < batch_format::kHeaderSize) {
     return make_error(Errc::invalid_argument, "log config: segment_bytes must be at least one batch header (61 bytes)");
   }
-  LogConfig checked = config;
-  checked.offset_gaps = config_.offset_gaps;
-  if (auto s = check_cleanup_policy(checked); !s) return s;
   std::lock_guard lock(writer_mu_);
+  if (storage::compacts(config.cleanup_policy) && config_.offset_gaps == OffsetGaps::are_damage) {
+    // A delete log starts compacting. Its segments hold no gaps a cleaner made, so
+    // only the segments the cleaner writes from now on (made with the new options)
+    // and reads across them need legal gaps. The checkpoint is written first: with
+    // it every later open treats gaps as legal, so a crash after the first swap
+    // cannot make the cleaner's gaps look like damage.
+    if (!fs_.exists(log_file_path(dir_, kCleanerCheckpointFile))) {
+      if (auto s = checkpoint_->write(fs_, dir_); !s) return s;
+    }
+    config_.offset_gaps = OffsetGaps::are_legal;
+    reader_.allow_gaps();
+  }
   config_.segment_bytes = config.segment_bytes;
   config_.segment_ms = config.segment_ms;
   config_.retention_ms = config.retention_ms;
@@ -286,6 +283,8 @@ CleanableState PartitionLog::cleanable_state_locked(const SegmentList& list, int
   CleanableState state;
   state.first_dirty = std::max(checkpoint_->first_dirty, list.front()->base_offset());
   state.cleanable_end = list.back()->base_offset();
+  for (const CleanerCheckpoint::Pass& pass : checkpoint_->passes)
+    state.last_clean_ms = std::max(state.last_clean_ms, pass.time_ms);
   for (const auto& segment : list) {
     if (segment == list.back()) break;
     if (segment->next_offset() <= state.first_dirty) {
@@ -414,7 +413,7 @@ Result<bool> PartitionLog::swap_in(CleanedGroup& cleaned, const SegmentList& gro
 Offset PartitionLog::log_start_offset() const { return segments_.log_start_offset(); }
 
 std::vector<DamagedRange> PartitionLog::damaged_ranges() const {
-  return holes(*segments_.snapshot(), config_.offset_gaps);
+  return holes(*segments_.snapshot(), config().offset_gaps);
 }
 
 size_t PartitionLog::index_memory_bytes() const { return segments_.index_memory_bytes(); }

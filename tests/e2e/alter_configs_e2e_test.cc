@@ -73,7 +73,7 @@ TEST_F(AlterConfigsE2e, ARefusedChangeNamesItsSettingAndChangesNothing) {
   for (const Case& c : {Case{{{"retention.ms", "9000"}, {"retention.minutes", "5"}}, "retention.minutes"},
                         Case{{{"retention.ms", "9000"}, {"segment.bytes", "lots"}}, "segment.bytes"},
                         Case{{{"retention.ms", "9000"}, {"durability", "none"}}, "durability cannot change"},
-                        Case{{{"cleanup.policy", "compact"}}, "cleanup.policy"}}) {
+                        Case{{{"min.cleanable.dirty.ratio", "2"}}, "min.cleanable.dirty.ratio"}}) {
     auto refused = admin_->alter_topic_config("orders", c.changes);
     ASSERT_FALSE(refused) << c.named;
     EXPECT_EQ(client::error_code(refused.error()), ErrorCode::invalid_config) << refused.error().to_string();

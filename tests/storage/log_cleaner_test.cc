@@ -281,6 +281,46 @@ TEST(LogCleaner, AReaderHoldingOldSegmentsStillReadsThem) {
   EXPECT_EQ(testing::region_bytes(held), before) << "the old files are gone from the directory, not from the reader";
 }
 
+TEST(LogCleaner, ADeleteLogSwitchedToCompactWhileOpenIsCleanedAndReadAcrossItsGaps) {
+  TempDir dir;
+  ManualClock clock;
+  LogConfig config = compacted_config();
+  config.cleanup_policy = CleanupPolicy::delete_segments;
+  config.offset_gaps = OffsetGaps::are_damage;  // what the broker opens a delete topic with
+  auto log = PartitionLog::open(posix_file_system(), dir.path(), config, clock).value();
+  ASSERT_EQ(log->config().offset_gaps, OffsetGaps::are_damage);
+  std::mt19937 random(21);
+  auto latest = fill(*log, 120, 15, clock.now().value(), random);
+  ASSERT_TRUE(log->roll());
+  Bytes buf;
+  auto held = log->read(Offset(0), ReadOptions{.max_bytes = 1 << 20, .mode = ReadMode::locate}, buf).value();
+
+  config.cleanup_policy = CleanupPolicy::compact;
+  ASSERT_TRUE(log->set_config(config));
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_legal);
+  KeyOffsetMap map(1 << 20);
+  auto result = log->clean(map);
+  ASSERT_TRUE(result) << result.error().to_string();
+  EXPECT_EQ(result->records_dropped, 120 * 8 - 15);
+  // Every read from the start crosses the cleaner's gaps, inside segments and between them.
+  expect_latest_only(*log, latest, true);
+  EXPECT_TRUE(log->damaged_ranges().empty());
+  for (int64_t at = 0; at < log->log_end_offset().value(); at += 37) {
+    auto r = log->read(Offset(at), 4096, buf);
+    ASSERT_TRUE(r) << at << ": " << r.error().to_string();
+    EXPECT_GT(r->bytes, 0u) << at;
+  }
+  EXPECT_GT(held.bytes, 0u);
+
+  // Back to delete and reopened after a crash: the checkpoint the switch wrote keeps the gaps legal.
+  config.cleanup_policy = CleanupPolicy::delete_segments;
+  ASSERT_TRUE(log->set_config(config));
+  log.reset();
+  log = PartitionLog::open(posix_file_system(), dir.path(), config, clock).value();
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_legal);
+  expect_latest_only(*log, latest, true);
+}
+
 TEST(LogCleaner, RefusesALogThatDoesNotCompact) {
   TempDir dir;
   ManualClock clock;

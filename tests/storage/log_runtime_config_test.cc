@@ -129,22 +129,11 @@ TEST(LogRuntimeConfig, SettingsThatShapeWrittenDataAreRefused) {
   c = before;
   c.cleanup_policy = CleanupPolicy::compact;
   c.retention_ms = 5;  // with a refused field, nothing changes
+  c.durability = Durability::fsync;
   refused(c);
+  EXPECT_EQ(log->config().offset_gaps, OffsetGaps::are_damage);
   EXPECT_EQ(log->config().retention_ms, before.retention_ms);
   EXPECT_EQ(log->config().cleanup_policy, CleanupPolicy::delete_segments);
-}
-
-TEST(LogRuntimeConfig, ALogOpenedWithDeleteCannotStartCompactingWhileOpen) {
-  TempDir dir;
-  ManualClock clock(1'000'000);
-  auto log = open_log(dir.path(), base_config(), clock);
-  LogConfig config = log->config();
-  config.cleanup_policy = CleanupPolicy::compact_and_delete;
-  auto s = log->set_config(config);
-  ASSERT_FALSE(s.has_value());
-  EXPECT_EQ(s.error().code, Errc::invalid_argument);
-  EXPECT_NE(s.error().message.find("create the topic with cleanup.policy=compact"), std::string::npos)
-      << s.error().message;
 }
 
 TEST(LogRuntimeConfig, ACompactingLogOpensWithLegalGapsAndKeepsThemAfterSwitchingToDelete) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,6 +88,38 @@ TEST_F(SluiceCliTest, TopicCreateListDescribeDelete) {
   auto again = sluice({"topic", "delete", "orders"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("UNKNOWN_TOPIC_OR_PARTITION"), std::string::npos) << again.err;
+}
+
+TEST(SluiceCliCompactedTopic, DescribeShowsTheDirtyRatioAndTheLastClean) {
+  broker::BrokerConfig config;
+  config.log_cleaner_backoff_ms = 50;
+  EmbeddedBroker broker(config);
+  auto sluice = [&](std::vector<std::string> args, const ToolInput& input = {}) {
+    args.insert(args.begin(), {"--brokers", broker.bootstrap()});
+    return run_tool(SLUICE_CLI_PATH, args, input);
+  };
+  ASSERT_EQ(sluice({"topic", "create", "table", "--config", "cleanup.policy=compact", "--config", "segment.bytes=4096"})
+                .exit_code,
+            0);
+  auto fresh = lines_of(sluice({"topic", "describe", "table"}).out);
+  ASSERT_GE(fresh.size(), 4u);
+  EXPECT_EQ(fresh[2], "  PARTITION  START-OFFSET  END-OFFSET  OFFSETS  DIRTY  LAST-CLEAN");
+  EXPECT_EQ(fresh[3], "  0          0             0           0        0.0%   never");
+
+  std::string lines;
+  for (int i = 0; i < 400; ++i) lines += "k" + std::to_string(i % 4) + "\t" + std::string(40, 'v') + "\n";
+  ASSERT_EQ(sluice({"produce", "table", "-K", "\t"}, {.stdin_text = lines}).exit_code, 0);
+  // The cleaner runs every 50 ms; the 30 s are a failure bound.
+  std::vector<std::string> described;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    described = lines_of(sluice({"topic", "describe", "table"}).out);
+  } while ((described.size() < 4 || described[3].ends_with("never")) && std::chrono::steady_clock::now() < deadline);
+  ASSERT_GE(described.size(), 4u);
+  // "  0  0  400  400  D%  2026-12-04T02:30:00Z": cleaned, the time in UTC.
+  EXPECT_TRUE(
+      std::regex_search(described[3], std::regex(R"(^  0 +0 +400 +400 +[0-9.]+% +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$)")))
+      << described[3];
 }
 
 TEST_F(SluiceCliTest, TopicAlterConfigSetsAndRemovesSettings) {

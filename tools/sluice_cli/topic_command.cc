@@ -1,4 +1,7 @@
 // sluice topic create|list|describe|alter-config|delete.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -21,6 +24,23 @@ struct TopicOptions {
   std::vector<std::string> deletes;  // alter-config --delete: overrides removed
   bool internal = false;
 };
+
+// A wall time in ms as UTC ISO 8601, to the second; "never" for -1.
+std::string utc_time(int64_t ms) {
+  if (ms < 0) return "never";
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string percent(double ratio) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%.1f%%", ratio * 100.0);
+  return text;
+}
 
 Result<Admin> connect(const CliContext& context) {
   return Admin::create({.bootstrap = context.brokers, .client_id = "sluice-cli"});
@@ -56,10 +76,19 @@ int describe(const CliContext& context, const TopicOptions& options) {
 
   std::cout << "Topic: " << description->name << "\n";
   std::cout << "Partitions: " << description->partitions.size() << "\n";
-  Table partitions({"PARTITION", "START-OFFSET", "END-OFFSET", "RECORDS"});
+  // A compacted topic also shows how much is left to clean and when the cleaner last ran.
+  const bool compacted = std::any_of(description->partitions.begin(), description->partitions.end(),
+                                     [](const client::PartitionInfo& p) { return p.compacts; });
+  // Records in a log without gaps; a compacted one holds fewer than its offsets.
+  std::vector<std::string> columns{"PARTITION", "START-OFFSET", "END-OFFSET", compacted ? "OFFSETS" : "RECORDS"};
+  if (compacted) columns.insert(columns.end(), {"DIRTY", "LAST-CLEAN"});
+  Table partitions(columns);
   for (const auto& p : description->partitions) {
-    partitions.add_row({std::to_string(p.partition), std::to_string(p.log_start_offset),
-                        std::to_string(p.log_end_offset), std::to_string(p.log_end_offset - p.log_start_offset)});
+    std::vector<std::string> row{std::to_string(p.partition), std::to_string(p.log_start_offset),
+                                 std::to_string(p.log_end_offset),
+                                 std::to_string(p.log_end_offset - p.log_start_offset)};
+    if (compacted) row.insert(row.end(), {percent(p.dirty_ratio), utc_time(p.last_clean_ms)});
+    partitions.add_row(row);
   }
   partitions.print(std::cout, "  ");
   std::cout << "Configs:\n";

@@ -79,9 +79,11 @@ Result<std::shared_ptr<Topic>> OffsetStore::offsets_topic() {
   // the tombstones of expired or deleted offsets remove their keys (after
   // delete.retention.ms). A topic made by an older broker keeps its policy (delete,
   // no retention) until it is recreated.
-  auto topic =
-      topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
-                                    {{"durability", "fsync"}, {"retention.ms", "-1"}, {"cleanup.policy", "compact"}});
+  auto topic = topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
+                                             {{"durability", "fsync"},
+                                              {"retention.ms", "-1"},
+                                              {"cleanup.policy", "compact"},
+                                              {"segment.bytes", std::to_string(config_.segment_bytes)}});
   if (!topic) return tl::unexpected(topic.error());
   writers_.clear();
   for (size_t i = 0; i < (*topic)->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());

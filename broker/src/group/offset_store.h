@@ -39,6 +39,7 @@ struct OffsetStoreConfig {
   int32_t num_partitions = 50;                    // offsets.topic.num.partitions
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // offsets.retention.minutes
   size_t metadata_max_bytes = 4096;               // offset.metadata.max.bytes
+  int64_t segment_bytes = 100 << 20;              // offsets.topic.segment.bytes
 };
 
 // One partition's commit in a request.

@@ -33,6 +33,12 @@ asio::awaitable<Response> handle_metadata(BrokerState& state, Request request) {
       pm->set_partition(p->id().value());
       pm->set_log_start_offset(p->log_start().value());
       pm->set_log_end_offset(p->log().log_end_offset().value());
+      if (p->log().compacts()) {
+        const storage::CleanableState state = p->log().cleanable_state();
+        pm->set_compacts(true);
+        pm->set_dirty_ratio(state.dirty_ratio());
+        pm->set_last_clean_ms(state.last_clean_ms);
+      }
     }
   }
   Response response{std::move(body)};

@@ -20,6 +20,11 @@ struct PartitionInfo {
   int32_t partition = 0;
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
+  // For a compacted partition: the share of its closed bytes not yet cleaned,
+  // and when (wall ms) the last clean ended, -1 before the first.
+  bool compacts = false;
+  double dirty_ratio = 0;
+  int64_t last_clean_ms = -1;
 };
 
 struct TopicDescription {

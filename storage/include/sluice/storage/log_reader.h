@@ -7,9 +7,11 @@
 // (ReadMode::locate reads only the headers of bytes checked before). A damaged
 // first batch is an error; a later one ends the read early; a read from before
 // a hole stops in front of it, and a read inside one fails with corrupt_data.
-// Thread-safety: const, any number of threads at once.
+// Thread-safety: const, any number of threads at once; allow_gaps() may run
+// beside reads.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -28,6 +30,10 @@ class LogReader {
   LogReader(const std::string& dir, size_t max_batch_bytes, OffsetGaps gaps)
       : dir_(dir), max_batch_bytes_(max_batch_bytes), gaps_(gaps) {}
 
+  // From now on gaps between batches are legal (a log switched to compaction;
+  // never switched back, as gaps a cleaner left stay legal).
+  void allow_gaps() { gaps_.store(OffsetGaps::are_legal, std::memory_order_relaxed); }
+
   // Whole batches starting with the one that holds `offset`, within `options`,
   // from `segments` of a log that ends at `log_end` (loaded after the segments).
   // Reading at the bound returns no bytes; offsets outside [log start, log end]
@@ -42,7 +48,7 @@ class LogReader {
  private:
   const std::string& dir_;
   size_t max_batch_bytes_;
-  OffsetGaps gaps_;
+  std::atomic<OffsetGaps> gaps_;
 };
 
 }  // namespace sluice::storage

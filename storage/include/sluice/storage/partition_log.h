@@ -99,6 +99,7 @@ struct CleanableState {
   uint64_t clean_bytes = 0;      // segments below the first dirty offset
   uint64_t dirty_bytes = 0;      // segments from it to the cleanable end
   int64_t oldest_dirty_ms = -1;  // the max timestamp of the first dirty segment; -1 when none
+  int64_t last_clean_ms = -1;    // when the last pass that cleaned something ended (kept across restarts); -1: never
   double dirty_ratio() const {
     const uint64_t total = clean_bytes + dirty_bytes;
     return total == 0 ? 0.0 : static_cast<double>(dirty_bytes) / static_cast<double>(total);
@@ -198,9 +199,11 @@ class PartitionLog {
   // apply_retention). Every other field shapes what is already written or
   // running (index_interval_bytes, max_batch_bytes, which reads check stored
   // batches against, durability, flush_interval_ms): a change to one is
-  // invalid_argument; offset_gaps is the log's own (see open) and ignored here; as is a compacting cleanup policy in a
-  // log whose gaps are damage or a segment_bytes below one batch header. cleanup_policy and the compaction settings
-  // apply from the next clean(). Nothing changes on an error.
+  // invalid_argument, as is a segment_bytes below one batch header. offset_gaps
+  // is the log's own (see open) and ignored here, except that a switch to a
+  // compacting cleanup_policy makes gaps legal for good (it writes the cleaner
+  // checkpoint first). cleanup_policy and the compaction settings apply from
+  // the next clean(). Nothing changes on an error.
   Status set_config(const LogConfig& config);
 
  private:
@@ -236,7 +239,7 @@ class PartitionLog {
   std::mutex cleaner_mu_;                          // one clean() at a time; taken before writer_mu_
   std::atomic<uint64_t> appends_{0};
   std::atomic<bool> compacts_{false};
-  const LogReader reader_;
+  LogReader reader_;  // const but for allow_gaps(), under writer_mu_
   GroupCommit durability_;
 
   IntervalFlusher::Registration flusher_;  // for Durability::interval; released first on close
