@@ -371,7 +371,8 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
   asio::co_spawn(raw->io, raw->retention_loop(), on_error("retention"));
   raw->state.cleaner = std::make_unique<LogCleaner>(
       *raw->state.topics, environment.clock,
-      LogCleanerSettings{config.log_cleaner_backoff_ms, static_cast<size_t>(config.log_cleaner_dedupe_buffer_size)});
+      LogCleanerSettings{config.log_cleaner_backoff_ms, static_cast<size_t>(config.log_cleaner_dedupe_buffer_size),
+                         config.log_cleaner_io_max_bytes_per_second, config.log_cleaner_threads});
   raw->state.cleaner->start();
   asio::co_spawn(raw->io, raw->offsets_expiry_loop(), on_error("offsets_expiry"));
   raw->io_thread = std::thread([raw] {

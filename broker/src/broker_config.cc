@@ -1,5 +1,6 @@
 #include "sluice/broker/broker_config.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <CLI/CLI.hpp>
@@ -47,8 +48,10 @@ Status validate_broker_config(const BrokerConfig& c) {
   }
   if (c.log_cleaner_backoff_ms < 1)
     return make_error(Errc::invalid_argument, "log-cleaner-backoff-ms: must be at least 1");
-  if (c.log_cleaner_dedupe_buffer_size < 1 << 20) {
-    return make_error(Errc::invalid_argument, "log-cleaner-dedupe-buffer-size: must be at least 1048576 (1 MiB)");
+  if (c.log_cleaner_dedupe_buffer_size / std::max(c.log_cleaner_threads, 1) < 1 << 20) {
+    return make_error(Errc::invalid_argument,
+                      "log-cleaner-dedupe-buffer-size: each of the log-cleaner-threads needs at least 1048576 "
+                      "(1 MiB) of it");
   }
   if (c.offsets_retention_minutes < 1 || c.offsets_retention_check_interval_ms < 1) {
     return make_error(Errc::invalid_argument, "offsets-retention-minutes and -check-interval-ms: must be at least 1");
@@ -121,6 +124,13 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
   app.add_option("--log-cleaner-dedupe-buffer-size", c.log_cleaner_dedupe_buffer_size,
                  "Bytes of the cleaner's key map, 24 per key (log.cleaner.dedupe.buffer.size)")
       ->check(CLI::Range(int64_t{1} << 20, int64_t{1} << 40));
+  app.add_option("--log-cleaner-io-max-bytes-per-second", c.log_cleaner_io_max_bytes_per_second,
+                 "Most bytes per second the log cleaner reads and writes, over all its threads; 0: no limit "
+                 "(log.cleaner.io.max.bytes.per.second)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-cleaner-threads", c.log_cleaner_threads,
+                 "Threads that clean compacted logs, each one log at a time (log.cleaner.threads)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--offsets-topic-num-partitions", c.offsets_topic_num_partitions,
                  "Partitions of __consumer_offsets (offsets.topic.num.partitions; fixed once it exists)")
       ->check(CLI::Range(1, 1000));

@@ -175,7 +175,7 @@ Status CleanerCheckpoint::write(FileSystem& fs, const std::string& dir) const {
 }
 
 Result<Offset> build_key_map(const SegmentList& list, Offset first_dirty, Offset end, size_t max_batch_bytes,
-                             KeyOffsetMap& map) {
+                             KeyOffsetMap& map, IoThrottle* throttle) {
   Bytes buf;
   Bytes scratch;
   for (size_t i = segment_index_for(list, first_dirty); i < list.size(); ++i) {
@@ -191,6 +191,7 @@ Result<Offset> build_key_map(const SegmentList& list, Offset first_dirty, Offset
     while (cursor.position() < segment.size()) {
       auto header = read_checked_batch(segment, cursor, max_batch_bytes, buf);
       if (!header) return tl::unexpected(header.error());
+      if (throttle) throttle->record(header->total_size());
       if (header->base_offset >= end) return end;
       if (map.size() + static_cast<size_t>(std::max(header->record_count, 0)) > map.max_entries()) {
         if (map.size() == 0) {
@@ -247,8 +248,10 @@ Result<CleanedGroup> write_cleaned_group(FileSystem& fs, const std::string& dir,
       auto header = read_checked_batch(*segment, cursor, max_batch_bytes, buf);
       if (!header) return tl::unexpected(header.error());
       cursor.advance();
+      if (rules.throttle) rules.throttle->record(header->total_size());
       if (header->is_control()) {
         if (auto s = out.segment->append(buf, *header); !s) return tl::unexpected(s.error());
+        if (rules.throttle) rules.throttle->record(header->total_size());
         continue;
       }
       auto filtered = filter_batch(buf, keep, filter_options);
@@ -256,6 +259,7 @@ Result<CleanedGroup> write_cleaned_group(FileSystem& fs, const std::string& dir,
       out.records_dropped += filtered->dropped;
       if (filtered->outcome == FilteredBatch::Outcome::unchanged) {
         if (auto s = out.segment->append(buf, *header); !s) return tl::unexpected(s.error());
+        if (rules.throttle) rules.throttle->record(header->total_size());
         continue;
       }
       if (filtered->outcome == FilteredBatch::Outcome::emptied) {
@@ -268,6 +272,7 @@ Result<CleanedGroup> write_cleaned_group(FileSystem& fs, const std::string& dir,
       auto rewritten = read_batch_header(filtered->bytes);
       if (!rewritten) return tl::unexpected(rewritten.error());
       if (auto s = out.segment->append(filtered->bytes, *rewritten); !s) return tl::unexpected(s.error());
+      if (rules.throttle) rules.throttle->record(rewritten->total_size());
     }
   }
   out.tombstones_dropped = tombstones;

@@ -33,6 +33,7 @@
 #include "sluice/common/error.h"
 #include "sluice/common/strong_int.h"
 #include "sluice/storage/file_system.h"
+#include "sluice/storage/io_throttle.h"
 #include "sluice/storage/key_offset_map.h"
 #include "sluice/storage/segment_set.h"
 
@@ -78,9 +79,10 @@ struct CleanerCheckpoint {
 // Fills `map` with the latest offset of every key in the batches of `list` from
 // `first_dirty` (a batch boundary) to `end`, stopping before the first batch
 // that might not fit. Returns where it stopped: every mapped offset is below it.
-// Fails with invalid_argument when not even the first batch fits.
+// Fails with invalid_argument when not even the first batch fits. Each batch
+// read is reported to `throttle` (if any).
 Result<Offset> build_key_map(const SegmentList& list, Offset first_dirty, Offset end, size_t max_batch_bytes,
-                             KeyOffsetMap& map);
+                             KeyOffsetMap& map, IoThrottle* throttle = nullptr);
 
 // What a pass decides for each record and emptied batch.
 struct CleanRules {
@@ -89,6 +91,7 @@ struct CleanRules {
   // Producer id -> the last offset of its newest batch: an emptied batch that is
   // one of these keeps its header, so the producer's sequence survives.
   const std::unordered_map<int64_t, int64_t>* newest_batches = nullptr;
+  IoThrottle* throttle = nullptr;  // told of every batch read and written
 };
 
 struct CleanedGroup {

@@ -306,7 +306,7 @@ CleanableState PartitionLog::cleanable_state() const {
   return cleanable_state_locked(*segments_.snapshot(), clock_.now().value());
 }
 
-Result<CleanResult> PartitionLog::clean(KeyOffsetMap& map) {
+Result<CleanResult> PartitionLog::clean(KeyOffsetMap& map, IoThrottle* throttle) {
   std::lock_guard pass(cleaner_mu_);
   CleanResult result;
   std::shared_ptr<const SegmentList> list;
@@ -330,11 +330,12 @@ Result<CleanResult> PartitionLog::clean(KeyOffsetMap& map) {
   }
   if (result.first_dirty >= result.end) return result;
   map.clear();
-  auto mapped_end = build_key_map(*list, result.first_dirty, result.end, config_.max_batch_bytes, map);
+  auto mapped_end = build_key_map(*list, result.first_dirty, result.end, config_.max_batch_bytes, map, throttle);
   if (!mapped_end) return tl::unexpected(mapped_end.error());
   result.end = *mapped_end;
   rules.map = &map;
   rules.newest_batches = &newest_batches;
+  rules.throttle = throttle;
 
   // Groups of consecutive segments from the log start to the map's end, each
   // small enough to be one segment.

@@ -79,6 +79,19 @@ TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
   r = parse_broker_args(3, cleaner);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("log-cleaner-dedupe-buffer-size"), std::string::npos) << r.error().message;
+  const char* shared[] = {"sluiced", "--log-cleaner-threads", "4", "--log-cleaner-dedupe-buffer-size", "2097152"};
+  r = parse_broker_args(5, shared);
+  ASSERT_FALSE(r.has_value()) << "4 threads cannot share 2 MiB";
+  EXPECT_NE(r.error().message.find("each of the log-cleaner-threads"), std::string::npos) << r.error().message;
+  const char* tuned[] = {"sluiced", "--log-cleaner-threads",         "2",    "--log-cleaner-io-max-bytes-per-second",
+                         "1e6",     "--offsets-topic-segment-bytes", "16384"};
+  r = parse_broker_args(7, tuned);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->config.log_cleaner_threads, 2);
+  EXPECT_EQ(r->config.log_cleaner_io_max_bytes_per_second, 1e6);
+  EXPECT_EQ(r->config.offsets_topic_segment_bytes, 16384);
+  EXPECT_EQ(BrokerConfig{}.log_cleaner_io_max_bytes_per_second, 0) << "no limit, as Kafka's default";
+  EXPECT_EQ(BrokerConfig{}.offsets_topic_segment_bytes, 100 << 20) << "Kafka's offsets.topic.segment.bytes";
 
   const char* limits[] = {"sluiced", "--max-connections", "3", "--connections-max-idle-ms", "250"};
   auto l = parse_broker_args(5, limits);

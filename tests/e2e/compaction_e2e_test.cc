@@ -110,7 +110,8 @@ class CompactionE2e : public ::testing::Test {
   }
 
   std::string dir_ = testing::temp_dir("sluice-compaction-e2e");
-  testing::BrokerProcess broker_{SLUICED_PATH, dir_, {"--log-cleaner-backoff-ms", "50"}};
+  // Two cleaner threads, so two logs can be cleaned at once.
+  testing::BrokerProcess broker_{SLUICED_PATH, dir_, {"--log-cleaner-backoff-ms", "50", "--log-cleaner-threads", "2"}};
 };
 
 TEST_F(CompactionE2e, ThousandKeysOverwrittenAHundredTimesReadBackAsTheLatestValues) {
@@ -316,10 +317,11 @@ uint64_t log_bytes(const std::string& dir) {
 
 TEST(CompactionOffsetsE2e, ConsumerOffsetsStayBoundedWhileAGroupCommitsInALoop) {
   const std::string dir = testing::temp_dir("sluice-offsets-compaction-e2e");
-  testing::BrokerProcess broker{SLUICED_PATH,
-                                dir,
-                                {"--log-cleaner-backoff-ms", "50", "--offsets-topic-num-partitions", "1",
-                                 "--offsets-topic-segment-bytes", "16384"}};
+  testing::BrokerProcess broker{
+      SLUICED_PATH,
+      dir,
+      {"--log-cleaner-backoff-ms", "50", "--offsets-topic-num-partitions", "1", "--offsets-topic-segment-bytes",
+       "16384", "--log-cleaner-io-max-bytes-per-second", "20000000"}};
   ASSERT_TRUE(broker.start()) << broker.log();
   auto admin = client::Admin::create({.bootstrap = broker.address()});
   ASSERT_TRUE(admin);

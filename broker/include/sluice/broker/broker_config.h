@@ -53,6 +53,8 @@ struct BrokerConfig {
   // and the memory of its key map (a pass cleans as much of the dirty section as fits).
   int64_t log_cleaner_backoff_ms = 15'000;
   int64_t log_cleaner_dedupe_buffer_size = 128ll << 20;
+  double log_cleaner_io_max_bytes_per_second = 0;  // 0: no limit (Kafka's default, Double.MaxValue)
+  int32_t log_cleaner_threads = 1;
   TopicConfig topic_defaults;
 };
 

@@ -1,23 +1,28 @@
-// The broker's log cleaner (Kafka's LogCleaner): one background thread that, every
-// backoff interval, compacts the partition logs that are due, dirtiest first. A log
-// is due when its cleanup policy compacts and its dirty ratio reaches
-// min.cleanable.dirty.ratio, or its oldest dirty data is older than
-// max.compaction.lag.ms. The pass itself is storage::PartitionLog::clean.
+// The broker's log cleaner (Kafka's LogCleaner): log.cleaner.threads background
+// threads, each of which, every backoff interval, compacts the partition logs that
+// are due, dirtiest first, one log at a time and never a log another thread is
+// cleaning. A log is due when its cleanup policy compacts and its dirty ratio
+// reaches min.cleanable.dirty.ratio, or its oldest dirty data is older than
+// max.compaction.lag.ms. The pass itself is storage::PartitionLog::clean. Each
+// thread has its share of the dedupe buffer as its key map; all share one I/O
+// throttle (log.cleaner.io.max.bytes.per.second).
 // A log whose pass fails (a segment that does not check, an I/O error) is marked
 // uncleanable and skipped until the broker restarts, as Kafka does; the others go on.
-// Thread-safety: start/stop from the owner; clean_due_logs and stats from any thread
-// (passes serialise on an internal lock).
+// Thread-safety: start/stop from the owner; stats from any thread.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sluice/common/clock.h"
+#include "sluice/storage/io_throttle.h"
 #include "sluice/storage/key_offset_map.h"
 
 namespace sluice::broker {
@@ -26,7 +31,9 @@ class TopicTable;
 
 struct LogCleanerSettings {
   int64_t backoff_ms = 15'000;              // log.cleaner.backoff.ms
-  size_t dedupe_buffer_bytes = 128u << 20;  // log.cleaner.dedupe.buffer.size
+  size_t dedupe_buffer_bytes = 128u << 20;  // log.cleaner.dedupe.buffer.size, split among the threads
+  double io_max_bytes_per_second = std::numeric_limits<double>::infinity();  // log.cleaner.io.max.bytes.per.second
+  int threads = 1;                                                           // log.cleaner.threads
 };
 
 struct LogCleanerStats {
@@ -36,6 +43,7 @@ struct LogCleanerStats {
   uint64_t records_dropped = 0;  // superseded records and expired tombstones
   uint64_t failed_logs = 0;      // marked uncleanable
   int64_t last_pass_ms = -1;     // wall clock at the end of the last pass; -1 before one
+  double throttled_seconds = 0;  // time the throttle held the cleaner back
 };
 
 // The stats in Prometheus text format (sluice_log_cleaner_*).
@@ -47,24 +55,27 @@ class LogCleaner {
   ~LogCleaner();
   void start();
   void stop();
-  // Cleans every log that is due now, dirtiest first; returns how many were cleaned.
-  size_t clean_due_logs();
   LogCleanerStats stats() const;
 
  private:
-  void run();
+  struct Due;
+  void run(size_t worker);
+  // Cleans the dirtiest due log that no thread is cleaning and that is not in
+  // `skip`; adds it to `skip`. False when there is none (or the cleaner stops).
+  bool clean_dirtiest(size_t worker, std::set<std::string>& skip);
 
   TopicTable& topics_;
   Clock& clock_;
   const LogCleanerSettings settings_;
-  std::mutex pass_mu_;                          // one round at a time; guards map_ and failed_
-  std::unique_ptr<storage::KeyOffsetMap> map_;  // allocated at the first due log
-  std::set<std::string> failed_;                // log directories
-  mutable std::mutex mu_;                       // guards stats_, stopping_
+  storage::IoThrottle throttle_;
+  std::vector<std::unique_ptr<storage::KeyOffsetMap>> maps_;  // one per thread, allocated at its first due log
+  mutable std::mutex mu_;                                     // guards everything below
+  std::set<std::string> failed_;                              // log directories
+  std::set<std::string> in_progress_;                         // log directories being cleaned
   std::condition_variable wake_;
   LogCleanerStats stats_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace sluice::broker

@@ -52,6 +52,7 @@
 #include "sluice/storage/file_system.h"
 #include "sluice/storage/group_commit.h"
 #include "sluice/storage/interval_flusher.h"
+#include "sluice/storage/io_throttle.h"
 #include "sluice/storage/key_offset_map.h"
 #include "sluice/storage/log_config.h"
 #include "sluice/storage/log_read.h"
@@ -161,8 +162,9 @@ class PartitionLog {
   // wait only for the renames of each swap. Fails with invalid_argument on a log
   // that does not compact; a segment that does not check stops the pass
   // (corrupt_data) with nothing changed past the groups already swapped.
-  // Only one pass runs at a time per log.
-  Result<CleanResult> clean(KeyOffsetMap& map);
+  // Only one pass runs at a time per log. Its reads and writes go through
+  // `throttle` when one is given (log.cleaner.io.max.bytes.per.second).
+  Result<CleanResult> clean(KeyOffsetMap& map, IoThrottle* throttle = nullptr);
   CleanableState cleanable_state() const;
 
   // Syncs everything appended so far.
