@@ -145,14 +145,18 @@ class Dumper {
     std::string recovery_point = "none";
     if (std::ifstream in(fs::path(dir) / "recovery-point"); in) std::getline(in, recovery_point);
     bool clean = fs::exists(fs::path(dir) / "clean-shutdown", ec);
+    // A log the cleaner ever worked on has a cleaner checkpoint; its gaps are
+    // legal, as the broker reads them.
+    const bool compacted = fs::exists(fs::path(dir) / "cleaner-checkpoint", ec);
+    const bool gaps_legal = options_.gaps_legal || compacted;
     std::cout << "partition " << dir << " segments=" << segments.size() << " recovery_point=" << recovery_point
-              << " clean_shutdown=" << (clean ? "yes" : "no") << '\n';
+              << " clean_shutdown=" << (clean ? "yes" : "no") << " compacted=" << (compacted ? "yes" : "no") << '\n';
     int worst = kClean;
     SegmentSummary total;
     int64_t next = std::numeric_limits<int64_t>::min();
     uint64_t missing_offsets = 0;
     for (const auto& [base, path] : segments) {
-      if (next != std::numeric_limits<int64_t>::min() && base > next && !options_.gaps_legal) {
+      if (next != std::numeric_limits<int64_t>::min() && base > next && !gaps_legal) {
         // What recovery leaves where it set damage aside (or a power cut lost a tail).
         std::cout << "DAMAGED missing offsets=[" << next << ", " << base << ") before " << path.filename().string()
                   << '\n';
@@ -354,7 +358,8 @@ int run(int argc, char** argv) {
   app.add_flag("--records", options.records, "Also print every record: offset, timestamp, key, value, headers");
   app.add_flag("--full", options.full, "Print keys, values and headers whole instead of cutting them at 64 bytes");
   app.add_flag("--gaps-legal", options.gaps_legal,
-               "The partition is compacted: offsets missing between segments are not damage");
+               "Offsets missing between segments are not damage (implied for a partition with a "
+               "cleaner-checkpoint, which was compacted)");
   app.add_option("--max-batch-bytes", options.max_batch_bytes, "A larger batch length counts as damage")
       ->capture_default_str()
       ->check(CLI::Range(size_t{64}, size_t{1} << 31));

@@ -228,6 +228,14 @@ Result<CleanedGroup> write_cleaned_group(FileSystem& fs, const std::string& dir,
   auto created = Segment::create_named(fs, dir, base, options, cleaned_segment_stem(base, out.end));
   if (!created) return tl::unexpected(created.error());
   out.segment = std::move(*created);
+  // A pass that fails here leaves no .cleaned files behind (the next open would
+  // delete them, but a broker may run for months before it opens the log again).
+  struct RemoveUnlessKept {
+    Segment* segment;
+    ~RemoveUnlessKept() {
+      if (segment) (void)segment->remove_files();
+    }
+  } written{out.segment.get()};
   Bytes buf;
   Bytes scratch;
   FilterOptions filter_options{.scratch = &scratch};
@@ -279,6 +287,7 @@ Result<CleanedGroup> write_cleaned_group(FileSystem& fs, const std::string& dir,
   if (auto s = out.segment->sync(); !s) return tl::unexpected(s.error());
   if (auto s = out.segment->write_indexes(Segment::Sync::yes); !s) return tl::unexpected(s.error());
   out.segment->release_reserve();
+  written.segment = nullptr;
   return out;
 }
 
