@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +15,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "sluice/common/clock.h"
 #include "sluice/storage/batch_builder.h"
@@ -361,6 +364,86 @@ TEST(LogCleaner, APassThatMeetsACorruptBatchFailsAndLeavesNoCleanedFiles) {
   const std::vector<std::string> names = posix_file_system().list_dir(dir.path()).value();
   for (const auto& name : names) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
   EXPECT_TRUE(std::filesystem::exists(first)) << "the damaged segment itself is left for recovery and the operator";
+}
+
+// A reader from the start, racing a writer that appends, rolls and cleans: each
+// key's values come in the order written, offsets only increase, and no key goes
+// missing or back in time: a read that began after value v of a key was written
+// ends on v or a later value of that key.
+TEST(LogCleaner, AReaderRacingTheCleanerSeesEveryKeysLatestValueInOrder) {
+  TempDir dir;
+  ManualClock clock;
+  auto log = PartitionLog::open(posix_file_system(), dir.path(), compacted_config(), clock).value();
+  constexpr int kKeys = 20;
+  constexpr int kBatches = 1500;
+  std::array<std::atomic<int64_t>, kKeys> latest_seq;
+  for (auto& seq : latest_seq) seq = -1;
+  std::atomic<bool> done{false};
+  std::atomic<int> passes{0};
+  std::thread writer([&] {
+    struct Done {  // also when an assertion returns early, or the reader would wait forever
+      std::atomic<bool>& flag;
+      ~Done() { flag = true; }
+    } finished{done};
+    std::mt19937 random(17);
+    KeyOffsetMap map(1 << 20);
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<Entry> entries;
+      std::vector<int> keys;
+      for (int r = 0; r < 8; ++r) {
+        keys.push_back(std::uniform_int_distribution<int>(0, kKeys - 1)(random));
+        entries.push_back({"key-" + std::to_string(keys.back()), std::to_string(b * 8 + r)});
+      }
+      Bytes batch = batch_of(entries, clock.now().value());
+      ASSERT_TRUE(log->append(batch));
+      for (int r = 0; r < 8; ++r) latest_seq[keys[r]].store(b * 8 + r);
+      if (b % 25 == 24) {
+        ASSERT_TRUE(log->roll());
+        auto cleaned = log->clean(map);
+        ASSERT_TRUE(cleaned) << cleaned.error().to_string();
+        if (cleaned->cleaned) ++passes;
+      }
+    }
+  });
+  int reads = 0;
+  Bytes buf;
+  Bytes scratch;
+  while (!done || reads == 0) {
+    std::array<int64_t, kKeys> floor{};
+    for (int k = 0; k < kKeys; ++k) floor[k] = latest_seq[k].load();
+    std::array<int64_t, kKeys> last{};
+    last.fill(-1);
+    int64_t previous = -1;
+    Offset at = log->log_start_offset();
+    while (at < log->log_end_offset()) {
+      auto r = log->read(at, 64 * 1024, buf);
+      ASSERT_TRUE(r) << "at " << at.value() << ": " << r.error().to_string();
+      ByteSpan rest(buf.data(), r->bytes);
+      while (!rest.empty()) {
+        auto header = read_batch_header(rest);
+        ASSERT_TRUE(header);
+        std::vector<Record> records;
+        ASSERT_TRUE(decode_records(rest.first(header->total_size()), records, scratch));
+        for (const Record& rec : records) {
+          ASSERT_GT(rec.offset.value(), previous);
+          previous = rec.offset.value();
+          const int key = std::stoi(std::string(as_string_view(*rec.key)).substr(4));
+          const int64_t seq = std::stoll(std::string(as_string_view(*rec.value)));
+          ASSERT_GT(seq, last[key]) << "key " << key << " went back in time at offset " << previous;
+          last[key] = seq;
+        }
+        rest = rest.subspan(header->total_size());
+      }
+      at = r->next_offset;
+    }
+    for (int k = 0; k < kKeys; ++k) {
+      ASSERT_GE(last[k], floor[k]) << "key " << k << " lost its value " << floor[k] << " to the cleaner";
+    }
+    ++reads;
+  }
+  writer.join();
+  EXPECT_GT(passes.load(), 20);
+  EXPECT_GT(reads, 1);
 }
 
 TEST(LogCleaner, RefusesALogThatDoesNotCompact) {
