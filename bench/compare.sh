@@ -17,50 +17,16 @@ rounds="${ROUNDS:-3}"
 records="${RECORDS:-200000}"
 size="${RECORD_SIZE:-1024}"
 peers="${PEERS:-$root/../shared/peers}"
-build="${BUILD_DIR:-$root/build/default}"
 out="${OUT:-$root/build/compare-$(date +%Y%m%d-%H%M%S).jsonl}"
 latency_rate="${LATENCY_RATE:-20000}"
 latency_seconds="${LATENCY_SECONDS:-10}"
 max_steal="${MAX_STEAL_PCT:-5}"
 warm_mib="${WARM_MIB:-2048}"
 
-if [[ -z "${BUILD_DIR:-}" ]]; then
-  cmake --preset default >/dev/null
-  cmake --build --preset default --target sluiced sluice sluice-perf >&2
-fi
-sluiced="$build/broker/sluiced"
-sluice="$build/tools/sluice"
-perf="$build/tools/sluice-perf"
+# shellcheck source=bench/sluice_broker.sh
+source "$root/bench/sluice_broker.sh"
 mkdir -p "$(dirname "$out")"
 : > "$out"
-
-work="$(mktemp -d)"
-broker_pid=""
-cleanup() {
-  if [[ -n "$broker_pid" ]]; then kill -9 "$broker_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-start_broker() {  # sets $addr (not a subshell: $broker_pid must survive)
-  local dir="$work/data-$1"
-  rm -rf "$dir"
-  "$sluiced" --data-dir "$dir" --listen 127.0.0.1:0 --http "" 2> "$work/broker.log" &
-  broker_pid=$!
-  addr=""
-  for _ in $(seq 1 500); do
-    addr=$(sed -n 's/.*broker started listen=\([0-9.:]*\).*/\1/p' "$work/broker.log" | head -1)
-    if [[ -n "$addr" ]]; then return 0; fi
-    sleep 0.02
-  done
-  echo "compare: sluiced did not start: $(cat "$work/broker.log")" >&2
-  return 1
-}
-stop_broker() {
-  kill -TERM "$broker_pid" 2>/dev/null || true
-  wait "$broker_pid" 2>/dev/null || true
-  broker_pid=""
-}
 
 # One round of Sluice: produce then consume, durability=none (no fsync per ack, like
 # the peers), acks=1, on a fresh broker. $2 is the producer mode:
@@ -127,14 +93,8 @@ run_latency() {
 # freed in 2 MiB blocks and reported, 184 MiB in one run; a deleted file's page
 # cache was not), which made a Sluice run after a peer half as fast as one after
 # Sluice (bench/RESULTS.md). So before every system the script writes and deletes a
-# $warm_mib MiB file: each system starts with that much host-backed free memory,
+# $warm_mib MiB file (warm_memory, bench/sluice_broker.sh): each system starts with that much host-backed free memory,
 # as on a machine that has been running for a while.
-warm_memory() {
-  if (( warm_mib > 0 )); then
-    dd if=/dev/zero of="$work/warm" bs=1M count="$warm_mib" status=none
-    rm -f "$work/warm"
-  fi
-}
 systems=(sluice-idempotent sluice-ordered sluice-5-in-flight redis-streams nats-jetstream)
 run_system() {  # name round
   case "$1" in

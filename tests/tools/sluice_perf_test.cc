@@ -104,6 +104,18 @@ TEST_F(SluicePerfTest, ConsumingMoreRecordsThanThereAreFails) {
   EXPECT_NE(run.err.find("read 100 of 150 records"), std::string::npos) << run.err;
 }
 
+TEST_F(SluicePerfTest, KeysLetItProduceToACompactedTopic) {
+  auto created = run_tool(SLUICE_CLI_PATH, {"--brokers", broker_.bootstrap(), "topic", "create", "table", "--config",
+                                            "cleanup.policy=compact"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto keyless = perf({"produce", "--topic", "table", "--records", "10"});
+  EXPECT_EQ(keyless.exit_code, 1);
+  EXPECT_NE(keyless.err.find("INVALID_RECORD"), std::string::npos) << keyless.err;
+  auto keyed = perf({"produce", "--topic", "table", "--records", "200", "--keys", "5", "--json"});
+  ASSERT_EQ(keyed.exit_code, 0) << keyed.err;
+  EXPECT_EQ(json_number(keyed.out, "records"), 200) << keyed.out;
+}
+
 TEST_F(SluicePerfTest, ProducingToAMissingTopicFails) {
   auto run = perf({"produce", "--topic", "missing", "--records", "10"});
   EXPECT_EQ(run.exit_code, 1);

@@ -55,6 +55,10 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}))
       ->capture_default_str();
   app.add_option("--compression", options.compression, "none or zstd (produce)")->capture_default_str();
+  app.add_option("--keys", options.keys,
+                 "Give record i the key key-<i mod N>, N keys in turn; 0 = no key (produce; a compacted topic "
+                 "refuses keyless records)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--rate", options.rate, "Target records/s, 0 = unlimited (produce)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -25,7 +25,8 @@ struct PerfOptions {
   bool preserve_order = true;      // without idempotence, false: several batches per partition in flight
   bool enable_idempotence = true;  // several batches per partition in flight, order kept
   std::string compression = "none";
-  double rate = 0;  // records/s; 0: as fast as the producer takes them
+  double rate = 0;   // records/s; 0: as fast as the producer takes them
+  int64_t keys = 0;  // > 0: record i has the key "key-<i mod keys>" (a compacted topic needs keys)
   // Both: give up on the broker after this long (consume: without a record).
   int64_t timeout_ms = 30'000;
   bool json = false;

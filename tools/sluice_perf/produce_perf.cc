@@ -124,6 +124,9 @@ int run_produce_perf(const PerfOptions& options) {
   if (auto n = producer->partition_count(options.topic); !n) return fail(what, n.error(), options.brokers);
 
   const auto records = PayloadPool(options.record_size).records(options.topic);
+  std::vector<std::string> keys;
+  for (int64_t k = 0; k < options.keys; ++k) keys.push_back("key-" + std::to_string(k));
+  client::ProducerRecord keyed;
   Deliveries deliveries;
   const auto start = Clock::now();
   const auto end =
@@ -153,7 +156,13 @@ int run_produce_perf(const PerfOptions& options) {
     }
     // The first error says it all; do not pile up more.
     if (deliveries.any_failed.load(std::memory_order_acquire)) break;
-    producer->send(records[sent % records.size()],
+    const client::ProducerRecord* record = &records[sent % records.size()];
+    if (!keys.empty()) {
+      keyed = *record;
+      keyed.key = keys[sent % keys.size()];
+      record = &keyed;
+    }
+    producer->send(*record,
                    [&deliveries, due](const Result<client::RecordMetadata>& r) { deliveries.on_delivery(r, due); });
   }
   producer->flush();
