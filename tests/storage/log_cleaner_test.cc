@@ -517,8 +517,9 @@ class DyingFileSystem final : public FileSystem {
 // with key maps of random size, clock jumps past delete.retention.ms, crashes and
 // power losses at a random file operation of a pass. After every pass and every
 // reopen, a read from the start matches the model: each key's latest value at
-// its offset, a deleted key either gone or its tombstone, only offsets that an
-// append assigned, in increasing order.
+// its offset, a deleted key's tombstone while it is within delete.retention.ms of
+// the passes that cleaned it (after that, gone or still there), only offsets that
+// an append assigned, in increasing order.
 TEST(LogCleaner, ARandomHistoryWithPowerLossesAlwaysReadsAsTheModel) {
   struct Machine {
     std::unique_ptr<FaultInjectionFileSystem> faulty = std::make_unique<FaultInjectionFileSystem>();
@@ -540,6 +541,22 @@ TEST(LogCleaner, ARandomHistoryWithPowerLossesAlwaysReadsAsTheModel) {
     std::map<std::string, Seen> latest;
     std::set<int64_t> assigned;
     int passes = 0;
+    // Passes that may be in the cleaner checkpoint: the finished ones, and the
+    // interrupted ones (their checkpoint may have been written before the power
+    // went), with the cleanable end before the pass as their end (an upper bound).
+    struct PassMark {
+      int64_t end;
+      int64_t time_ms;
+    };
+    std::vector<PassMark> marks;
+    int64_t last_clean_ms = -1;
+    // Whether a tombstone at `offset` must still be there: no pass that may have
+    // cleaned it is delete.retention.ms older than the latest pass.
+    auto tombstone_required = [&](int64_t offset) {
+      return std::none_of(marks.begin(), marks.end(), [&](const PassMark& m) {
+        return m.end > offset && m.time_ms <= last_clean_ms - config.delete_retention_ms;
+      });
+    };
 
     auto check = [&](PartitionLog& log) {
       auto seen = read_log(log);
@@ -551,6 +568,7 @@ TEST(LogCleaner, ARandomHistoryWithPowerLossesAlwaysReadsAsTheModel) {
         auto [first, last] = seen.equal_range(key);
         if (first == last) {
           EXPECT_FALSE(want.value.has_value()) << key << ": its latest value is gone";
+          EXPECT_FALSE(tombstone_required(want.offset)) << key << ": its tombstone went before delete.retention.ms";
           continue;
         }
         auto newest = std::prev(last);
@@ -596,15 +614,19 @@ TEST(LogCleaner, ARandomHistoryWithPowerLossesAlwaysReadsAsTheModel) {
         const bool power_loss = chance(30);
         if (power_loss) machine->dying->die_at(std::uniform_int_distribution<int>(1, 12)(random));
         KeyOffsetMap map(std::uniform_int_distribution<size_t>(16, 400)(random) * KeyOffsetMap::kEntryBytes);
+        const int64_t bound = log.cleanable_state().cleanable_end.value();
+        last_clean_ms = clock.now().value();
         auto result = log.clean(map);
         ++passes;
         if (machine->dying->died()) {
           ++power_losses;
+          marks.push_back({bound, last_clean_ms});
           reopen();
           continue;
         }
         machine->dying->die_at(-1);  // the pass had fewer steps: no death pending
         ASSERT_TRUE(result) << result.error().to_string();
+        if (result->cleaned) marks.push_back({result->end.value(), last_clean_ms});
         check(log);
       }
       if (chance(5)) reopen();  // a crash between operations
