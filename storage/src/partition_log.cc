@@ -283,10 +283,15 @@ CleanableState PartitionLog::cleanable_state_locked(const SegmentList& list, int
   CleanableState state;
   state.first_dirty = std::max(checkpoint_->first_dirty, list.front()->base_offset());
   state.cleanable_end = list.back()->base_offset();
+  // Nothing from the segment of the oldest open transaction on: its records may
+  // still be aborted, and the cleaner must not decide between them before the marker.
+  if (auto unstable = producers_.first_unstable_offset()) {
+    state.cleanable_end = std::min(state.cleanable_end, list[segment_index_for(list, *unstable)]->base_offset());
+  }
   for (const CleanerCheckpoint::Pass& pass : checkpoint_->passes)
     state.last_clean_ms = std::max(state.last_clean_ms, pass.time_ms);
   for (const auto& segment : list) {
-    if (segment == list.back()) break;
+    if (segment == list.back() || segment->base_offset() >= state.cleanable_end) break;
     if (segment->next_offset() <= state.first_dirty) {
       state.clean_bytes += segment->size();
       continue;
@@ -299,6 +304,16 @@ CleanableState PartitionLog::cleanable_state_locked(const SegmentList& list, int
     state.dirty_bytes += segment->size();
   }
   return state;
+}
+
+Offset PartitionLog::last_stable_offset() const {
+  std::lock_guard lock(writer_mu_);
+  return producers_.first_unstable_offset().value_or(log_end_offset());
+}
+
+std::vector<ProducerStateTable::OpenTransaction> PartitionLog::open_transactions() const {
+  std::lock_guard lock(writer_mu_);
+  return producers_.open_transactions();
 }
 
 CleanableState PartitionLog::cleanable_state() const {

@@ -19,6 +19,7 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
     return make_error(StorageErrc::producer_fenced,
                       who + " is older than the current epoch " + std::to_string(entry.epoch.value()));
   }
+  if (header.is_control()) return std::nullopt;  // a marker has no sequence
   if (epoch > entry.epoch) {
     if (header.base_sequence == 0) return std::nullopt;
     return make_error(StorageErrc::out_of_order_sequence,
@@ -38,8 +39,21 @@ Result<std::optional<ProducerBatchInfo>> ProducerStateTable::check(const BatchHe
 }
 
 void ProducerStateTable::record(const BatchHeader& header, int64_t now_ms) {
-  if (header.producer_id < 0 || header.is_control()) return;
-  Entry& entry = producers_[ProducerId(header.producer_id)];
+  if (header.producer_id < 0) return;
+  const ProducerId id(header.producer_id);
+  if (header.is_control()) {
+    // A marker closes the producer's open transaction, if it has one.
+    auto it = producers_.find(id);
+    if (it == producers_.end()) return;
+    it->second.last_append_ms = std::max(it->second.last_append_ms, now_ms);
+    if (it->second.transaction_start) {
+      open_transactions_.erase(*it->second.transaction_start);
+      it->second.transaction_start.reset();
+    }
+    return;
+  }
+  Entry& entry = producers_[id];
+  if (header.is_transactional() && !entry.transaction_start) open_transaction(id, entry, header.base_offset);
   const ProducerEpoch epoch(header.producer_epoch);
   entry.last_append_ms = std::max(entry.last_append_ms, now_ms);
   if (!entry.recent.empty() && epoch != entry.epoch) {
@@ -52,13 +66,33 @@ void ProducerStateTable::record(const BatchHeader& header, int64_t now_ms) {
 }
 
 size_t ProducerStateTable::expire(int64_t cutoff_ms) {
-  return std::erase_if(producers_, [&](const auto& p) { return p.second.last_append_ms <= cutoff_ms; });
+  return std::erase_if(
+      producers_, [&](const auto& p) { return p.second.last_append_ms <= cutoff_ms && !p.second.transaction_start; });
+}
+
+void ProducerStateTable::open_transaction(ProducerId id, Entry& entry, Offset first_offset) {
+  entry.transaction_start = first_offset;
+  open_transactions_.emplace(first_offset, id);
+}
+
+std::optional<Offset> ProducerStateTable::first_unstable_offset() const {
+  if (open_transactions_.empty()) return std::nullopt;
+  return open_transactions_.begin()->first;
+}
+
+std::vector<ProducerStateTable::OpenTransaction> ProducerStateTable::open_transactions() const {
+  std::vector<OpenTransaction> out;
+  out.reserve(open_transactions_.size());
+  for (const auto& [first, id] : open_transactions_) out.push_back({id, first});
+  return out;
 }
 
 namespace {
 
 constexpr uint32_t kSnapshotMagic = 0x534c5053;  // "SLPS"
-constexpr int16_t kSnapshotVersion = 1;
+// 1: producers and their recent batches; 2: also each open transaction's first
+// offset (-1: none). Version 1 files still load (no transaction open).
+constexpr int16_t kSnapshotVersion = 2;
 
 }  // namespace
 
@@ -73,6 +107,7 @@ Bytes ProducerStateTable::encode(Offset log_end) const {
     w.put_be<int64_t>(id.value());
     w.put_be<int16_t>(entry.epoch.value());
     w.put_be<int64_t>(entry.last_append_ms);
+    w.put_be<int64_t>(entry.transaction_start ? entry.transaction_start->value() : -1);
     w.put_be<int8_t>(static_cast<int8_t>(entry.recent.size()));
     // Oldest first, so decoding replays them in order.
     for (size_t i = 0; i < entry.recent.size(); ++i) {
@@ -101,20 +136,30 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
   auto log_end = r.get_be<int64_t>();
   auto count = r.get_be<int32_t>();
   if (!magic || *magic != kSnapshotMagic) return damaged("not a snapshot file");
-  if (!version || *version != kSnapshotVersion) return damaged("unknown version");
+  if (!version || *version < 1 || *version > kSnapshotVersion) return damaged("unknown version");
   if (!log_end || !count || *count < 0) return damaged("truncated header");
   std::unordered_map<ProducerId, Entry> producers;
+  std::map<Offset, ProducerId> open;
   for (int32_t p = 0; p < *count; ++p) {
     auto id = r.get_be<int64_t>();
     auto epoch = r.get_be<int16_t>();
     auto last_append = r.get_be<int64_t>();
+    std::optional<int64_t> transaction_start = int64_t{-1};
+    if (*version >= 2) transaction_start = r.get_be<int64_t>();
     auto batches = r.get_be<int8_t>();
-    if (!id || !epoch || !last_append || !batches || *batches < 1 || static_cast<size_t>(*batches) > kRecentBatches) {
+    if (!id || !epoch || !last_append || !transaction_start || !batches || *batches < 1 ||
+        static_cast<size_t>(*batches) > kRecentBatches) {
       return damaged("truncated or bad producer entry");
     }
     Entry& entry = producers[ProducerId(*id)];
     entry.epoch = ProducerEpoch(*epoch);
     entry.last_append_ms = *last_append;
+    if (*transaction_start >= 0) {
+      if (!open.emplace(Offset(*transaction_start), ProducerId(*id)).second) {
+        return damaged("two open transactions start at one offset");
+      }
+      entry.transaction_start = Offset(*transaction_start);
+    }
     for (int8_t i = 0; i < *batches; ++i) {
       auto first_seq = r.get_be<int32_t>();
       auto last_seq = r.get_be<int32_t>();
@@ -127,6 +172,7 @@ Result<Offset> ProducerStateTable::decode(ByteSpan bytes) {
   }
   if (r.remaining() != 0) return damaged("trailing bytes");
   producers_ = std::move(producers);
+  open_transactions_ = std::move(open);
   return Offset(*log_end);
 }
 

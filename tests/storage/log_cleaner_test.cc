@@ -446,6 +446,45 @@ TEST(LogCleaner, AReaderRacingTheCleanerSeesEveryKeysLatestValueInOrder) {
   EXPECT_GT(reads, 1);
 }
 
+TEST(LogCleaner, NothingFromTheSegmentOfTheOldestOpenTransactionIsCleaned) {
+  TempDir dir;
+  ManualClock clock;
+  auto log = PartitionLog::open(posix_file_system(), dir.path(), compacted_config(), clock).value();
+  std::mt19937 random(13);
+  auto latest = fill(*log, 40, 10, clock.now().value(), random);
+  ASSERT_TRUE(log->roll());
+  // Producer 5 opens a transaction in this segment and writes keys the others overwrite later.
+  BatchBuilder txn(BatchOptions{.producer_id = 5, .producer_epoch = 0, .base_sequence = 0, .transactional = true});
+  txn.add(clock.now().value(), as_bytes(std::string("key-1")), as_bytes(std::string("in the transaction")));
+  Bytes txn_batch = std::move(*txn.build());
+  const Offset txn_start = log->append(txn_batch).value().base_offset;
+  for (auto& [k, v] : fill(*log, 40, 10, clock.now().value(), random)) latest[k] = v;
+  ASSERT_TRUE(log->roll());
+  for (auto& [k, v] : fill(*log, 40, 10, clock.now().value(), random)) latest[k] = v;
+  ASSERT_TRUE(log->roll());
+  EXPECT_EQ(log->last_stable_offset(), txn_start);
+  EXPECT_EQ(log->cleanable_state().cleanable_end, txn_start) << "the transaction opened its segment";
+
+  KeyOffsetMap map(1 << 20);
+  auto held_back = log->clean(map).value();
+  EXPECT_EQ(held_back.end, txn_start);
+  // The open transaction's record is still there, though later writes overwrote its key.
+  auto seen = read_log(*log);
+  auto [first, last] = seen.equal_range("key-1");
+  EXPECT_TRUE(std::any_of(first, last, [&](const auto& e) { return e.second.offset == txn_start.value(); }));
+
+  Bytes commit = make_control_batch(ControlType::commit, 5, 0, 0, clock.now().value());
+  ASSERT_TRUE(log->append(commit));
+  ASSERT_TRUE(log->roll());
+  EXPECT_EQ(log->last_stable_offset(), log->log_end_offset());
+  auto rest = log->clean(map).value();
+  EXPECT_EQ(rest.end, log->log_end_offset()) << "once the marker is written, everything closed is cleanable";
+  seen = read_log(*log);
+  std::tie(first, last) = seen.equal_range("key-1");
+  EXPECT_FALSE(std::any_of(first, last, [&](const auto& e) { return e.second.offset == txn_start.value(); }))
+      << "the committed record was overwritten later, so it went";
+}
+
 TEST(LogCleaner, RefusesALogThatDoesNotCompact) {
   TempDir dir;
   ManualClock clock;

@@ -1,11 +1,14 @@
 // Idempotent producers in the partition log: duplicates, gaps, fencing, and the
-// state surviving a reopen (it is rebuilt from the batch headers).
+// state surviving a reopen (it is rebuilt from the batch headers); open
+// transactions and the last stable offset.
 #include "sluice/storage/producer_state.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <limits>
+
+#include "sluice/common/crc32c.h"
 
 #include "test_support.h"
 
@@ -40,6 +43,20 @@ Bytes idempotent_batch(int64_t producer_id, int16_t epoch, int32_t base_sequence
 }
 
 Result<AppendResult> append(PartitionLog& log, Bytes batch) { return log.append(batch); }
+
+Bytes transactional_batch(int64_t producer_id, int16_t epoch, int32_t base_sequence, int records = 3) {
+  BatchBuilder builder(BatchOptions{
+      .producer_id = producer_id, .producer_epoch = epoch, .base_sequence = base_sequence, .transactional = true});
+  for (int i = 0; i < records; ++i) {
+    std::string value = "txn-" + std::to_string(base_sequence + i);
+    builder.add(1000 + i, std::nullopt, as_bytes(value));
+  }
+  return std::move(*builder.build());
+}
+
+Bytes marker(ControlType type, int64_t producer_id, int16_t epoch = 0) {
+  return make_control_batch(type, producer_id, epoch, 0, 2000);
+}
 
 // Replaces the partition's producer-state snapshot file with `bytes`.
 void write_snapshot(const TempDir& dir, const Bytes& bytes) {
@@ -273,6 +290,111 @@ TEST(ProducerState, AnIdleProducerIsForgottenAfterTheExpirationTime) {
   auto kept = append(*log, idempotent_batch(8, 0, 30));
   ASSERT_FALSE(kept.has_value());
   EXPECT_EQ(kept.error().code, StorageErrc::out_of_order_sequence);
+}
+
+TEST(ProducerState, ATransactionOpensAtItsFirstBatchAndClosesAtItsMarker) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 0)).has_value());  // offsets 0-2, not transactional
+  EXPECT_EQ(log->last_stable_offset(), Offset(3)) << "nothing open: the log end";
+  auto first = append(*log, transactional_batch(7, 0, 0));  // 3-5
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 3)).has_value());     // 6-8
+  ASSERT_TRUE(append(*log, transactional_batch(7, 0, 3)).has_value());  // 9-11: the same transaction
+  ASSERT_TRUE(append(*log, transactional_batch(9, 0, 0)).has_value());  // 12-14
+  EXPECT_EQ(log->last_stable_offset(), first->base_offset);
+  auto open = log->open_transactions();
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].producer, ProducerId(7));
+  EXPECT_EQ(open[1].producer, ProducerId(9));
+  EXPECT_EQ(open[1].first_offset, Offset(12));
+
+  auto committed = append(*log, marker(ControlType::commit, 7));  // 15
+  ASSERT_TRUE(committed.has_value()) << committed.error().to_string();
+  EXPECT_EQ(log->last_stable_offset(), Offset(12)) << "producer 9's transaction is still open";
+  ASSERT_TRUE(append(*log, marker(ControlType::abort, 9)).has_value());  // 16
+  EXPECT_EQ(log->last_stable_offset(), Offset(17));
+  EXPECT_TRUE(log->open_transactions().empty());
+  // The next transactional batch opens a new transaction; the sequence goes on.
+  ASSERT_TRUE(append(*log, transactional_batch(7, 0, 6)).has_value());
+  EXPECT_EQ(log->last_stable_offset(), Offset(17));
+  EXPECT_EQ(log->log_end_offset(), Offset(20));
+}
+
+TEST(ProducerState, AMarkerFromAnOlderEpochIsFenced) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_TRUE(append(*log, transactional_batch(7, 1, 0)).has_value());
+  auto stale = append(*log, marker(ControlType::commit, 7, 0));
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, StorageErrc::producer_fenced);
+  EXPECT_EQ(log->last_stable_offset(), Offset(0)) << "the transaction is still open";
+}
+
+TEST(ProducerState, OpenTransactionsSurviveACrashAndACleanClose) {
+  TempDir dir;
+  {
+    auto log = open_log(dir.path());
+    ASSERT_TRUE(append(*log, transactional_batch(7, 0, 0)).has_value());    // 0-2
+    ASSERT_TRUE(append(*log, marker(ControlType::commit, 7)).has_value());  // 3
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(append(*log, idempotent_batch(8, 0, 3 * i)).has_value());
+    ASSERT_TRUE(append(*log, transactional_batch(9, 0, 0)).has_value());  // 64-66
+    ASSERT_GT(log->segment_count(), 2u);
+  }  // a crash: the state is rebuilt from the batch headers
+  auto log = open_log(dir.path());
+  EXPECT_EQ(log->last_stable_offset(), Offset(64));
+  ASSERT_EQ(log->open_transactions().size(), 1u);
+  EXPECT_EQ(log->open_transactions()[0].producer, ProducerId(9));
+  ASSERT_TRUE(log->close().has_value());
+  log.reset();
+  log = open_log(dir.path());  // from the snapshot this time
+  EXPECT_EQ(log->last_stable_offset(), Offset(64));
+  ASSERT_TRUE(append(*log, marker(ControlType::abort, 9)).has_value());
+  EXPECT_EQ(log->last_stable_offset(), log->log_end_offset());
+}
+
+TEST(ProducerState, AProducerWithAnOpenTransactionIsNotExpired) {
+  TempDir dir;
+  ManualClock clock(1'000'000);
+  LogConfig config = test_config();
+  config.producer_id_expiration_ms = 60'000;
+  auto log = open_log(dir.path(), config, clock);
+  ASSERT_TRUE(append(*log, transactional_batch(7, 0, 0)).has_value());
+  clock.advance_ms(120'000);
+  ASSERT_TRUE(log->apply_retention().has_value());
+  EXPECT_EQ(log->last_stable_offset(), Offset(0));
+  auto gap = append(*log, transactional_batch(7, 0, 30));
+  ASSERT_FALSE(gap.has_value()) << "producer 7 is still known";
+  EXPECT_EQ(gap.error().code, StorageErrc::out_of_order_sequence);
+}
+
+TEST(ProducerState, AVersionOneSnapshotStillLoads) {
+  TempDir dir;
+  {
+    auto log = open_log(dir.path());
+    ASSERT_TRUE(append(*log, idempotent_batch(7, 0, 0)).has_value());
+    ASSERT_TRUE(log->close().has_value());
+  }
+  // What a broker before transactions wrote: producer 99 with one batch, no transaction field.
+  Bytes v1;
+  ByteWriter w(v1);
+  w.put_be<uint32_t>(0x534c5053);
+  w.put_be<int16_t>(1);
+  w.put_be<int64_t>(3);  // log end
+  w.put_be<int32_t>(1);
+  w.put_be<int64_t>(99);
+  w.put_be<int16_t>(0);
+  w.put_be<int64_t>(0);  // last append
+  w.put_be<int8_t>(1);
+  for (int64_t field : {0, 2}) w.put_be<int32_t>(static_cast<int32_t>(field));  // sequences 0-2
+  for (int64_t field : {0, 2, 1002}) w.put_be<int64_t>(field);                  // offsets 0-2, max timestamp
+  w.put_be<uint32_t>(crc32c(v1));
+  write_snapshot(dir, v1);
+  auto log = open_log(dir.path());
+  auto duplicate = append(*log, idempotent_batch(99, 0, 0));
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_TRUE(duplicate->duplicate) << "the version 1 snapshot was loaded";
+  EXPECT_EQ(log->last_stable_offset(), log->log_end_offset());
 }
 
 }  // namespace

@@ -96,7 +96,7 @@ struct CleanResult {
 // What a cleaner needs to choose a log (Kafka's LogToClean).
 struct CleanableState {
   Offset first_dirty;
-  Offset cleanable_end;          // the active segment's base, or lower for min.compaction.lag.ms
+  Offset cleanable_end;          // the active segment's base, or lower: min.compaction.lag.ms, an open transaction
   uint64_t clean_bytes = 0;      // segments below the first dirty offset
   uint64_t dirty_bytes = 0;      // segments from it to the cleanable end
   int64_t oldest_dirty_ms = -1;  // the max timestamp of the first dirty segment; -1 when none
@@ -164,6 +164,13 @@ class PartitionLog {
   // (corrupt_data) with nothing changed past the groups already swapped.
   // Only one pass runs at a time per log. Its reads and writes go through
   // `throttle` when one is given (log.cleaner.io.max.bytes.per.second).
+  // The last stable offset (KIP-98): the first offset of the oldest open
+  // transaction, or the log end when none is open. A read_committed reader gets
+  // nothing at or past it (nor past the high watermark, which the caller applies).
+  Offset last_stable_offset() const;
+  // The open transactions, oldest first.
+  std::vector<ProducerStateTable::OpenTransaction> open_transactions() const;
+
   Result<CleanResult> clean(KeyOffsetMap& map, IoThrottle* throttle = nullptr);
   CleanableState cleanable_state() const;
 

@@ -13,6 +13,16 @@
 //   same epoch, otherwise     -> append only at last sequence + 1 (wrapping
 //                                from INT32_MAX to 0), else out_of_order_sequence
 //
+// Control batches (transaction markers) are checked only for fencing.
+//
+// Transactions (KIP-98): a producer's first transactional batch opens its
+// transaction at that batch's base offset; its next control batch (the COMMIT or
+// ABORT marker) closes it. The oldest open transaction's first offset is the
+// first unstable offset, which bounds the last stable offset: read_committed
+// readers get nothing at or past it. A producer with an open transaction is never
+// expired. (Markers do not bump the producer's epoch here; KIP-890's bump at the
+// end of each transaction comes with the transaction coordinator.)
+//
 // Kept in memory. A clean close writes it to a snapshot file (encode()); the
 // next open loads that when the log ends where the snapshot says, and otherwise
 // rebuilds it from the batch headers. A producer that has appended nothing for
@@ -28,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -59,13 +70,26 @@ class ProducerStateTable {
   Result<std::optional<ProducerBatchInfo>> check(const BatchHeader& header) const;
   // After appending `header` (its base offset assigned), at `now_ms` (wall clock).
   void record(const BatchHeader& header, int64_t now_ms);
-  void clear() { producers_.clear(); }
+  void clear() {
+    producers_.clear();
+    open_transactions_.clear();
+  }
   size_t producer_count() const { return producers_.size(); }
   // Producer id -> the last offset of its newest batch (the batch the cleaner
   // must keep a header of, so the sequence survives).
   std::unordered_map<int64_t, int64_t> newest_batches() const;
-  // Forgets producers whose last append was at or before `cutoff_ms`; returns how many.
+  // Forgets producers whose last append was at or before `cutoff_ms` and that have
+  // no open transaction; returns how many.
   size_t expire(int64_t cutoff_ms);
+
+  struct OpenTransaction {
+    ProducerId producer;
+    Offset first_offset;
+  };
+  // The oldest open transaction's first offset; nullopt when none is open.
+  std::optional<Offset> first_unstable_offset() const;
+  // Every open transaction, oldest first.
+  std::vector<OpenTransaction> open_transactions() const;
 
   // The snapshot file's bytes (storage/FORMAT.md), valid for a log ending at `log_end`.
   Bytes encode(Offset log_end) const;
@@ -76,6 +100,7 @@ class ProducerStateTable {
   struct Entry {
     ProducerEpoch epoch{0};
     int64_t last_append_ms = 0;
+    std::optional<Offset> transaction_start;  // the open transaction's first offset
     // The most recent batches, at most kRecentBatches: grows, then is a ring
     // whose oldest element is at `oldest`. Never empty once recorded.
     std::vector<ProducerBatchInfo> recent;
@@ -92,7 +117,11 @@ class ProducerStateTable {
       }
     }
   };
+  void open_transaction(ProducerId id, Entry& entry, Offset first_offset);
+
   std::unordered_map<ProducerId, Entry> producers_;
+  // First offset -> producer, of every open transaction (each one's transaction_start).
+  std::map<Offset, ProducerId> open_transactions_;
 };
 
 }  // namespace sluice::storage
