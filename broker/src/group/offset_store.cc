@@ -7,44 +7,11 @@
 #include "sluice/broker/group_errc.h"
 #include "sluice/common/log.h"
 #include "sluice/storage/batch_builder.h"
-#include "sluice/storage/batch_cursor.h"
 
 namespace sluice::broker::group {
-namespace {
-
-// Java's String.hashCode over the UTF-16 code units of the UTF-8 `text` (a byte
-// that is not valid UTF-8 counts as one unit of its own value).
-int32_t java_string_hash(std::string_view text) {
-  uint32_t h = 0;
-  auto unit = [&h](uint32_t u) { h = 31 * h + u; };
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<uint8_t>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > text.size()) {
-      unit(c);
-      ++i;
-      continue;
-    }
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<uint8_t>(text[i + k]) & 0x3F);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      unit(0xD800 + (cp >> 10));
-      unit(0xDC00 + (cp & 0x3FF));
-    } else {
-      unit(cp);
-    }
-    i += len;
-  }
-  return static_cast<int32_t>(h);
-}
-
-}  // namespace
 
 int32_t offsets_partition_for(std::string_view group, int32_t num_partitions) {
-  int32_t h = java_string_hash(group);
-  int32_t positive = h == INT32_MIN ? 0 : (h < 0 ? -h : h);  // Kafka's Utils.abs
-  return positive % num_partitions;
+  return InternalLog::partition_for(group, num_partitions);
 }
 
 Status validate_group_id(std::string_view group) {
@@ -55,16 +22,23 @@ Status validate_group_id(std::string_view group) {
   return {};
 }
 
+// Compacted, as Kafka's: the latest commit per (group, topic, partition) stays, and
+// the tombstones of expired or deleted offsets remove their keys (after
+// delete.retention.ms). A topic made by an older broker keeps its policy (delete,
+// no retention) until it is recreated.
 OffsetStore::OffsetStore(TopicTable& topics, sluice::Clock& clock, OffsetStoreConfig config)
-    : topics_(topics), clock_(clock), config_(config) {}
+    : topics_(topics),
+      clock_(clock),
+      config_(config),
+      log_(topics, kOffsetsTopic, config.num_partitions,
+           {{"durability", "fsync"},
+            {"retention.ms", "-1"},
+            {"cleanup.policy", "compact"},
+            {"segment.bytes", std::to_string(config.segment_bytes)}}) {}
 
 Status OffsetStore::load() {
-  if (auto topic = topics_.find(kOffsetsTopic)) {
-    std::lock_guard lock(topic_mu_);
-    topic_ = topic;
-    writers_.clear();
-    for (size_t i = 0; i < topic_->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
-    for (auto& partition : topic_->partitions) {
+  if (auto topic = log_.existing()) {
+    for (auto& partition : topic->partitions) {
       if (auto s = load_partition(*partition); !s) return s;
     }
   }
@@ -72,65 +46,27 @@ Status OffsetStore::load() {
   return {};
 }
 
-Result<std::shared_ptr<Topic>> OffsetStore::offsets_topic() {
-  std::lock_guard lock(topic_mu_);
-  if (topic_) return topic_;
-  // Compacted, as Kafka's: the latest commit per (group, topic, partition) stays, and
-  // the tombstones of expired or deleted offsets remove their keys (after
-  // delete.retention.ms). A topic made by an older broker keeps its policy (delete,
-  // no retention) until it is recreated.
-  auto topic = topics_.ensure_internal_topic(kOffsetsTopic, config_.num_partitions,
-                                             {{"durability", "fsync"},
-                                              {"retention.ms", "-1"},
-                                              {"cleanup.policy", "compact"},
-                                              {"segment.bytes", std::to_string(config_.segment_bytes)}});
-  if (!topic) return tl::unexpected(topic.error());
-  writers_.clear();
-  for (size_t i = 0; i < (*topic)->partitions.size(); ++i) writers_.push_back(std::make_unique<std::mutex>());
-  topic_ = *topic;
-  return topic_;
-}
-
 Status OffsetStore::load_partition(Partition& partition) {
-  Bytes scratch;
-  std::vector<storage::Record> records;
-  Bytes decompressed;
-  Offset next = partition.log_start();
-  while (next < partition.high_watermark()) {
-    auto read =
-        partition.read(PartitionReadOptions{.start = next, .mode = storage::PartitionLog::ReadMode::copy}, scratch);
-    if (!read) return tl::unexpected(read.error());
-    if (read->bytes == 0) break;
-    storage::BatchCursor cursor(ByteSpan(scratch.data(), read->bytes));
-    while (cursor.frame() == storage::BatchFrame::whole) {
-      if (auto s = storage::decode_records(cursor.batch(), records, decompressed); !s) {
-        log::warn("group", "offsets_batch_skipped",
-                  {{"partition", static_cast<int64_t>(partition.id().value())},
-                   {"offset", cursor.header().base_offset.value()},
-                   {"error", s.error().to_string()}});
-      }
-      for (const storage::Record& r : records) {
+  const auto id = static_cast<int64_t>(partition.id().value());
+  return InternalLog::read_all(
+      partition,
+      [&](const storage::Record& r) {
         if (r.key && !r.key->empty() && static_cast<uint8_t>((*r.key)[0]) == kGroupMetadataRecord) {
           load_group_record(partition, r);
-          continue;
+          return;
         }
         auto record = decode_offset_record(r.key, r.value);
         if (!record) {
           log::warn("group", "offsets_record_skipped",
-                    {{"partition", static_cast<int64_t>(partition.id().value())},
-                     {"offset", r.offset.value()},
-                     {"error", record.error().to_string()}});
-          continue;
+                    {{"partition", id}, {"offset", r.offset.value()}, {"error", record.error().to_string()}});
+          return;
         }
         apply(*record, r.offset.value());
-      }
-      records.clear();
-      cursor.advance();
-    }
-    if (read->next_offset <= next) break;
-    next = read->next_offset;
-  }
-  return {};
+      },
+      [&](Offset base, const Error& error) {
+        log::warn("group", "offsets_batch_skipped",
+                  {{"partition", id}, {"offset", base.value()}, {"error", error.to_string()}});
+      });
 }
 
 Status OffsetStore::validate(const OffsetCommit& commit) const {
@@ -184,8 +120,6 @@ Result<bool> OffsetStore::append(const std::string& group, std::span<const Offse
                                  const std::function<bool()>& still_wanted) {
   if (records.empty()) return true;
   if (!loaded()) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
-  auto topic = offsets_topic();
-  if (!topic) return tl::unexpected(topic.error());
   const int64_t now = clock_.now().value();
   storage::BatchBuilder builder;
   std::vector<Bytes> keep;
@@ -198,20 +132,16 @@ Result<bool> OffsetStore::append(const std::string& group, std::span<const Offse
   }
   auto batch = builder.build();
   if (!batch) return tl::unexpected(batch.error());
-  auto index = static_cast<size_t>(offsets_partition_for(group, static_cast<int32_t>((*topic)->partitions.size())));
-  Partition& partition = *(*topic)->partitions[index];
-  std::optional<Offset> base;
-  AppendedRun run;
-  {
-    std::lock_guard writer(*writers_[index]);
-    if (!still_wanted()) return false;
-    run = partition.append(MutableByteSpan(*batch), [&base](Offset b) { base = b; });
-  }
-  if (!run.status) return tl::unexpected(run.status.error());
-  if (partition.syncs_before_ack(Acks::all)) {
-    if (auto s = partition.wait_durable(*run.next_offset); !s) return tl::unexpected(s.error());
-  }
-  for (size_t i = 0; i < records.size(); ++i) apply(records[i], base->value() + static_cast<int64_t>(i));
+  auto base = log_.append(
+      group,
+      [&]() -> Result<std::optional<Bytes>> {
+        if (!still_wanted()) return std::optional<Bytes>();
+        return std::optional<Bytes>(std::move(*batch));
+      },
+      /*wait_if_declined=*/false);
+  if (!base) return tl::unexpected(base.error());
+  if (!*base) return false;
+  for (size_t i = 0; i < records.size(); ++i) apply(records[i], (*base)->value() + static_cast<int64_t>(i));
   return true;
 }
 
@@ -332,31 +262,18 @@ Status OffsetStore::delete_group_metadata(const std::string& group) {
 Status OffsetStore::append_group_record(const std::string& group,
                                         const std::function<bool(std::optional<Bytes>& value)>& take) {
   if (!loaded()) return make_error(GroupErrc::coordinator_load_in_progress, "offsets are not loaded yet");
-  auto topic = offsets_topic();
-  if (!topic) return tl::unexpected(topic.error());
-  const auto index =
-      static_cast<size_t>(offsets_partition_for(group, static_cast<int32_t>((*topic)->partitions.size())));
-  Partition& partition = *(*topic)->partitions[index];
   const Bytes key = encode_group_key(group);
-  Offset durable_to;
-  {
-    std::lock_guard writer(*writers_[index]);
+  auto appended = log_.append(group, [&]() -> Result<std::optional<Bytes>> {
     std::optional<Bytes> value;
-    if (take(value)) {
-      storage::BatchBuilder builder;
-      builder.add(clock_.now().value(), ByteSpan(key),
-                  value ? std::optional<ByteSpan>(ByteSpan(*value)) : std::optional<ByteSpan>());
-      auto batch = builder.build();
-      if (!batch) return tl::unexpected(batch.error());
-      AppendedRun run = partition.append(MutableByteSpan(*batch), [](Offset) {});
-      if (!run.status) return tl::unexpected(run.status.error());
-      durable_to = *run.next_offset;
-    } else {
-      durable_to = partition.high_watermark();
-    }
-  }
-  if (!partition.syncs_before_ack(Acks::all)) return {};
-  return partition.wait_durable(durable_to);
+    if (!take(value)) return std::optional<Bytes>();
+    storage::BatchBuilder builder;
+    builder.add(clock_.now().value(), ByteSpan(key), value ? std::optional<ByteSpan>(ByteSpan(*value)) : std::nullopt);
+    auto batch = builder.build();
+    if (!batch) return tl::unexpected(batch.error());
+    return std::optional<Bytes>(std::move(*batch));
+  });
+  if (!appended) return tl::unexpected(appended.error());
+  return {};
 }
 
 }  // namespace sluice::broker::group

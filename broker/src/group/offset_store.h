@@ -27,6 +27,7 @@
 #include "sluice/common/error.h"
 #include "sluice/storage/record_batch.h"
 
+#include "../internal_log.h"
 #include "group_record.h"
 #include "offset_record.h"
 
@@ -56,7 +57,7 @@ struct TopicPartitionOffset {
   CommittedOffset committed;
 };
 
-// Kafka's choice of partition for a group: abs(Java String.hashCode(group)) % n.
+// Kafka's choice of partition for a group (InternalLog::partition_for).
 int32_t offsets_partition_for(std::string_view group, int32_t num_partitions);
 
 // invalid_group_id unless 1-255 characters.
@@ -129,15 +130,11 @@ class OffsetStore {
   Status append_group_record(const std::string& group, const std::function<bool(std::optional<Bytes>& value)>& take);
   Status load_partition(Partition& partition);
   void load_group_record(const Partition& partition, const storage::Record& record);
-  // __consumer_offsets, created with config_.num_partitions on first use.
-  Result<std::shared_ptr<Topic>> offsets_topic();
 
   TopicTable& topics_;
   sluice::Clock& clock_;
   const OffsetStoreConfig config_;
-  std::mutex topic_mu_;
-  std::shared_ptr<Topic> topic_;                      // under topic_mu_; null until the topic exists
-  std::vector<std::unique_ptr<std::mutex>> writers_;  // one per partition of the topic; set with topic_
+  InternalLog log_;  // __consumer_offsets, created with config_.num_partitions by the first append
   std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;
   std::map<std::string, GroupOffsets> groups_;  // under mu_
