@@ -328,6 +328,11 @@ Result<std::unique_ptr<Broker>> Broker::start(BrokerConfig config, BrokerEnviron
                                static_cast<size_t>(config.offset_metadata_max_bytes),
                                config.offsets_topic_segment_bytes});
   if (auto s = impl->state.offsets->load(); !s) return tl::unexpected(s.error());
+  impl->state.transactions = std::make_unique<TransactionStore>(
+      *impl->state.topics, *impl->state.producer_ids, environment.clock,
+      TransactionStoreConfig{config.transaction_state_log_num_partitions, config.transaction_state_log_segment_bytes,
+                             config.transaction_max_timeout_ms});
+  if (auto s = impl->state.transactions->load(); !s) return tl::unexpected(s.error());
   impl->state.groups = std::make_unique<group::GroupCoordinator>(impl->io.get_executor(), *impl->state.topics,
                                                                  environment.steady_clock, group_config(config));
   impl->state.groups->restore(*impl->state.offsets, impl->state.storage_pool.get_executor());

@@ -138,6 +138,16 @@ Result<ParsedArgs> parse_broker_args(int argc, const char* const* argv) {
                  "Segment size of __consumer_offsets, whose closed segments the cleaner compacts "
                  "(offsets.topic.segment.bytes; applied when the topic is created)")
       ->check(CLI::Range(int64_t{4096}, int64_t{1} << 30));
+  app.add_option("--transaction-state-log-num-partitions", c.transaction_state_log_num_partitions,
+                 "Partitions of __transaction_state (transaction.state.log.num.partitions; fixed once it exists)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--transaction-state-log-segment-bytes", c.transaction_state_log_segment_bytes,
+                 "Segment size of __transaction_state (transaction.state.log.segment.bytes; applied when the "
+                 "topic is created)")
+      ->check(CLI::Range(int64_t{4096}, int64_t{1} << 30));
+  app.add_option("--transaction-max-timeout-ms", c.transaction_max_timeout_ms,
+                 "Longest transaction timeout a producer may ask for (transaction.max.timeout.ms)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--offsets-retention-minutes", c.offsets_retention_minutes,
                  "Offsets of a group whose newest commit is older than this are deleted (offsets.retention.minutes)")
       ->check(CLI::PositiveNumber);

@@ -8,6 +8,7 @@ std::string_view broker_errc_name(BrokerErrc code) {
     case BrokerErrc::invalid_topic: return "invalid_topic";
     case BrokerErrc::invalid_partitions: return "invalid_partitions";
     case BrokerErrc::invalid_config: return "invalid_config";
+    case BrokerErrc::invalid_transaction_timeout: return "invalid_transaction_timeout";
   }
   return "unknown";
 }

@@ -26,6 +26,7 @@
 #include "group/offset_store.h"
 #include "producer_id_allocator.h"
 #include "sluice.pb.h"
+#include "txn/transaction_store.h"
 #include "write_health.h"
 
 namespace sluice::broker {
@@ -35,7 +36,8 @@ struct BrokerState {
   HostPort address;
   std::unique_ptr<TopicTable> topics;
   std::unique_ptr<ProducerIdAllocator> producer_ids;
-  std::unique_ptr<group::OffsetStore> offsets;  // loaded at start, before the listener opens
+  std::unique_ptr<group::OffsetStore> offsets;     // loaded at start, before the listener opens
+  std::unique_ptr<TransactionStore> transactions;  // likewise
   // Members and epochs, in memory only (group_coordinator.h); released before the I/O context.
   std::unique_ptr<group::GroupCoordinator> groups;
   std::unique_ptr<LogCleaner> cleaner;  // started with the listener, stopped before the logs close

@@ -49,6 +49,7 @@ wire::ErrorCode broker_to_wire(BrokerErrc code) {
     case BrokerErrc::invalid_topic: return wire::INVALID_TOPIC;
     case BrokerErrc::invalid_partitions: return wire::INVALID_PARTITIONS;
     case BrokerErrc::invalid_config: return wire::INVALID_CONFIG;
+    case BrokerErrc::invalid_transaction_timeout: return wire::INVALID_TRANSACTION_TIMEOUT;
   }
   return wire::UNKNOWN_SERVER_ERROR;
 }

@@ -72,6 +72,7 @@ bool is_retriable(ErrorCode code) {
     case ErrorCode::invalid_regular_expression:
     case ErrorCode::unreleased_instance_id:  // the group membership waits it out itself
     case ErrorCode::fenced_instance_id:
+    case ErrorCode::invalid_transaction_timeout:
     case ErrorCode::buffer_full:
     case ErrorCode::record_too_large:
     case ErrorCode::delivery_timeout:

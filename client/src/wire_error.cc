@@ -44,8 +44,9 @@ SLUICE_CHECK_WIRE_CODE(invalid_session_timeout, INVALID_SESSION_TIMEOUT)
 SLUICE_CHECK_WIRE_CODE(invalid_regular_expression, INVALID_REGULAR_EXPRESSION)
 SLUICE_CHECK_WIRE_CODE(unreleased_instance_id, UNRELEASED_INSTANCE_ID)
 SLUICE_CHECK_WIRE_CODE(fenced_instance_id, FENCED_INSTANCE_ID)
+SLUICE_CHECK_WIRE_CODE(invalid_transaction_timeout, INVALID_TRANSACTION_TIMEOUT)
 #undef SLUICE_CHECK_WIRE_CODE
-static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::fenced_instance_id),
+static_assert(wire::ErrorCode_MAX == static_cast<int32_t>(ErrorCode::invalid_transaction_timeout),
               "a wire code without its client::ErrorCode");
 
 std::string wire_code_name(int32_t code) { return error_code_name(static_cast<ErrorCode>(code)); }

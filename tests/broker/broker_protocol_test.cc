@@ -297,5 +297,57 @@ TEST_F(BrokerProtocol, IdempotentProducerBatchesAreAppendedOnceAndInSequence) {
   EXPECT_GT(init_producer_id(), id + 1) << "ids handed out before the restart are not handed out again";
 }
 
+// The transaction coordinator's first job: a transactional id keeps its producer
+// id, and each InitProducerId bumps its epoch, which fences the previous
+// instance's batches; durable across a restart.
+TEST_F(BrokerProtocol, ATransactionalIdKeepsItsProducerIdAndEachInitBumpsTheEpoch) {
+  create_topic("txn", 1);
+  auto init = [&](const std::string& transactional_id, int32_t timeout_ms = 0) {
+    RawClient c(broker_.bootstrap());
+    wire::InitProducerIdRequest req;
+    req.set_transactional_id(transactional_id);
+    req.set_transaction_timeout_ms(timeout_ms);
+    auto resp = c.call<wire::InitProducerIdResponse>(wire::INIT_PRODUCER_ID, req);
+    EXPECT_TRUE(resp);
+    return resp ? *resp : wire::InitProducerIdResponse{};
+  };
+  const auto first = init("app-1");
+  ASSERT_EQ(first.error().code(), wire::NONE) << first.error().message();
+  EXPECT_EQ(first.producer_epoch(), 0);
+  const auto second = init("app-1", 30'000);
+  EXPECT_EQ(second.producer_id(), first.producer_id());
+  EXPECT_EQ(second.producer_epoch(), 1);
+  const auto other = init("app-2");
+  EXPECT_NE(other.producer_id(), first.producer_id());
+  EXPECT_EQ(other.producer_epoch(), 0);
+
+  // The new epoch writes; the previous instance's next batch is fenced.
+  auto batch = [&](int16_t epoch, int32_t sequence) {
+    storage::BatchBuilder builder(
+        storage::BatchOptions{.producer_id = first.producer_id(), .producer_epoch = epoch, .base_sequence = sequence});
+    builder.add(1'700'000'000'000, std::nullopt, as_bytes(std::string("v")));
+    return std::move(*builder.build());
+  };
+  RawClient c(broker_.bootstrap());
+  EXPECT_EQ(produce(c, "txn", 0, batch(1, 0)).error().code(), wire::NONE);
+  EXPECT_EQ(produce(c, "txn", 0, batch(0, 1)).error().code(), wire::INVALID_PRODUCER_EPOCH);
+
+  // Bad input: clear errors, nothing changes.
+  const auto too_long = init("app-1", 900'001);
+  EXPECT_EQ(too_long.error().code(), wire::INVALID_TRANSACTION_TIMEOUT);
+  EXPECT_NE(too_long.error().message().find("transaction.max.timeout.ms"), std::string::npos)
+      << too_long.error().message();
+  EXPECT_EQ(init("app-1", -5).error().code(), wire::INVALID_TRANSACTION_TIMEOUT);
+  const auto long_id = init(std::string(256, 'x'));
+  EXPECT_EQ(long_id.error().code(), wire::INVALID_REQUEST);
+  EXPECT_NE(long_id.error().message().find("1-255 characters"), std::string::npos) << long_id.error().message();
+
+  broker_.restart();
+  const auto after = init("app-1");
+  EXPECT_EQ(after.producer_id(), first.producer_id()) << "the id's state was loaded from __transaction_state";
+  EXPECT_EQ(after.producer_epoch(), 2) << "the refused calls took no epoch";
+  EXPECT_EQ(init("app-2").producer_epoch(), 1);
+}
+
 }  // namespace
 }  // namespace sluice::broker::testing

@@ -92,6 +92,15 @@ TEST(BrokerConfig, FlagsOverrideDefaultsAndBadSettingsAreNamed) {
   EXPECT_EQ(r->config.offsets_topic_segment_bytes, 16384);
   EXPECT_EQ(BrokerConfig{}.log_cleaner_io_max_bytes_per_second, 0) << "no limit, as Kafka's default";
   EXPECT_EQ(BrokerConfig{}.offsets_topic_segment_bytes, 100 << 20) << "Kafka's offsets.topic.segment.bytes";
+  const char* txn[] = {"sluiced", "--transaction-state-log-num-partitions", "3", "--transaction-max-timeout-ms",
+                       "60000"};
+  r = parse_broker_args(5, txn);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->config.transaction_state_log_num_partitions, 3);
+  EXPECT_EQ(r->config.transaction_max_timeout_ms, 60'000);
+  EXPECT_EQ(BrokerConfig{}.transaction_max_timeout_ms, 900'000) << "Kafka's transaction.max.timeout.ms";
+  const char* no_partitions[] = {"sluiced", "--transaction-state-log-num-partitions", "0"};
+  EXPECT_FALSE(parse_broker_args(3, no_partitions).has_value());
 
   const char* limits[] = {"sluiced", "--max-connections", "3", "--connections-max-idle-ms", "250"};
   auto l = parse_broker_args(5, limits);

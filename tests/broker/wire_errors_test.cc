@@ -54,6 +54,7 @@ const std::vector<Case> kBroker = {
     {BrokerErrc::invalid_topic, wire::INVALID_TOPIC},
     {BrokerErrc::invalid_partitions, wire::INVALID_PARTITIONS},
     {BrokerErrc::invalid_config, wire::INVALID_CONFIG},
+    {BrokerErrc::invalid_transaction_timeout, wire::INVALID_TRANSACTION_TIMEOUT},
 };
 const std::vector<Case> kGroup = {
     {GroupErrc::unknown_member_id, wire::UNKNOWN_MEMBER_ID},
@@ -87,7 +88,7 @@ TEST(WireErrors, EachStorageCodeMapsToTheWireCodeThatMeansIt) {
 
 TEST(WireErrors, EachBrokerCodeMapsToTheWireCodeThatMeansIt) {
   expect_table(kBroker, static_cast<int>(BrokerErrc::unknown_topic_or_partition),
-               static_cast<int>(BrokerErrc::invalid_config));
+               static_cast<int>(BrokerErrc::invalid_transaction_timeout));
 }
 
 TEST(WireErrors, EachGroupCodeMapsToTheWireCodeThatMeansIt) {

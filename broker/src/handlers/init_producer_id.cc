@@ -12,9 +12,23 @@ asio::awaitable<Response> handle_init_producer_id(BrokerState& state, Request re
   body->set_producer_epoch(-1);
   Response response;
   if (!req.transactional_id().empty()) {
-    set_error(body->mutable_error(), wire::UNSUPPORTED_VERSION,
-              "transactional producers are not supported yet; leave transactional_id empty");
-    response.error = true;
+    // The transaction coordinator: the id's producer id at its next epoch, durable
+    // (an fsync) before the answer, so off the I/O thread.
+    constexpr int32_t kDefaultTransactionTimeoutMs = 60'000;
+    const int32_t timeout_ms =
+        req.transaction_timeout_ms() == 0 ? kDefaultTransactionTimeoutMs : req.transaction_timeout_ms();
+    Result<ProducerIdAndEpoch> initialized = ProducerIdAndEpoch{};
+    co_await run_on(state.storage_pool.get_executor(), [&] {
+      initialized = state.transactions->init_producer_id(req.transactional_id(), timeout_ms);
+      return Response{};
+    });
+    if (!initialized) {
+      set_error(body->mutable_error(), initialized.error());
+      response.error = true;
+    } else {
+      body->set_producer_id(initialized->id.value());
+      body->set_producer_epoch(initialized->epoch.value());
+    }
   } else if (auto id = state.producer_ids->allocate(); !id) {
     set_error(body->mutable_error(), id.error());
     response.error = true;

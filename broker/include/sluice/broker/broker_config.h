@@ -38,7 +38,13 @@ struct BrokerConfig {
   // (fixed once the topic exists), how long a group's offsets outlive its newest
   // commit, how often that is checked, and the largest metadata string of a commit.
   int32_t offsets_topic_num_partitions = 50;
-  int64_t offsets_topic_segment_bytes = 100 << 20;  // Kafka's: small enough that the cleaner gets closed segments
+  int64_t offsets_topic_segment_bytes = 100 << 20;
+  // The transaction coordinator (Kafka's names and defaults): partitions and segment
+  // size of __transaction_state (fixed once it exists), the longest transaction
+  // timeout a producer may ask for.
+  int32_t transaction_state_log_num_partitions = 50;
+  int64_t transaction_state_log_segment_bytes = 100 << 20;
+  int32_t transaction_max_timeout_ms = 900'000;  // Kafka's: small enough that the cleaner gets closed segments
   int64_t offsets_retention_minutes = 7 * 24 * 60;
   int64_t offsets_retention_check_interval_ms = 600'000;
   int32_t offset_metadata_max_bytes = 4096;

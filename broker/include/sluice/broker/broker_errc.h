@@ -16,6 +16,7 @@ enum class BrokerErrc {
   invalid_topic,                   // a name that is not a legal topic name, or a reserved one
   invalid_partitions,              // a partition count out of range
   invalid_config,                  // an unknown topic setting or a bad value
+  invalid_transaction_timeout,     // above transaction.max.timeout.ms, or not above 0
 };
 
 }  // namespace sluice::broker

@@ -63,6 +63,7 @@ enum class ErrorCode : int32_t {
   invalid_regular_expression = 31,
   unreleased_instance_id = 32,
   fenced_instance_id = 33,
+  invalid_transaction_timeout = 34,
   // On the client side (the reason tokens below).
   disconnected = -1,
   buffer_full = -2,
