@@ -103,7 +103,6 @@ bool LogCleaner::clean_dirtiest(size_t worker, std::set<std::string>& skip) {
   stats_.bytes_read += result->bytes_before;
   stats_.bytes_written += result->bytes_after;
   stats_.records_dropped += static_cast<uint64_t>(result->records_dropped);
-  stats_.last_pass_ms = clock_.now().value();
   return true;
 }
 

@@ -140,9 +140,4 @@ std::optional<TransactionMetadata> TransactionStore::find(const std::string& tra
   return it->second;
 }
 
-size_t TransactionStore::size() const {
-  std::lock_guard lock(mu_);
-  return transactions_.size();
-}
-
 }  // namespace sluice::broker

@@ -67,7 +67,6 @@ class TransactionStore {
   Result<ProducerIdAndEpoch> init_producer_id(const std::string& transactional_id, int32_t timeout_ms);
 
   std::optional<TransactionMetadata> find(const std::string& transactional_id) const;
-  size_t size() const;
 
  private:
   void apply(const std::string& transactional_id, std::optional<TransactionMetadata> metadata);

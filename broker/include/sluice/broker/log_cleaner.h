@@ -42,7 +42,6 @@ struct LogCleanerStats {
   uint64_t bytes_written = 0;    // what they became
   uint64_t records_dropped = 0;  // superseded records and expired tombstones
   uint64_t failed_logs = 0;      // marked uncleanable
-  int64_t last_pass_ms = -1;     // wall clock at the end of the last pass; -1 before one
   double throttled_seconds = 0;  // time the throttle held the cleaner back
 };
 
